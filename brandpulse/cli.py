@@ -1,0 +1,224 @@
+"""The `brandpulse` command line: thin wrappers over importable functions."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from brandpulse.errors import BrandpulseError
+from brandpulse.settings import Settings, load_settings
+
+app = typer.Typer(help="brandpulse: self-hosted social listening and care triage.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+
+def friendly(command):
+    """Print BrandpulseErrors as one clear message and exit 1 instead of a traceback."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except BrandpulseError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _rate_progress(unit: str) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]:>8.0f} " + unit + "/s"), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+@app.command()
+@friendly
+def init() -> None:
+    """Create the database schema, or upgrade it to the newest revision."""
+    from store.brands import sync_brands
+    from store.engine import migrate, redact, session_scope
+
+    settings = _settings()
+    revision = migrate(settings.database.url)
+    with session_scope(settings.database.url) as session:
+        ids = sync_brands(session, settings.brands)
+    console.print(f"database {redact(settings.database.url)} is at schema {revision}; "
+                  f"{len(ids)} brand(s) tracked")
+
+
+@app.command()
+@friendly
+def doctor() -> None:
+    """Check config, database, models and each enabled source; print a table."""
+    from brandpulse.doctor import run_checks
+
+    checks = run_checks(_settings())
+    table = Table(title="brandpulse doctor")
+    for column in ("area", "status", "detail"):
+        table.add_column(column)
+    colours = {"ok": "green", "warn": "yellow", "fail": "red"}
+    for check in checks:
+        table.add_row(check.area, f"[{colours[check.status]}]{check.status}[/]", check.detail)
+    console.print(table)
+    if any(check.status == "fail" for check in checks):
+        raise typer.Exit(1)
+
+
+@app.command("import")
+@friendly
+def import_command(
+    path: Path = typer.Argument(..., help="CSV or JSONL file to load"),
+    format: Optional[str] = typer.Option(None, "--format", help="csv or jsonl (default: by suffix)"),
+    network: Optional[str] = typer.Option(None, help="network of every row (x, reddit, ...)"),
+    brand: Optional[str] = typer.Option(None, help="brand every row is about (default: by query)"),
+    map: list[str] = typer.Option([], "--map", help="COLUMN=field, e.g. tweet_created=created_at"),
+) -> None:
+    """Load another tool's export; malformed rows are quarantined with their reason."""
+    from brandpulse.importer import import_file
+
+    settings = _settings()
+    with _rate_progress("rows") as progress:
+        task = progress.add_task(f"import {path.name}", total=None, rate=0.0)
+
+        def advance(rows: int) -> None:
+            elapsed = progress.tasks[task].elapsed or 1e-9
+            progress.update(task, completed=rows, rate=rows / elapsed)
+
+        result = import_file(settings, path, format, network=network, brand=brand, mappings=map,
+                             progress=advance)
+    console.print(f"{result.rows} rows: {result.inserted} new, {result.existing} already stored, "
+                  f"{result.quarantined} quarantined, {result.unmatched} matching no brand query "
+                  f"({result.rows_per_second:,.0f} rows/s)")
+
+
+@app.command()
+@friendly
+def collect(source: Optional[str] = typer.Option(None, help="one source (default: every enabled)"),
+            brand: Optional[str] = typer.Option(None, help="one brand (default: all)"),
+            once: bool = typer.Option(True, "--once/--no-once", help="run one pass and exit")) -> None:
+    """Run one collection pass and print what each (source, brand) stored."""
+    from brandpulse.collecting import collect_all
+
+    results = collect_all(_settings(), source=source, brand=brand)
+    table = Table(title="collect")
+    for column in ("source", "brand", "pages", "fetched", "stored", "quarantined", "errors"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(r.source, r.brand, str(r.pages), str(r.fetched), str(r.stored),
+                      str(r.quarantined), "; ".join(r.errors)[:200] or "-")
+    console.print(table if results else "no source is enabled in config.yaml (see sources:)")
+
+
+@app.command()
+@friendly
+def analyze(limit: Optional[int] = typer.Option(None, help="analyse at most this many")) -> None:
+    """Analyse pending mentions in batches, then triage them into tickets and check alerts."""
+    from brandpulse.alerting import evaluate_alerts
+    from brandpulse.pipeline import analyze_pending
+    from brandpulse.triage import triage_new
+    from store.analyses import how_many_mentions_await_analysis
+    from store.engine import session_scope
+
+    settings = _settings()
+    with session_scope(settings.database.url) as session:
+        pending = how_many_mentions_await_analysis(session)
+    total = min(pending, limit) if limit else pending
+    with _rate_progress("mentions") as progress:
+        task = progress.add_task("analyze", total=total, rate=0.0)
+
+        def advance(count: int) -> None:
+            progress.advance(task, count)
+            progress.update(task, rate=progress.tasks[task].completed
+                            / (progress.tasks[task].elapsed or 1e-9))
+
+        result = analyze_pending(settings, limit=limit, progress=advance)
+    tickets = triage_new(settings)
+    alerts = evaluate_alerts(settings)
+    console.print(f"analysed {result.analysed} with {result.model}; {result.unsupported_language} "
+                  f"in unsupported languages; {result.failed} failed; {tickets} new ticket(s); "
+                  f"{alerts} new alert(s)")
+
+
+@app.command()
+@friendly
+def run(duration: Optional[float] = typer.Option(None, help="stop after this many seconds")) -> None:
+    """Run the scheduler: every source at its cadence, plus analysis, triage and alerts."""
+    import logging
+
+    from brandpulse.scheduler import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    console.print("brandpulse running; Ctrl-C or SIGTERM stops it cleanly")
+    run_forever(_settings(), duration=duration)
+    console.print("stopped")
+
+
+def start_dashboard(config: Path | None = None, port: int | None = None) -> int:
+    """Start the Streamlit dashboard (blocking); return its exit code."""
+    settings = load_settings(config) if config else _settings()
+    env = dict(os.environ)
+    if config:
+        env["BRANDPULSE_CONFIG"] = str(config)
+    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
+               "--server.port", str(port or settings.dashboard.port),
+               "--browser.gatherUsageStats", "false"]
+    console.print(f"dashboard on http://localhost:{port or settings.dashboard.port}")
+    return subprocess.call(command, env=env)
+
+
+@app.command()
+@friendly
+def dashboard(port: Optional[int] = typer.Option(None, help="default: dashboard.port")) -> None:
+    """Open the Streamlit dashboard on the configured database."""
+    raise typer.Exit(start_dashboard(port=port))
+
+
+@app.command()
+@friendly
+def demo(directory: Path = typer.Option(Path("demo-run"), help="where the demo database goes"),
+         no_dashboard: bool = typer.Option(False, "--no-dashboard", help="do not start the server"),
+         port: int = typer.Option(8501, help="dashboard port")) -> None:
+    """Build a fresh demo database from the bundled SYNTHETIC data, analyse it, open the dashboard."""
+    from brandpulse.demo import prepare_demo
+
+    console.print("[bold yellow]brandpulse demo: all posts, people and brands are SYNTHETIC[/]")
+    with _rate_progress("items") as progress:
+        tasks: dict[str, int] = {}
+
+        def step(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total, rate=0.0)
+            task = tasks[stage]
+            if stage == "analyze":
+                progress.advance(task, done)
+            else:
+                progress.update(task, completed=done)
+            progress.update(task, rate=progress.tasks[task].completed
+                            / (progress.tasks[task].elapsed or 1e-9))
+
+        result = prepare_demo(directory, progress=step)
+    console.print(f"{result.imported.inserted} synthetic mentions imported, {result.analysis.analysed} "
+                  f"analysed with {result.analysis.model} ({result.analysis.unsupported_language} in "
+                  f"unsupported languages), {result.tickets} care tickets, {result.alerts} alerts")
+    console.print(f"database: {result.settings.database.url}")
+    if not no_dashboard:
+        raise typer.Exit(start_dashboard(result.config_path, port))
+
+
+if __name__ == "__main__":
+    app()

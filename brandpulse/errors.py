@@ -1,0 +1,85 @@
+"""The one exception tree of brandpulse.
+
+Every error raised by brandpulse code is a :class:`BrandpulseError`. Third-party
+errors (SQLAlchemy, pydantic, HTTP clients, model loaders) are translated into
+one of these at the edge where they happen. Each message says what failed, on
+what input, and what to do about it::
+
+    BrandpulseError
+    ├── ConfigError            config.yaml or environment is wrong
+    │   └── MissingSecretError a source is enabled but its secret is not set
+    ├── StoreError             the database could not be reached or written
+    │   └── MigrationError     the schema could not be created or upgraded
+    ├── ImportFormatError      an import file cannot be read at all
+    ├── RecordError            one record is malformed (quarantined, batch goes on)
+    ├── QueryError             a brand's boolean query does not parse
+    ├── CollectorError         a source failed to deliver a page
+    │   ├── RateLimitedError   the source asked us to wait
+    │   └── SourceUnavailableError  the source is down or refused us
+    └── AnalysisError          the NLP pipeline failed on a batch or a text
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class BrandpulseError(Exception):
+    """Base of every error brandpulse raises on purpose."""
+
+
+class ConfigError(BrandpulseError):
+    """Settings are invalid: names the key, the value and the fix."""
+
+
+class MissingSecretError(ConfigError):
+    """An enabled source needs a secret that is not in the environment or .env."""
+
+
+class StoreError(BrandpulseError):
+    """The database could not be reached, read or written."""
+
+
+class MigrationError(StoreError):
+    """The schema could not be created or upgraded."""
+
+
+class ImportFormatError(BrandpulseError):
+    """An import file cannot be read at all (missing, wrong format, no header)."""
+
+
+class RecordError(BrandpulseError):
+    """One record is malformed; it is quarantined and the batch goes on."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+class QueryError(BrandpulseError):
+    """A brand's boolean query is not valid."""
+
+
+class CollectorError(BrandpulseError):
+    """A source failed to deliver a page."""
+
+    def __init__(self, message: str, *, source: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+
+
+class RateLimitedError(CollectorError):
+    """The source asked us to wait; ``until`` is when it resets (None if unknown)."""
+
+    def __init__(self, message: str, *, source: str = "", until: datetime | None = None) -> None:
+        super().__init__(message, source=source)
+        self.until = until
+
+
+class SourceUnavailableError(CollectorError):
+    """The source is down, timed out, or refused our credentials."""
+
+
+class AnalysisError(BrandpulseError):
+    """The analysis pipeline failed on a batch or on one text."""

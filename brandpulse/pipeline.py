@@ -1,0 +1,76 @@
+"""The pipeline stages the CLI and the scheduler both call: collect → analyze → triage → alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from brandpulse.alerting import evaluate_alerts
+from brandpulse.settings import Settings
+from brandpulse.triage import triage_new
+from nlp.analyzer import build_analyzer
+from nlp.stage import Doc
+from store.analyses import mark_analysis_failed, save_analyses, which_mentions_await_analysis
+from store.engine import session_scope
+
+
+@dataclass
+class AnalyzeResult:
+    """Counts of one analysis run."""
+    analysed: int = 0
+    unsupported_language: int = 0
+    failed: int = 0
+    model: str = ""
+
+
+def analyze_pending(settings: Settings, limit: int | None = None,
+                    progress: Callable[[int], None] | None = None) -> AnalyzeResult:
+    """Analyse pending mentions in batches; a failing mention is recorded and skipped."""
+    analyzer = build_analyzer(settings.nlp)
+    result = AnalyzeResult(model=f"{analyzer.model_name}@{analyzer.model_version}")
+    batch_size = settings.nlp.batch_size
+    while limit is None or result.analysed + result.failed + result.unsupported_language < limit:
+        size = batch_size if limit is None else min(batch_size, limit - result.analysed
+                                                    - result.failed - result.unsupported_language)
+        with session_scope(settings.database.url) as session:
+            pending = which_mentions_await_analysis(session, size)
+        if not pending:
+            break
+        docs = [Doc(key=mid, text=text or "", fields={"source_language": language})
+                for mid, text, language in pending]
+        analyzer.analyze(docs)
+        results, failures = {}, {}
+        for doc in docs:
+            if doc.error:
+                failures[doc.key] = doc.error
+            else:
+                results[doc.key] = analyzer.result(doc)
+        with session_scope(settings.database.url) as session:
+            save_analyses(session, results)
+            mark_analysis_failed(session, failures)
+        result.failed += len(failures)
+        result.unsupported_language += sum(1 for r in results.values() if not r["language_supported"])
+        result.analysed += sum(1 for r in results.values() if r["language_supported"])
+        if progress:
+            progress(len(docs))
+    return result
+
+
+@dataclass
+class PipelineResult:
+    """What one full pass did."""
+    collected: int
+    analysis: AnalyzeResult
+    tickets: int
+    alerts: int
+
+
+def run_pipeline_once(settings: Settings, collect: bool = True) -> PipelineResult:
+    """One pass of every stage: collect enabled sources, analyse, triage, alert."""
+    from brandpulse.collecting import collect_all
+
+    collected = sum(r.stored for r in collect_all(settings)) if collect else 0
+    analysis = analyze_pending(settings)
+    tickets = triage_new(settings)
+    alerts = evaluate_alerts(settings)
+    return PipelineResult(collected, analysis, tickets, alerts)

@@ -1,0 +1,71 @@
+"""Normalized records: what collectors and importers hand to the store.
+
+Collectors and importers never touch SQL; they produce these plain dataclasses and
+the store persists them idempotently on ``(network, native_id)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+NETWORKS = ("x", "reddit", "bluesky", "mastodon", "rss", "file")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC; naive datetimes are taken to already be UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass(slots=True)
+class AuthorRecord:
+    network: str
+    native_id: str
+    handle: str = ""
+    name: str = ""
+    followers: int | None = None
+    following: int | None = None
+    post_count: int | None = None
+    verified: bool = False
+    profile_url: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class MentionRecord:
+    network: str
+    native_id: str
+    text: str
+    created_at: datetime
+    source: str = ""
+    url: str | None = None
+    language: str | None = None
+    author: AuthorRecord | None = None
+    likes: int = 0
+    replies: int = 0
+    reposts: int = 0
+    quotes: int = 0
+    views: int | None = None
+    in_reply_to_id: str | None = None
+    quoted_id: str | None = None
+    reposted_id: str | None = None
+    conversation_id: str | None = None
+    raw: dict[str, Any] | None = None
+    brands: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.network, self.native_id)
+
+
+@dataclass(slots=True)
+class Page:
+    """One page from a collector: mentions, the cursor to resume from, and problems met."""
+    mentions: list[MentionRecord]
+    next_cursor: str | None
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # (location, reason, payload)
+    partial_errors: list[str] = field(default_factory=list)
+    done: bool = True

@@ -1,0 +1,73 @@
+"""`brandpulse run`: APScheduler 3 jobs for every stage, with jitter and clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from brandpulse.alerting import evaluate_alerts
+from brandpulse.collecting import collect_once, enabled_collectors
+from brandpulse.pipeline import analyze_pending
+from brandpulse.settings import Settings, tracked_brands
+from brandpulse.triage import triage_new
+from store.brands import sync_brands
+from store.engine import session_scope
+from store.models import utcnow
+
+log = logging.getLogger("brandpulse.scheduler")
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+
+
+def _guarded(name, function, *args):
+    def job():
+        try:
+            function(*args)
+        except Exception:  # noqa: BLE001 - a failing job is logged and runs again next time
+            log.exception("job %s failed", name)
+    job.__name__ = name
+    return job
+
+
+def build_scheduler(settings: Settings) -> BackgroundScheduler:
+    """A scheduler with one job per enabled (source, brand) and one per pipeline stage."""
+    scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
+    soon = utcnow() + timedelta(seconds=1)
+    for name, collector in enabled_collectors(settings).items():
+        cadence = getattr(settings.sources, name).cadence_minutes * 60
+        for brand in tracked_brands(settings):
+            scheduler.add_job(_guarded(f"collect:{name}:{brand.name}", collect_once, settings,
+                                       collector, brand),
+                              "interval", seconds=cadence, jitter=min(cadence * 0.1, 60),
+                              id=f"collect:{name}:{brand.name}", next_run_time=soon)
+    stages = [("analyze", analyze_pending, settings.nlp.interval_seconds),
+              ("triage", triage_new, settings.care.interval_seconds),
+              ("alerts", evaluate_alerts, settings.alerts.interval_seconds)]
+    for name, function, seconds in stages:
+        scheduler.add_job(_guarded(name, function, settings), "interval", seconds=seconds,
+                          jitter=min(seconds * 0.1, 10), id=name, next_run_time=soon)
+    return scheduler
+
+
+def run_forever(settings: Settings, duration: float | None = None) -> None:
+    """Run every job until SIGTERM / Ctrl-C (or ``duration`` seconds), then shut down cleanly."""
+    with session_scope(settings.database.url) as session:
+        sync_brands(session, settings.brands)
+    scheduler = build_scheduler(settings)
+    stop = threading.Event()
+
+    def on_signal(signum, _frame):
+        log.info("signal %s received, shutting down", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    scheduler.start()
+    try:
+        stop.wait(timeout=duration)
+    finally:
+        scheduler.shutdown(wait=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,222 @@
+"""One typed settings object, loaded once from ``config.yaml`` and passed down.
+
+``BRANDPULSE_CONFIG`` picks the file and ``BRANDPULSE_DATABASE_URL`` overrides the
+database URL. Secrets never live in config.yaml: they come from the environment
+or a ``.env`` file through :class:`Secrets`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from brandpulse.config_errors import describe_validation_error, reject_secret_keys
+from brandpulse.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config.yaml")
+Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
+
+
+class Strict(BaseModel):
+    """Base for every settings section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CompetitorSettings(Strict):
+    name: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+    handles: dict[Network, str] = Field(default_factory=dict)
+
+
+class BrandSettings(Strict):
+    name: str = Field(min_length=1)
+    query: str = Field(min_length=1)
+    handles: dict[Network, str] = Field(default_factory=dict)
+    products: list[str] = Field(default_factory=list)
+    competitors: list[CompetitorSettings] = Field(default_factory=list)
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, value: str) -> str:
+        from brandpulse.query import parse_query
+
+        parse_query(value)  # raises QueryError -> reported as a value error
+        return value
+
+
+class FileSourceSettings(Strict):
+    enabled: bool = False
+    cadence_minutes: float = Field(default=5, gt=0)
+    inbox: Path = Path("inbox")
+    network: Network = "file"
+
+
+class RssSourceSettings(Strict):
+    enabled: bool = False
+    cadence_minutes: float = Field(default=15, gt=0)
+    feeds: list[str] = Field(default_factory=list)
+    timeout_seconds: float = Field(default=20, gt=0)
+
+
+class SourcesSettings(Strict):
+    file: FileSourceSettings = FileSourceSettings()
+    rss: RssSourceSettings = RssSourceSettings()
+
+
+class NlpSettings(Strict):
+    analyzer: Literal["lexicon"] = "lexicon"
+    batch_size: int = Field(default=256, ge=1, le=10_000)
+    interval_seconds: float = Field(default=60, gt=0)
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    complaint_threshold: float = Field(default=0.5, ge=0, le=1)
+
+
+class TeamSettings(Strict):
+    name: str = Field(min_length=1)
+    first_response_minutes: int = Field(default=60, gt=0)
+    resolution_hours: int = Field(default=24, gt=0)
+
+
+class RoutingRule(Strict):
+    team: str
+    brand: str | None = None
+    network: Network | None = None
+    language: str | None = None
+    intent: Literal["complaint", "question", "suggestion", "praise"] | None = None
+    min_followers: int | None = Field(default=None, ge=0)
+
+
+class CareSettings(Strict):
+    ticket_intents: list[Literal["complaint", "question"]] = Field(
+        default_factory=lambda: ["complaint", "question"]
+    )
+    teams: list[TeamSettings] = Field(default_factory=lambda: [TeamSettings(name="care")])
+    routing: list[RoutingRule] = Field(default_factory=list)
+    default_team: str = "care"
+    ticket_max_age_days: int = Field(default=7, ge=1, le=365)
+    interval_seconds: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _teams_exist(self) -> "CareSettings":
+        names = {team.name for team in self.teams}
+        for label, team in [("default_team", self.default_team)] + [
+            (f"routing[{i}].team", rule.team) for i, rule in enumerate(self.routing)
+        ]:
+            if team not in names:
+                raise ValueError(f"care.{label} names team {team!r}, which is not in care.teams "
+                                 f"({sorted(names)}); add it to care.teams or fix the name")
+        return self
+
+
+class VolumeSpikeRule(Strict):
+    enabled: bool = True
+    window_hours: int = Field(default=6, ge=1, le=168)
+    baseline_windows: int = Field(default=28, ge=4)
+    min_count: int = Field(default=20, ge=1)
+    threshold: float = Field(default=4.0, gt=0, description="robust z-score that fires")
+
+
+class NegativeShareRule(Strict):
+    enabled: bool = True
+    window_hours: int = Field(default=6, ge=1, le=168)
+    min_count: int = Field(default=20, ge=1)
+    max_share: float = Field(default=0.5, gt=0, le=1)
+
+
+class AlertSettings(Strict):
+    interval_seconds: float = Field(default=300, gt=0)
+    cooldown_minutes: int = Field(default=360, ge=0)
+    volume_spike: VolumeSpikeRule = VolumeSpikeRule()
+    negative_share: NegativeShareRule = NegativeShareRule()
+
+
+class DatabaseSettings(Strict):
+    url: str = "sqlite:///brandpulse.db"
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("use a sqlite:///path.db or postgresql+psycopg://user@host/db URL")
+        return value
+
+
+class DashboardSettings(Strict):
+    port: int = Field(default=8501, ge=1, le=65535)
+    synthetic_data_banner: bool = False
+
+
+class Settings(Strict):
+    brands: list[BrandSettings] = Field(default_factory=list)
+    sources: SourcesSettings = SourcesSettings()
+    nlp: NlpSettings = NlpSettings()
+    care: CareSettings = CareSettings()
+    alerts: AlertSettings = AlertSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+
+    @model_validator(mode="after")
+    def _unique_brand_names(self) -> "Settings":
+        seen: set[str] = set()
+        for brand in self.brands:
+            if brand.name.lower() in seen:
+                raise ValueError(f"brand {brand.name!r} is listed twice; keep one entry per brand")
+            seen.add(brand.name.lower())
+        return self
+
+
+def tracked_brands(settings: "Settings") -> list[BrandSettings | CompetitorSettings]:
+    """Own brands then their competitors (each once): everything collectors search for."""
+    tracked: dict[str, BrandSettings | CompetitorSettings] = {b.name: b for b in settings.brands}
+    for brand in settings.brands:
+        for rival in brand.competitors:
+            tracked.setdefault(rival.name, rival)
+    return list(tracked.values())
+
+
+class Secrets(BaseSettings):
+    """Credentials and webhook URLs: only from the environment or ``.env``."""
+
+    model_config = SettingsConfigDict(env_prefix="BRANDPULSE_", env_file=".env", extra="ignore")
+
+    x_bearer_token: str | None = None
+    reddit_client_id: str | None = None
+    reddit_client_secret: str | None = None
+    reddit_user_agent: str | None = None
+    bluesky_handle: str | None = None
+    bluesky_app_password: str | None = None
+    mastodon_token: str | None = None
+
+
+def config_path() -> Path:
+    """The config file in use: ``BRANDPULSE_CONFIG`` or ``./config.yaml``."""
+    return Path(os.environ.get("BRANDPULSE_CONFIG", DEFAULT_CONFIG))
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    """Read, validate and return the settings; raise ConfigError naming key, value and fix."""
+    path = Path(path) if path is not None else config_path()
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist; copy config.yaml from the "
+                          "brandpulse repository or set BRANDPULSE_CONFIG to your file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML ({exc}); fix the syntax at the line shown") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections (brands, sources, ...), "
+                          f"not a {type(raw).__name__}")
+    reject_secret_keys(raw, path)
+    override = os.environ.get("BRANDPULSE_DATABASE_URL")
+    if override:
+        raw = {**raw, "database": {**(raw.get("database") or {}), "url": override}}
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, raw, path, Settings)) from None

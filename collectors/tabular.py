@@ -1,0 +1,214 @@
+"""Read CSV and JSONL exports of other tools into MentionRecords, row by row.
+
+Each row becomes a record or a :class:`RecordError` naming the field and the
+reason, so callers quarantine bad rows and go on. Column names are matched to
+canonical fields through aliases (``tweet_id`` → ``native_id``) and ``--map``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from dateutil import parser as dateparser
+
+from brandpulse.errors import ImportFormatError, RecordError
+from brandpulse.records import NETWORKS, AuthorRecord, MentionRecord, as_utc
+
+CANONICAL = (
+    "native_id", "text", "created_at", "network", "url", "language", "brand",
+    "author_id", "author_handle", "author_name", "author_followers", "author_following",
+    "author_post_count", "author_verified", "author_profile_url", "author_created_at",
+    "likes", "replies", "reposts", "quotes", "views",
+    "in_reply_to_id", "quoted_id", "reposted_id", "conversation_id",
+)
+ALIASES = {
+    "id": "native_id", "tweet_id": "native_id", "post_id": "native_id", "status_id": "native_id",
+    "uri": "native_id", "content": "text", "body": "text", "message": "text", "full_text": "text",
+    "date": "created_at", "timestamp": "created_at", "tweet_created": "created_at",
+    "published": "created_at", "time": "created_at", "created": "created_at",
+    "lang": "language", "link": "url", "permalink": "url",
+    "name": "author_handle", "user": "author_handle", "username": "author_handle",
+    "screen_name": "author_handle", "handle": "author_handle", "author": "author_handle",
+    "user_screen_name": "author_handle", "user_name": "author_name",
+    "followers": "author_followers", "followers_count": "author_followers",
+    "user_followers_count": "author_followers", "verified": "author_verified",
+    "like_count": "likes", "favorite_count": "likes", "favorites": "likes",
+    "reply_count": "replies", "retweet_count": "reposts", "retweets": "reposts",
+    "repost_count": "reposts", "shares": "reposts", "quote_count": "quotes",
+    "impression_count": "views", "in_reply_to_status_id": "in_reply_to_id",
+}
+INT_FIELDS = ("likes", "replies", "reposts", "quotes", "views", "author_followers",
+              "author_following", "author_post_count")
+MAX_TEXT = 100_000
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace(".", "_").replace(" ", "_").replace("-", "_")
+
+
+@dataclass
+class ColumnMap:
+    """How source columns map to canonical fields: explicit ``--map`` first, then aliases."""
+    explicit: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, pairs: list[str]) -> "ColumnMap":
+        explicit: dict[str, str] = {}
+        for pair in pairs:
+            column, sep, target = pair.partition("=")
+            if not sep or not column or target not in CANONICAL:
+                raise ImportFormatError(
+                    f"--map {pair!r} is not column=field with a known field; fields are: "
+                    f"{', '.join(CANONICAL)}")
+            explicit[_key(column)] = target
+        return cls(explicit)
+
+    def field_for(self, column: str) -> str | None:
+        key = _key(column)
+        if key in self.explicit:
+            return self.explicit[key]
+        if key in self.explicit.values():
+            return None  # an explicit map claimed this field from another column
+        if key in CANONICAL:
+            return key
+        alias = ALIASES.get(key)
+        return None if alias in self.explicit.values() else alias
+
+    def apply(self, row: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for column, value in row.items():
+            target = self.field_for(str(column))
+            if target and target not in out and value not in (None, ""):
+                out[target] = value
+        return out
+
+
+def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and not prefix:
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _integer(fields: dict[str, Any], name: str) -> int | None:
+    value = fields.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(float(str(value).replace(",", "").strip()))
+    except ValueError:
+        raise RecordError(f"{name} {value!r} is not a number", name) from None
+
+
+def parse_time(value: Any, name: str = "created_at") -> datetime:
+    """A datetime from ISO text, free-form dates or epoch seconds/milliseconds."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    text = str(value).strip()
+    try:
+        if text.replace(".", "", 1).isdigit():
+            number = float(text)
+            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, timezone.utc)
+        return as_utc(dateparser.parse(text))
+    except (ValueError, OverflowError, TypeError):
+        raise RecordError(f"{name} {text[:60]!r} is not a date or time", name) from None
+
+
+def record_from_row(row: dict[str, Any], columns: ColumnMap, *, network: str | None,
+                    brand: str | None, source: str) -> MentionRecord:
+    """One canonical MentionRecord from a raw row; raise RecordError when it is malformed."""
+    fields = columns.apply(_flatten(row))
+    text = fields.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise RecordError("text is missing or empty", "text")
+    if len(text) > MAX_TEXT:
+        raise RecordError(f"text is {len(text)} characters, over the {MAX_TEXT} limit", "text")
+    if "created_at" not in fields:
+        raise RecordError("created_at is missing (map the date column with --map COL=created_at)",
+                          "created_at")
+    created_at = parse_time(fields["created_at"])
+    net = str(fields.get("network") or network or "file").lower()
+    if net not in NETWORKS:
+        raise RecordError(f"network {net!r} is not one of {', '.join(NETWORKS)}", "network")
+    native_id = str(fields.get("native_id") or "").strip()
+    if not native_id:  # stable id from content, so re-imports stay idempotent
+        digest = hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
+        native_id = f"sha1:{digest[:24]}"
+    author = None
+    handle = str(fields.get("author_handle") or "").strip().lstrip("@")
+    author_id = str(fields.get("author_id") or handle).strip()
+    if author_id:
+        verified = str(fields.get("author_verified", "")).strip().lower() in ("1", "true", "yes")
+        author = AuthorRecord(
+            network=net, native_id=author_id, handle=handle or author_id,
+            name=str(fields.get("author_name") or ""), followers=_integer(fields, "author_followers"),
+            following=_integer(fields, "author_following"),
+            post_count=_integer(fields, "author_post_count"), verified=verified,
+            profile_url=fields.get("author_profile_url") or None,
+            created_at=parse_time(fields["author_created_at"], "author_created_at")
+            if fields.get("author_created_at") else None)
+    counts = {name: _integer(fields, name) for name in ("likes", "replies", "reposts", "quotes")}
+    brands = [brand] if brand else ([str(fields["brand"])] if fields.get("brand") else [])
+    return MentionRecord(
+        network=net, native_id=native_id, text=html.unescape(text), created_at=created_at,
+        source=source, url=fields.get("url") or None, language=fields.get("language") or None,
+        author=author, views=_integer(fields, "views"),
+        **{name: value or 0 for name, value in counts.items()},
+        in_reply_to_id=_opt(fields, "in_reply_to_id"), quoted_id=_opt(fields, "quoted_id"),
+        reposted_id=_opt(fields, "reposted_id"), conversation_id=_opt(fields, "conversation_id"),
+        raw=row, brands=brands)
+
+
+def _opt(fields: dict[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    return str(value) if value not in (None, "") else None
+
+
+def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """Yield (row number, row or None, raw text); a None row means it could not be parsed."""
+    if not path.is_file():
+        raise ImportFormatError(f"import file {path} does not exist or is not a file")
+    if fmt not in ("csv", "jsonl"):
+        raise ImportFormatError(f"format {fmt!r} is not supported; use csv or jsonl")
+    opener = _open_text(path)
+    with opener as handle:
+        if fmt == "csv":
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames:
+                raise ImportFormatError(f"{path} has no header row; CSV imports need one")
+            for number, row in enumerate(reader, start=2):
+                if None in row:  # more cells than header columns
+                    yield number, None, json.dumps(row, default=str)
+                else:
+                    yield number, row, ""
+        else:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield number, None, f"{line[:2000]}\n(invalid JSON: {exc.msg} at column {exc.colno})"
+                    continue
+                yield (number, obj, "") if isinstance(obj, dict) else (number, None, line[:2000])
+
+
+def _open_text(path: Path):
+    if path.suffix == ".gz":
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return path.open("r", encoding="utf-8", errors="replace", newline="")

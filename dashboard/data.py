@@ -1,0 +1,93 @@
+"""Cached access to store queries for the dashboard (the dashboard never writes SQL)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from brandpulse.settings import Settings, load_settings
+from store import queries
+from store.alerts import which_alerts_fired
+from store.brands import which_brands_are_tracked, who_are_the_rivals_of
+from store.engine import session_scope
+from store.tickets import how_many_tickets_by_status, which_tickets_are_open
+
+TTL = 60
+
+
+@st.cache_resource
+def settings() -> Settings:
+    """The settings, loaded once per dashboard process."""
+    return load_settings()
+
+
+def _url() -> str:
+    return settings().database.url
+
+
+@st.cache_data(ttl=TTL)
+def brands() -> list[dict]:
+    with session_scope(_url()) as session:
+        return [{"id": b.id, "name": b.name, "is_competitor": b.is_competitor}
+                for b in which_brands_are_tracked(session)]
+
+
+@st.cache_data(ttl=TTL)
+def rivals(brand_id: int) -> list[dict]:
+    with session_scope(_url()) as session:
+        return [{"id": b.id, "name": b.name} for b in who_are_the_rivals_of(session, brand_id)]
+
+
+@st.cache_data(ttl=TTL)
+def filter_choices() -> tuple[list[str], list[str]]:
+    with session_scope(_url()) as session:
+        return queries.which_networks_and_languages_appear(session)
+
+
+@st.cache_data(ttl=TTL)
+def headline(flt: queries.MentionFilter) -> dict:
+    with session_scope(_url()) as session:
+        figures = queries.what_are_the_headline_figures(session, flt)
+        figures["open_tickets"] = queries.how_many_tickets_are_open(session)
+        return figures
+
+
+@st.cache_data(ttl=TTL)
+def daily(flt: queries.MentionFilter) -> list[dict]:
+    with session_scope(_url()) as session:
+        return queries.how_many_mentions_per_day(session, flt)
+
+
+@st.cache_data(ttl=TTL)
+def share_of_voice(brand_ids: tuple[int, ...], flt: queries.MentionFilter) -> list[dict]:
+    with session_scope(_url()) as session:
+        return queries.what_is_the_share_of_voice(session, brand_ids, flt)
+
+
+@st.cache_data(ttl=TTL)
+def mentions(flt: queries.MentionFilter, limit: int) -> list[dict]:
+    with session_scope(_url()) as session:
+        return queries.which_mentions_match(session, flt, limit)
+
+
+def mention_detail(mention_id: int) -> dict | None:
+    with session_scope(_url()) as session:
+        return queries.what_do_we_know_about_mention(session, mention_id)
+
+
+@st.cache_data(ttl=15)
+def open_tickets(team: str | None) -> list[dict]:
+    with session_scope(_url()) as session:
+        rows = which_tickets_are_open(session, team)
+        return [{**row, "ticket": row["ticket"].model_dump()} for row in rows]
+
+
+@st.cache_data(ttl=15)
+def tickets_by_status() -> dict[str, int]:
+    with session_scope(_url()) as session:
+        return how_many_tickets_by_status(session)
+
+
+@st.cache_data(ttl=TTL)
+def alerts() -> list[dict]:
+    with session_scope(_url()) as session:
+        return [a.model_dump() for a in which_alerts_fired(session)]

@@ -1,0 +1,39 @@
+"""The sidebar filters shared by the marketing pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+import streamlit as st
+
+from dashboard import data
+from store.queries import MentionFilter
+
+SENTIMENTS = ("negative", "neutral", "positive")
+INTENTS = ("complaint", "question", "suggestion", "praise", "other")
+
+
+def sidebar_filters() -> tuple[MentionFilter, dict | None]:
+    """Draw the filters; return the filter and the selected own brand (None if no brands)."""
+    brands = data.brands()
+    own = [b for b in brands if not b["is_competitor"]] or brands
+    if not own:
+        return MentionFilter(), None
+    names = [b["name"] for b in own]
+    chosen = st.sidebar.selectbox("Brand", names, key="filter_brand")
+    brand = own[names.index(chosen)]
+    today = datetime.now(timezone.utc).date()
+    period = st.sidebar.date_input("Period", (today - timedelta(days=30), today), key="filter_period")
+    start, end = (period if isinstance(period, (tuple, list)) and len(period) == 2
+                  else (today - timedelta(days=30), today))
+    networks, languages = data.filter_choices()
+    flt = MentionFilter(
+        brand_ids=(brand["id"],),
+        since=datetime.combine(start, time.min, timezone.utc),
+        until=datetime.combine(end + timedelta(days=1), time.min, timezone.utc),
+        networks=tuple(st.sidebar.multiselect("Network", networks, key="filter_network")),
+        languages=tuple(st.sidebar.multiselect("Language", languages, key="filter_language")),
+        sentiments=tuple(st.sidebar.multiselect("Sentiment", SENTIMENTS, key="filter_sentiment")),
+        intents=tuple(st.sidebar.multiselect("Intent", INTENTS, key="filter_intent")))
+    return flt, brand
+

@@ -1,0 +1,1 @@
+"""The store: the only code in brandpulse that talks SQL."""

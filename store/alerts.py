@@ -1,0 +1,64 @@
+"""Alerts, and the time series alert rules read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session
+
+from store.buckets import time_bucket
+from store.mentions import dialect_insert
+from store.models import Alert, Analysis, Mention, MentionBrand
+
+
+def how_many_mentions_per_hour(session: Session, brand_id: int, since: datetime,
+                               until: datetime) -> dict[str, tuple[int, int, int]]:
+    """Per hour label: (mentions, analysed mentions, negative mentions) about a brand."""
+    hour = time_bucket(session, Mention.created_at, "hour")
+    negative = func.sum(case((Analysis.sentiment == "negative", 1), else_=0))
+    statement = (select(hour, func.count(Mention.id), func.count(Analysis.sentiment), negative)
+                 .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+                 .outerjoin(Analysis, Analysis.mention_id == Mention.id)
+                 .where(MentionBrand.brand_id == brand_id, Mention.created_at >= since,
+                        Mention.created_at < until)
+                 .group_by(hour))
+    return {label: (int(n), int(scored), int(neg or 0)) for label, n, scored, neg in session.execute(statement)}
+
+
+def which_mentions_lead_window(session: Session, brand_id: int, start: datetime, end: datetime,
+                               limit: int = 5) -> list[dict[str, Any]]:
+    """The most engaged mentions about a brand in a window (alert evidence)."""
+    engagement = Mention.likes + Mention.replies + Mention.reposts
+    rows = session.execute(select(Mention.id, Mention.network, Mention.text, engagement)
+                           .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+                           .where(MentionBrand.brand_id == brand_id, Mention.created_at >= start,
+                                  Mention.created_at < end)
+                           .order_by(engagement.desc(), Mention.id).limit(limit))
+    return [{"mention_id": mid, "network": net, "text": text[:280], "engagement": int(eng)}
+            for mid, net, text, eng in rows]
+
+
+def when_did_rule_last_fire(session: Session, brand_id: int, rule: str) -> datetime | None:
+    """The end of the newest window that fired ``rule`` for a brand."""
+    return session.execute(select(func.max(Alert.window_end))
+                           .where(Alert.brand_id == brand_id, Alert.rule == rule)).scalar()
+
+
+def save_alert(session: Session, alert: dict[str, Any]) -> bool:
+    """Store an alert unless its dedupe key exists; True when it is new."""
+    result = session.execute(dialect_insert(session, Alert).on_conflict_do_nothing(
+        index_elements=["dedupe_key"]).returning(Alert.id), alert)
+    return result.first() is not None
+
+
+def which_alerts_fired(session: Session, since: datetime | None = None, brand_id: int | None = None,
+                       limit: int = 200) -> list[Alert]:
+    """Alerts newest first, optionally since a time and for one brand."""
+    statement = select(Alert).order_by(Alert.window_end.desc(), Alert.id.desc()).limit(limit)
+    if since is not None:
+        statement = statement.where(Alert.fired_at >= since)
+    if brand_id is not None:
+        statement = statement.where(Alert.brand_id == brand_id)
+    return list(session.execute(statement).scalars())

@@ -1,0 +1,55 @@
+"""Brands and their competitors, kept in step with config.yaml."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from store.mentions import dialect_insert
+from store.models import Brand, BrandRival
+
+
+def sync_brands(session: Session, brands) -> dict[str, int]:
+    """Create or update the configured brands, competitors and rivalries; return ids by name."""
+    ids: dict[str, int] = {}
+    own_names = {b.name for b in brands}
+
+    def upsert(name: str, query: str, is_competitor: bool) -> int:
+        brand = session.exec(select(Brand).where(Brand.name == name)).first()
+        if brand is None:
+            brand = Brand(name=name, query=query, is_competitor=is_competitor)
+            session.add(brand)
+        else:
+            brand.query = query
+            brand.is_competitor = is_competitor and name not in own_names
+        session.flush()
+        return brand.id
+
+    for brand in brands:
+        ids[brand.name] = upsert(brand.name, brand.query, False)
+    for brand in brands:
+        for rival in brand.competitors:
+            if rival.name not in ids:
+                ids[rival.name] = upsert(rival.name, rival.query, True)
+            session.execute(dialect_insert(session, BrandRival).on_conflict_do_nothing(),
+                            [{"brand_id": ids[brand.name], "rival_id": ids[rival.name]}])
+    return ids
+
+
+def which_brands_are_tracked(session: Session, include_competitors: bool = True) -> list[Brand]:
+    """All brands, own first then competitors, by name."""
+    statement = select(Brand).order_by(Brand.is_competitor, Brand.name)
+    if not include_competitors:
+        statement = statement.where(Brand.is_competitor == False)  # noqa: E712
+    return list(session.exec(statement))
+
+
+def who_are_the_rivals_of(session: Session, brand_id: int) -> list[Brand]:
+    """The competitors configured for a brand."""
+    statement = (select(Brand).join(BrandRival, BrandRival.rival_id == Brand.id)
+                 .where(BrandRival.brand_id == brand_id).order_by(Brand.name))
+    return list(session.exec(statement))
+
+
+def brand_named(session: Session, name: str) -> Brand | None:
+    """The brand with this exact name, if tracked."""
+    return session.exec(select(Brand).where(Brand.name == name)).first()

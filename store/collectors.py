@@ -1,0 +1,57 @@
+"""Collector cursors and connector health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from store.models import CollectorCursor, CollectorHealth, utcnow
+
+
+def what_cursor_is_saved(session: Session, source: str, brand: str) -> str | None:
+    """Where the (source, brand) stream left off, or None for a first run."""
+    row = session.get(CollectorCursor, (source, brand))
+    return row.cursor if row else None
+
+
+def save_cursor(session: Session, source: str, brand: str, cursor: str | None) -> None:
+    """Remember the stream position; call in the same transaction as the page it follows."""
+    row = session.get(CollectorCursor, (source, brand)) or CollectorCursor(source=source, brand=brand)
+    row.cursor = cursor
+    row.updated_at = utcnow()
+    session.add(row)
+
+
+def _health(session: Session, source: str, brand: str) -> CollectorHealth:
+    return session.get(CollectorHealth, (source, brand)) or CollectorHealth(source=source, brand=brand)
+
+
+def record_collector_success(session: Session, source: str, brand: str, items: int,
+                             next_run_at: datetime | None = None) -> None:
+    """Note a successful pass and how many items it fetched."""
+    health = _health(session, source, brand)
+    now = utcnow()
+    health.last_run_at = health.last_success_at = now
+    health.items_last_run = items
+    health.items_total += items
+    health.rate_limited_until = None
+    health.next_run_at = next_run_at
+    session.add(health)
+
+
+def record_collector_failure(session: Session, source: str, brand: str, error: str,
+                             rate_limited_until: datetime | None = None) -> None:
+    """Note a failed pass with its reason (and when a rate limit resets)."""
+    health = _health(session, source, brand)
+    health.last_run_at = health.last_error_at = utcnow()
+    health.last_error = error[:4000]
+    health.items_last_run = 0
+    health.rate_limited_until = rate_limited_until
+    session.add(health)
+
+
+def which_sources_report_health(session: Session) -> list[CollectorHealth]:
+    """Health of every (source, brand) that has run."""
+    return list(session.exec(select(CollectorHealth).order_by(CollectorHealth.source,
+                                                              CollectorHealth.brand)))

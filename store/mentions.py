@@ -1,0 +1,138 @@
+"""Idempotent bulk upsert of mentions, authors and brand links on (network, native_id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from brandpulse.records import AuthorRecord, MentionRecord, as_utc
+from store.models import Author, Brand, Mention, MentionBrand, Quarantine, utcnow
+
+CHUNK = 500
+AUTHOR_REFRESHED = ("handle", "name", "followers", "following", "post_count", "verified",
+                    "profile_url", "created_at", "updated_at")
+MENTION_REFRESHED = ("likes", "replies", "reposts", "quotes", "views")
+
+
+@dataclass
+class SaveResult:
+    """What a save did: new mentions, ones already stored, and brand links added."""
+    inserted: int = 0
+    existing: int = 0
+
+    def __iadd__(self, other: "SaveResult") -> "SaveResult":
+        self.inserted += other.inserted
+        self.existing += other.existing
+        return self
+
+
+def dialect_insert(session: Session, model):
+    """INSERT with ON CONFLICT support for the session's database."""
+    name = session.get_bind().dialect.name
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
+
+
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _ids_by_key(session: Session, model, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    by_network: dict[str, list[str]] = {}
+    for network, native_id in keys:
+        by_network.setdefault(network, []).append(native_id)
+    found: dict[tuple[str, str], int] = {}
+    for network, native_ids in by_network.items():
+        for chunk in _chunks(native_ids):
+            rows = session.execute(select(model.id, model.native_id).where(
+                model.network == network, model.native_id.in_(chunk)))
+            found.update({(network, native_id): row_id for row_id, native_id in rows})
+    return found
+
+
+def save_authors(session: Session, authors: Iterable[AuthorRecord]) -> dict[tuple[str, str], int]:
+    """Upsert authors (profile fields refreshed); return their ids by (network, native id)."""
+    now = utcnow()
+    unique = {(a.network, a.native_id): a for a in authors}
+    rows = [{"network": a.network, "native_id": a.native_id, "handle": a.handle or "",
+             "name": a.name or "", "followers": a.followers, "following": a.following,
+             "post_count": a.post_count, "verified": bool(a.verified), "profile_url": a.profile_url,
+             "created_at": as_utc(a.created_at) if a.created_at else None, "updated_at": now}
+            for a in unique.values()]
+    for chunk in _chunks(rows):
+        statement = dialect_insert(session, Author)
+        statement = statement.on_conflict_do_update(
+            index_elements=["network", "native_id"],
+            set_={column: statement.excluded[column] for column in AUTHOR_REFRESHED})
+        session.execute(statement, list(chunk))
+    return _ids_by_key(session, Author, unique)
+
+
+def brand_ids_by_name(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """Ids of the named brands, creating brands met for the first time (e.g. on import)."""
+    wanted = {name for name in names if name}
+    if not wanted:
+        return {}
+    found = {name: bid for bid, name in session.execute(select(Brand.id, Brand.name).where(
+        Brand.name.in_(wanted)))}
+    missing = wanted - set(found)
+    if missing:
+        session.execute(dialect_insert(session, Brand).on_conflict_do_nothing(),
+                        [{"name": name, "query": "", "is_competitor": False, "created_at": utcnow()}
+                         for name in sorted(missing)])
+        found.update({name: bid for bid, name in session.execute(
+            select(Brand.id, Brand.name).where(Brand.name.in_(missing)))})
+    return found
+
+
+def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveResult:
+    """Upsert mentions idempotently: new ones inserted, known ones get fresh engagement.
+
+    Authors are upserted first and brand links added; nothing is committed here,
+    so a caller can store a page and its cursor in one transaction.
+    """
+    unique = list({r.key: r for r in records}.values())
+    if not unique:
+        return SaveResult()
+    author_ids = save_authors(session, [r.author for r in unique if r.author])
+    existing = _ids_by_key(session, Mention, (r.key for r in unique))
+    now = utcnow()
+    rows = [{
+        "network": r.network, "native_id": r.native_id, "source": r.source or r.network,
+        "url": r.url, "text": r.text, "language": r.language, "created_at": as_utc(r.created_at),
+        "collected_at": now,
+        "author_id": author_ids.get((r.author.network, r.author.native_id)) if r.author else None,
+        "likes": r.likes, "replies": r.replies, "reposts": r.reposts, "quotes": r.quotes,
+        "views": r.views, "in_reply_to_id": r.in_reply_to_id, "quoted_id": r.quoted_id,
+        "reposted_id": r.reposted_id, "conversation_id": r.conversation_id, "raw": r.raw,
+        "analysis_status": "pending", "analysis_error": None,
+    } for r in unique]
+    for chunk in _chunks(rows):
+        statement = dialect_insert(session, Mention)
+        statement = statement.on_conflict_do_update(
+            index_elements=["network", "native_id"],
+            set_={column: statement.excluded[column] for column in MENTION_REFRESHED})
+        session.execute(statement, list(chunk))
+    mention_ids = {**existing, **_ids_by_key(session, Mention,
+                                             (r.key for r in unique if r.key not in existing))}
+    brand_ids = brand_ids_by_name(session, (b for r in unique for b in r.brands))
+    links = [{"mention_id": mention_ids[r.key], "brand_id": brand_ids[b]}
+             for r in unique for b in set(r.brands)]
+    for chunk in _chunks(links):
+        session.execute(dialect_insert(session, MentionBrand).on_conflict_do_nothing(), list(chunk))
+    return SaveResult(inserted=len(unique) - len(existing), existing=len(existing))
+
+
+def quarantine(session: Session, origin: str, location: str, reason: str, payload: str) -> None:
+    """Keep a malformed record with its reason; the same (origin, location) is kept once."""
+    statement = dialect_insert(session, Quarantine)
+    statement = statement.on_conflict_do_update(
+        index_elements=["origin", "location"],
+        set_={"reason": statement.excluded.reason, "payload": statement.excluded.payload})
+    session.execute(statement, [{"origin": origin[:500], "location": location[:200],
+                                 "reason": reason, "payload": payload[:100_000],
+                                 "created_at": utcnow()}])

@@ -1,0 +1,225 @@
+"""SQLModel tables: the only schema brandpulse has. Times are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, as aware UTC (the convention for every stored time)."""
+    return datetime.now(timezone.utc)
+
+
+class Brand(SQLModel, table=True):
+    __tablename__ = "brands"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    query: str = Field(default="", sa_column_kwargs={"nullable": False})
+    is_competitor: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class BrandRival(SQLModel, table=True):
+    """``rival_id`` is a competitor of ``brand_id`` (share of voice compares them)."""
+    __tablename__ = "brand_rivals"
+    brand_id: int = Field(foreign_key="brands.id", primary_key=True, ondelete="CASCADE")
+    rival_id: int = Field(foreign_key="brands.id", primary_key=True, ondelete="CASCADE")
+
+
+class Customer(SQLModel, table=True):
+    """One person, possibly behind several authors on several networks."""
+    __tablename__ = "customers"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    display_name: str = Field(default="", max_length=300)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Author(SQLModel, table=True):
+    __tablename__ = "authors"
+    __table_args__ = (UniqueConstraint("network", "native_id", name="uq_authors_network_native"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    network: str = Field(max_length=20)
+    native_id: str = Field(max_length=200)
+    handle: str = Field(default="", max_length=200, index=True)
+    name: str = Field(default="", max_length=300)
+    followers: Optional[int] = None
+    following: Optional[int] = None
+    post_count: Optional[int] = None
+    verified: bool = False
+    profile_url: Optional[str] = Field(default=None, max_length=500)
+    created_at: Optional[datetime] = None
+    customer_id: Optional[int] = Field(default=None, foreign_key="customers.id", index=True,
+                                       ondelete="SET NULL")
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Mention(SQLModel, table=True):
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("network", "native_id", name="uq_mentions_network_native"),
+        Index("ix_mentions_created_at", "created_at"),
+        Index("ix_mentions_network_created", "network", "created_at"),
+        Index("ix_mentions_status", "analysis_status", "id"),
+        Index("ix_mentions_author_created", "author_id", "created_at"),
+        Index("ix_mentions_conversation", "network", "conversation_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    network: str = Field(max_length=20)
+    native_id: str = Field(max_length=200)
+    source: str = Field(default="", max_length=40)
+    url: Optional[str] = Field(default=None, max_length=1000)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: Optional[str] = Field(default=None, max_length=12)
+    created_at: datetime
+    collected_at: datetime = Field(default_factory=utcnow)
+    author_id: Optional[int] = Field(default=None, foreign_key="authors.id", ondelete="SET NULL")
+    likes: int = 0
+    replies: int = 0
+    reposts: int = 0
+    quotes: int = 0
+    views: Optional[int] = None
+    in_reply_to_id: Optional[str] = Field(default=None, max_length=200)
+    quoted_id: Optional[str] = Field(default=None, max_length=200)
+    reposted_id: Optional[str] = Field(default=None, max_length=200)
+    conversation_id: Optional[str] = Field(default=None, max_length=200)
+    raw: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
+    analysis_status: str = Field(default="pending", max_length=20)
+    analysis_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class MentionBrand(SQLModel, table=True):
+    """Which brands a mention is about (a post can name a brand and its rival)."""
+    __tablename__ = "mention_brands"
+    __table_args__ = (Index("ix_mention_brands_brand", "brand_id", "mention_id"),)
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True, ondelete="CASCADE")
+    brand_id: int = Field(foreign_key="brands.id", primary_key=True, ondelete="CASCADE")
+
+
+class Analysis(SQLModel, table=True):
+    __tablename__ = "analyses"
+    __table_args__ = (Index("ix_analyses_sentiment", "sentiment"),
+                      Index("ix_analyses_intent", "primary_intent"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", unique=True, ondelete="CASCADE")
+    model_name: str = Field(max_length=200)
+    model_version: str = Field(max_length=100)
+    language: Optional[str] = Field(default=None, max_length=12)
+    sentiment: Optional[str] = Field(default=None, max_length=10)
+    sentiment_negative: Optional[float] = None
+    sentiment_neutral: Optional[float] = None
+    sentiment_positive: Optional[float] = None
+    emotion: Optional[str] = Field(default=None, max_length=20)
+    emotion_scores: Optional[dict[str, float]] = Field(default=None, sa_column=Column(JSON))
+    complaint: bool = False
+    complaint_score: Optional[float] = None
+    severity: Optional[str] = Field(default=None, max_length=40)
+    intents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    primary_intent: Optional[str] = Field(default=None, max_length=20)
+    offensive: bool = False
+    offensive_score: Optional[float] = None
+    entities: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    analyzed_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=100)
+    password_hash: str = Field(default="", max_length=300)
+    role: str = Field(max_length=20)
+    team: Optional[str] = Field(default=None, max_length=100)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_priority", "status", "priority"),
+                      Index("ix_tickets_team_status", "team", "status"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mentions.id", unique=True, ondelete="CASCADE")
+    brand_id: Optional[int] = Field(default=None, foreign_key="brands.id", ondelete="SET NULL")
+    author_id: Optional[int] = Field(default=None, foreign_key="authors.id", ondelete="SET NULL")
+    intent: str = Field(max_length=20)
+    status: str = Field(default="new", max_length=20)
+    priority: float = 0.0
+    priority_explanation: dict[str, float] = Field(default_factory=dict,
+                                                   sa_column=Column(JSON, nullable=False))
+    team: str = Field(max_length=100)
+    assignee_id: Optional[int] = Field(default=None, foreign_key="users.id", index=True,
+                                       ondelete="SET NULL")
+    first_response_due: Optional[datetime] = None
+    resolution_due: Optional[datetime] = None
+    first_response_at: Optional[datetime] = None
+    resolved_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketEvent(SQLModel, table=True):
+    """Every change to a ticket: who, when, what (status, assignment, note, draft)."""
+    __tablename__ = "ticket_events"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)
+    from_value: Optional[str] = Field(default=None, max_length=200)
+    to_value: Optional[str] = Field(default=None, max_length=200)
+    body: Optional[str] = Field(default=None, sa_column=Column(Text))
+    user_id: Optional[int] = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    __tablename__ = "alerts"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    brand_id: Optional[int] = Field(default=None, foreign_key="brands.id", index=True,
+                                    ondelete="CASCADE")
+    rule: str = Field(max_length=40)
+    severity: str = Field(default="warning", max_length=20)
+    title: str = Field(max_length=500)
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    window_start: datetime
+    window_end: datetime
+    dedupe_key: str = Field(unique=True, max_length=300)
+    fired_at: datetime = Field(default_factory=utcnow, index=True)
+    acknowledged_at: Optional[datetime] = None
+    acknowledged_by: Optional[int] = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+
+
+class CollectorCursor(SQLModel, table=True):
+    """Where a (source, brand) stream left off; written in the page's transaction."""
+    __tablename__ = "collector_cursors"
+    source: str = Field(primary_key=True, max_length=100)
+    brand: str = Field(primary_key=True, max_length=200)
+    cursor: Optional[str] = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CollectorHealth(SQLModel, table=True):
+    __tablename__ = "collector_health"
+    source: str = Field(primary_key=True, max_length=100)
+    brand: str = Field(primary_key=True, max_length=200)
+    last_run_at: Optional[datetime] = None
+    last_success_at: Optional[datetime] = None
+    last_error_at: Optional[datetime] = None
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    items_last_run: int = 0
+    items_total: int = 0
+    rate_limited_until: Optional[datetime] = None
+    next_run_at: Optional[datetime] = None
+
+
+class Quarantine(SQLModel, table=True):
+    """A malformed record kept with its reason, so nothing is silently lost."""
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("origin", "location", name="uq_quarantine_origin_location"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    origin: str = Field(max_length=500)
+    location: str = Field(max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,165 @@
+"""Care tickets and their event history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Sequence
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from brandpulse.errors import BrandpulseError
+from store.mentions import dialect_insert
+from store.models import (Analysis, Author, Brand, Mention, MentionBrand, Ticket, TicketEvent,
+                          User, utcnow)
+
+OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting_customer")
+CLOSED_STATUSES = ("resolved", "dismissed")
+TRANSITIONS = {
+    "new": {"assigned", "in_progress", "dismissed", "resolved"},
+    "assigned": {"in_progress", "waiting_customer", "resolved", "dismissed", "new"},
+    "in_progress": {"waiting_customer", "resolved", "dismissed", "assigned"},
+    "waiting_customer": {"in_progress", "resolved", "dismissed"},
+    "resolved": {"in_progress"},
+    "dismissed": {"new"},
+}
+
+
+@dataclass
+class TicketCandidate:
+    """An analysed mention about an own brand that deserves a ticket."""
+    mention_id: int
+    brand_id: int
+    brand: str
+    author_id: int | None
+    followers: int | None
+    network: str
+    language: str | None
+    created_at: datetime
+    likes: int
+    replies: int
+    reposts: int
+    complaint: bool
+    complaint_score: float | None
+    sentiment_negative: float | None
+    severity: str | None
+    primary_intent: str | None
+
+
+def which_mentions_need_tickets(session: Session, intents: Sequence[str], since: datetime,
+                                limit: int = 5000) -> list[TicketCandidate]:
+    """Analysed complaints/questions about own brands, posted after ``since``, with no ticket."""
+    wanted = [Analysis.primary_intent.in_(list(intents))]
+    if "complaint" in intents:
+        wanted.append(Analysis.complaint.is_(True))
+    statement = (
+        select(Mention.id, Brand.id, Brand.name, Mention.author_id, Author.followers, Mention.network,
+               Analysis.language, Mention.created_at, Mention.likes, Mention.replies, Mention.reposts,
+               Analysis.complaint, Analysis.complaint_score, Analysis.sentiment_negative,
+               Analysis.severity, Analysis.primary_intent)
+        .join(Analysis, Analysis.mention_id == Mention.id)
+        .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+        .join(Brand, and_(Brand.id == MentionBrand.brand_id, Brand.is_competitor.is_(False)))
+        .outerjoin(Author, Author.id == Mention.author_id)
+        .outerjoin(Ticket, Ticket.mention_id == Mention.id)
+        .where(Ticket.id.is_(None), Mention.created_at >= since, or_(*wanted))
+        .order_by(Mention.created_at).limit(limit))
+    seen: set[int] = set()
+    out = []
+    for row in session.execute(statement):
+        if row[0] not in seen:  # a mention about two own brands gets one ticket
+            seen.add(row[0])
+            out.append(TicketCandidate(*row))
+    return out
+
+
+def open_tickets(session: Session, tickets: Sequence[dict[str, Any]]) -> int:
+    """Insert new tickets (one per mention) with a 'created' event each; return how many."""
+    if not tickets:
+        return 0
+    mention_ids = [t["mention_id"] for t in tickets]
+    before = set(session.execute(select(Ticket.mention_id)
+                                 .where(Ticket.mention_id.in_(mention_ids))).scalars())
+    session.execute(dialect_insert(session, Ticket).on_conflict_do_nothing(), list(tickets))
+    created = session.execute(select(Ticket.id, Ticket.mention_id, Ticket.team, Ticket.assignee_id)
+                              .where(Ticket.mention_id.in_(mention_ids))).all()
+    events = []
+    for ticket_id, mention_id, team, assignee in created:
+        if mention_id in before:
+            continue
+        events.append({"ticket_id": ticket_id, "kind": "created", "to_value": team,
+                       "created_at": utcnow()})
+        if assignee:
+            events.append({"ticket_id": ticket_id, "kind": "assigned", "to_value": str(assignee),
+                           "body": "auto-assigned (fewest open tickets)", "created_at": utcnow()})
+    if events:
+        session.execute(dialect_insert(session, TicketEvent), events)
+    return len(created) - len(before)
+
+
+def who_has_fewest_open_tickets(session: Session, team: str) -> int | None:
+    """The active care agent of ``team`` with the fewest open tickets (None if the team is empty)."""
+    open_count = (select(func.count(Ticket.id)).where(Ticket.assignee_id == User.id,
+                                                      Ticket.status.in_(OPEN_STATUSES))
+                  .scalar_subquery())
+    row = session.execute(select(User.id).where(User.team == team, User.active.is_(True),
+                                                User.role.in_(("care_agent", "care_lead")))
+                          .order_by(open_count, User.id).limit(1)).first()
+    return row[0] if row else None
+
+
+def which_tickets_are_open(session: Session, team: str | None = None,
+                           limit: int = 200) -> list[dict[str, Any]]:
+    """Open tickets, highest priority first, with their mention and author."""
+    statement = (select(Ticket, Mention.text, Mention.network, Mention.url, Author.handle,
+                        Brand.name)
+                 .join(Mention, Mention.id == Ticket.mention_id)
+                 .outerjoin(Author, Author.id == Ticket.author_id)
+                 .outerjoin(Brand, Brand.id == Ticket.brand_id)
+                 .where(Ticket.status.in_(OPEN_STATUSES))
+                 .order_by(Ticket.priority.desc(), Ticket.id).limit(limit))
+    if team:
+        statement = statement.where(Ticket.team == team)
+    return [{"ticket": ticket, "text": text, "network": network, "url": url, "author": handle,
+             "brand": brand} for ticket, text, network, url, handle, brand in session.execute(statement)]
+
+
+def how_many_tickets_by_status(session: Session) -> dict[str, int]:
+    """Ticket counts per status."""
+    rows = session.execute(select(Ticket.status, func.count()).group_by(Ticket.status))
+    return {status: count for status, count in rows}
+
+
+def change_ticket_status(session: Session, ticket_id: int, status: str, user_id: int | None,
+                         note: str | None = None) -> Ticket:
+    """Move a ticket along its workflow, recording who did it and when."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise BrandpulseError(f"ticket {ticket_id} does not exist; refresh the inbox")
+    if status not in TRANSITIONS.get(ticket.status, set()):
+        raise BrandpulseError(f"ticket {ticket_id} cannot go from {ticket.status!r} to {status!r}; "
+                              f"allowed: {sorted(TRANSITIONS.get(ticket.status, set()))}")
+    now = utcnow()
+    session.add(TicketEvent(ticket_id=ticket_id, kind="status", from_value=ticket.status,
+                            to_value=status, body=note, user_id=user_id, created_at=now))
+    ticket.status = status
+    ticket.updated_at = now
+    if status in ("in_progress", "waiting_customer", "resolved") and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    ticket.resolved_at = now if status in CLOSED_STATUSES else None
+    session.add(ticket)
+    return ticket
+
+
+def ticket_history(session: Session, ticket_id: int) -> list[TicketEvent]:
+    """Every event of a ticket, oldest first."""
+    return list(session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                                .order_by(TicketEvent.created_at, TicketEvent.id)).scalars())
+
+
+def sla_deadlines(created_at: datetime, first_response_minutes: int,
+                  resolution_hours: int) -> tuple[datetime, datetime]:
+    """First-response and resolution due times for a ticket opened at ``created_at``."""
+    return (created_at + timedelta(minutes=first_response_minutes),
+            created_at + timedelta(hours=resolution_hours))
