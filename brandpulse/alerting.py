@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 from brandpulse.settings import Settings
 from store.alerts import (how_many_mentions_per_hour, save_alert, when_did_rule_last_fire,
+                          when_was_brand_first_mentioned,
                           which_mentions_lead_window)
 from store.brands import which_brands_are_tracked
-from store.buckets import bucket_label, parse_bucket
+from store.buckets import bucket_label
 from store.engine import session_scope
 from store.models import utcnow
 
@@ -96,7 +97,7 @@ def evaluate_alerts(settings: Settings, now: datetime | None = None, hours_back:
         for brand in which_brands_are_tracked(session, include_competitors=False):
             series = how_many_mentions_per_hour(session, brand.id,
                                                 now - timedelta(hours=longest + hours_back), now)
-            data_since = parse_bucket(min(series), "hour") if series else None
+            data_since = when_was_brand_first_mentioned(session, brand.id)
             for back in range(hours_back, -1, -1):
                 end = now - timedelta(hours=back)
                 for finding in detect(settings, series, end, data_since):

@@ -11,7 +11,7 @@ from brandpulse.errors import RecordError
 from brandpulse.query import parse_query
 from brandpulse.records import MentionRecord
 from brandpulse.settings import Settings, tracked_brands
-from collectors.tabular import ColumnMap, read_rows, record_from_row
+from collectors.tabular import BadRow, ColumnMap, read_rows, record_from_row
 from store.brands import sync_brands
 from store.engine import session_scope
 from store.mentions import SaveResult, quarantine, save_mentions
@@ -80,10 +80,10 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
         batch.clear()
         bad.clear()
 
-    for number, row, raw in read_rows(path, fmt):
+    for number, row in read_rows(path, fmt):
         result.rows += 1
-        if row is None:
-            bad.append((f"row {number}", "row could not be parsed (malformed JSON or extra cells)", raw))
+        if isinstance(row, BadRow):
+            bad.append((f"row {number}", row.reason, row.raw))
             result.quarantined += 1
         else:
             try:

@@ -8,7 +8,7 @@ from typing import Callable
 from brandpulse.alerting import evaluate_alerts
 from brandpulse.settings import Settings
 from brandpulse.triage import triage_new
-from nlp.analyzer import build_analyzer
+from nlp.analyzer import Analyzer, build_analyzer
 from nlp.stage import Doc
 from store.analyses import mark_analysis_failed, save_analyses, which_mentions_await_analysis
 from store.engine import session_scope
@@ -24,9 +24,10 @@ class AnalyzeResult:
 
 
 def analyze_pending(settings: Settings, limit: int | None = None,
-                    progress: Callable[[int], None] | None = None) -> AnalyzeResult:
+                    progress: Callable[[int], None] | None = None,
+                    analyzer: Analyzer | None = None) -> AnalyzeResult:
     """Analyse pending mentions in batches; a failing mention is recorded and skipped."""
-    analyzer = build_analyzer(settings.nlp)
+    analyzer = analyzer or build_analyzer(settings.nlp)
     result = AnalyzeResult(model=f"{analyzer.model_name}@{analyzer.model_version}")
     batch_size = settings.nlp.batch_size
     while limit is None or result.analysed + result.failed + result.unsupported_language < limit:

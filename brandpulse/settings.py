@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from brandpulse.config_errors import describe_validation_error, reject_secret_keys
-from brandpulse.errors import ConfigError
+from brandpulse.errors import ConfigError, QueryError
 
 DEFAULT_CONFIG = Path("config.yaml")
 Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
@@ -28,10 +28,22 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _valid_query(value: str) -> str:
+    from brandpulse.query import parse_query
+
+    try:
+        parse_query(value)
+    except QueryError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
 class CompetitorSettings(Strict):
     name: str = Field(min_length=1)
     query: str = Field(min_length=1)
     handles: dict[Network, str] = Field(default_factory=dict)
+
+    _query_parses = field_validator("query")(classmethod(lambda cls, v: _valid_query(v)))
 
 
 class BrandSettings(Strict):
@@ -41,13 +53,7 @@ class BrandSettings(Strict):
     products: list[str] = Field(default_factory=list)
     competitors: list[CompetitorSettings] = Field(default_factory=list)
 
-    @field_validator("query")
-    @classmethod
-    def _query_parses(cls, value: str) -> str:
-        from brandpulse.query import parse_query
-
-        parse_query(value)  # raises QueryError -> reported as a value error
-        return value
+    _query_parses = field_validator("query")(classmethod(lambda cls, v: _valid_query(v)))
 
 
 class FileSourceSettings(Strict):

@@ -6,6 +6,7 @@ import math
 from datetime import datetime, timedelta
 
 from brandpulse.settings import CareSettings, Settings
+from store.brands import sync_brands
 from store.engine import session_scope
 from store.models import utcnow
 from store.tickets import (TicketCandidate, open_tickets, sla_deadlines,
@@ -63,6 +64,7 @@ def triage_new(settings: Settings, now: datetime | None = None) -> int:
     since = now - timedelta(days=care.ticket_max_age_days)
     created = 0
     with session_scope(settings.database.url) as session:
+        sync_brands(session, settings.brands)  # competitor flags follow config.yaml
         candidates = which_mentions_need_tickets(session, care.ticket_intents, since)
         rows = []
         load: dict[str, int | None] = {}

@@ -10,7 +10,7 @@ from brandpulse.errors import RecordError, SourceUnavailableError
 from brandpulse.query import parse_query
 from brandpulse.records import Page
 from brandpulse.settings import BrandSettings, FileSourceSettings
-from collectors.tabular import ColumnMap, read_rows, record_from_row
+from collectors.tabular import BadRow, ColumnMap, read_rows, record_from_row
 
 PATTERNS = ("*.csv", "*.jsonl", "*.jsonl.gz", "*.csv.gz")
 
@@ -41,9 +41,9 @@ class InboxCollector:
         query = parse_query(brand.query)
         fmt = "jsonl" if ".jsonl" in path.suffixes else "csv"
         page = Page(mentions=[], next_cursor=None, done=len(pending) == 1)
-        for number, row, raw in read_rows(path, fmt):
-            if row is None:
-                page.quarantined.append((f"{path.name} row {number}", "row could not be parsed", raw))
+        for number, row in read_rows(path, fmt):
+            if isinstance(row, BadRow):
+                page.quarantined.append((f"{path.name} row {number}", row.reason, row.raw))
                 continue
             try:
                 record = record_from_row(row, ColumnMap(), network=self.network, brand=None,

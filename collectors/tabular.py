@@ -177,8 +177,15 @@ def _opt(fields: dict[str, Any], name: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-    """Yield (row number, row or None, raw text); a None row means it could not be parsed."""
+@dataclass
+class BadRow:
+    """A row that could not even be parsed: its raw text and why."""
+    raw: str
+    reason: str
+
+
+def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+    """Yield (row number, row) pairs; unparseable rows come as :class:`BadRow`."""
     if not path.is_file():
         raise ImportFormatError(f"import file {path} does not exist or is not a file")
     if fmt not in ("csv", "jsonl"):
@@ -191,9 +198,10 @@ def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None
                 raise ImportFormatError(f"{path} has no header row; CSV imports need one")
             for number, row in enumerate(reader, start=2):
                 if None in row:  # more cells than header columns
-                    yield number, None, json.dumps(row, default=str)
+                    yield number, BadRow(json.dumps(row, default=str),
+                                         f"{len(row[None])} more cell(s) than header columns")
                 else:
-                    yield number, row, ""
+                    yield number, row
         else:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
@@ -201,9 +209,10 @@ def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | None
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield number, None, f"{line[:2000]}\n(invalid JSON: {exc.msg} at column {exc.colno})"
+                    yield number, BadRow(line[:100_000], f"invalid JSON: {exc.msg} at column {exc.colno}")
                     continue
-                yield (number, obj, "") if isinstance(obj, dict) else (number, None, line[:2000])
+                yield number, (obj if isinstance(obj, dict) else
+                               BadRow(line[:100_000], f"a JSON {type(obj).__name__}, not an object"))
 
 
 def _open_text(path: Path):

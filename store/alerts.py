@@ -27,6 +27,13 @@ def how_many_mentions_per_hour(session: Session, brand_id: int, since: datetime,
     return {label: (int(n), int(scored), int(neg or 0)) for label, n, scored, neg in session.execute(statement)}
 
 
+def when_was_brand_first_mentioned(session: Session, brand_id: int) -> datetime | None:
+    """The time of the oldest stored mention about a brand."""
+    return session.execute(select(func.min(Mention.created_at))
+                           .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+                           .where(MentionBrand.brand_id == brand_id)).scalar()
+
+
 def which_mentions_lead_window(session: Session, brand_id: int, start: datetime, end: datetime,
                                limit: int = 5) -> list[dict[str, Any]]:
     """The most engaged mentions about a brand in a window (alert evidence)."""

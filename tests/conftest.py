@@ -1,0 +1,94 @@
+"""Shared fixtures: real SQLite always, real PostgreSQL when BRANDPULSE_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from brandpulse.settings import load_settings
+from store.engine import get_engine, migrate, normalize_url
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("BRANDPULSE_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+BASE_CONFIG = {
+    "brands": [{
+        "name": "Nimbus Mobile",
+        "query": '("nimbus mobile" OR nimbusmobile) NOT "nimbus cloud"',
+        "competitors": [{"name": "Vertex Telecom", "query": '"vertex telecom" OR vertextelecom'}],
+    }],
+    "care": {"teams": [{"name": "care"}, {"name": "vip", "first_response_minutes": 15}],
+             "routing": [{"team": "vip", "min_followers": 100000}], "default_team": "care"},
+}
+
+
+def _admin_url(url: str, database: str) -> str:
+    return normalize_url(url).rsplit("/", 1)[0] + "/" + database
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A throwaway database on the test server, created once and dropped at the end."""
+    if not PG_URL:
+        pytest.skip("BRANDPULSE_TEST_POSTGRES_URL is not set")
+    name = f"brandpulse_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = _admin_url(PG_URL, name)
+    migrate(url)
+    yield url
+    get_engine(url).dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate(url: str) -> None:
+    engine = get_engine(url)
+    with engine.begin() as connection:
+        tables = [row[0] for row in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+            "AND tablename <> 'alembic_version'"))]
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """A migrated, empty database on each backend under test."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'brandpulse.db'}"
+        migrate(url)
+        yield url
+        get_engine(url).dispose()
+    else:
+        url = request.getfixturevalue("postgres_database")
+        _truncate(url)
+        yield url
+
+
+@pytest.fixture
+def write_config(tmp_path, database_url, monkeypatch):
+    """Write a config.yaml (base config, deep-updated) and point BRANDPULSE_CONFIG at it."""
+    def write(**overrides):
+        config = yaml.safe_load(yaml.safe_dump(BASE_CONFIG))
+        for key, value in overrides.items():
+            config[key] = value
+        config["database"] = {"url": database_url}
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        monkeypatch.setenv("BRANDPULSE_CONFIG", str(path))
+        monkeypatch.delenv("BRANDPULSE_DATABASE_URL", raising=False)
+        return load_settings(path)
+    return write
+
+
+@pytest.fixture
+def settings(write_config):
+    return write_config()
