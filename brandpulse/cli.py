@@ -30,7 +30,7 @@ def friendly(command):
         try:
             return command(*args, **kwargs)
         except BrandpulseError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
     return wrapper
 

@@ -60,7 +60,7 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings)
             with session_scope(url) as session:
                 saved = save_mentions(session, matching)
                 for location, reason, payload in page.quarantined:
-                    quarantine(session, f"{collector.name}:{brand.name}", location, reason, payload)
+                    quarantine(session, collector.name, location, reason, payload)
                 save_cursor(session, collector.name, brand.name, page.next_cursor)
             result.pages += 1
             result.fetched += len(page.mentions)

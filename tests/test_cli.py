@@ -1,0 +1,138 @@
+"""Every CLI command end to end on a temporary database."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from brandpulse.cli import app
+from store.engine import session_scope
+from store.models import Analysis, Mention, Ticket
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BIN = Path(sys.executable).parent / "brandpulse"
+runner = CliRunner()
+
+
+def invoke(*args):
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def count(url, model):
+    with session_scope(url) as session:
+        return session.execute(select(func.count()).select_from(model)).scalar()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_init_doctor_import_analyze(write_config, database_url, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    code, out = invoke("init")
+    assert code == 0 and "schema 0001" in out and "2 brand(s)" in out
+    code, out = invoke("doctor")
+    assert code == 0, out
+    assert "lexicon-fallback" in out and "inbox" in out
+    code, out = invoke("import", str(FIXTURES / "airline_like.csv"), "--format", "csv", "--network", "x",
+                       "--map", "tweet_created=created_at", "--map", "airline=brand")
+    assert code == 0 and "8 rows: 4 new, 0 already stored, 4 quarantined" in out and "rows/s" in out
+    code, out = invoke("analyze")
+    assert code == 0 and "analysed 4 with lexicon-fallback" in out
+    assert count(database_url, Analysis) == 4
+
+
+def test_collect_prints_what_it_stored(write_config, database_url, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.jsonl").write_text(json.dumps(
+        {"id": "1", "text": "Nimbus Mobile rocks", "created_at": "2026-11-20T10:00:00Z"}) + "\n")
+    write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    code, out = invoke("collect", "--source", "file", "--brand", "Nimbus Mobile", "--once")
+    assert code == 0 and "Nimbus Mobile" in out and count(database_url, Mention) == 1
+    code, out = invoke("collect", "--source", "rss")
+    assert code == 1 and "not enabled" in out
+
+
+def test_errors_are_one_clear_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("BRANDPULSE_CONFIG", str(tmp_path / "missing.yaml"))
+    code, out = invoke("doctor")
+    assert code == 1 and "error:" in out and "does not exist" in out and "Traceback" not in out
+
+
+def test_doctor_fails_on_uninitialised_database(tmp_path, monkeypatch):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"database:\n  url: sqlite:///{tmp_path / 'fresh.db'}\n")
+    monkeypatch.setenv("BRANDPULSE_CONFIG", str(config))
+    code, out = invoke("doctor")
+    assert code == 1 and "brandpulse init" in out
+
+
+def test_run_schedules_the_pipeline_and_stops_on_sigterm(write_config, database_url, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.jsonl").write_text(json.dumps(
+        {"id": "1", "text": "Nimbus Mobile charged me twice, terrible, refund now",
+         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
+    write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}},
+                 nlp={"interval_seconds": 1}, care={"teams": [{"name": "care"}], "interval_seconds": 1})
+    process = subprocess.Popen([str(BIN), "run"], env=os.environ.copy(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and count(database_url, Ticket) == 0:
+            time.sleep(0.5)
+        assert count(database_url, Ticket) == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "stopped" in output
+
+
+def test_dashboard_serves_http(write_config, database_url):
+    write_config()
+    port = free_port()
+    process = subprocess.Popen([str(BIN), "dashboard", "--port", str(port)], env=os.environ.copy(),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, health = time.time() + 60, ""
+        while time.time() < deadline and health != "ok":
+            try:
+                health = urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health").read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert health == "ok"
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/").status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_demo_without_dashboard_ends_with_analysed_mentions_and_tickets(tmp_path):
+    result = subprocess.run([str(BIN), "demo", "--no-dashboard", "--directory", str(tmp_path)],
+                            capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "SYNTHETIC" in result.stdout
+    url = f"sqlite:///{tmp_path / 'brandpulse-demo.db'}"
+    with session_scope(url) as session:
+        mentions = session.execute(select(func.count()).select_from(Mention)).scalar()
+        analysed = session.execute(select(func.count()).select_from(Mention)
+                                   .where(Mention.analysis_status != "pending")).scalar()
+        tickets = session.execute(select(func.count()).select_from(Ticket)).scalar()
+    assert mentions > 5000 and analysed == mentions and tickets > 100

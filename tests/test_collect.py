@@ -1,0 +1,107 @@
+"""The collector runner on real sources: an inbox folder and RSS over a local HTTP server."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import func, select
+
+from brandpulse.collecting import collect_all
+from brandpulse.errors import ConfigError
+from store.collectors import which_sources_report_health
+from store.engine import session_scope
+from store.models import Mention, Quarantine
+
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Telecom News</title>
+<link>https://news.example</link>
+<item><guid>g1</guid><title>Nimbus Mobile outage hits Leeds</title><link>https://news.example/1</link>
+<pubDate>Fri, 20 Nov 2026 10:00:00 GMT</pubDate></item>
+<item><guid>g2</guid><title>Weather today</title><link>https://news.example/2</link></item>
+<item><guid>g3</guid><title>Vertex Telecom launches eSIM</title><description>new plans</description></item>
+</channel></rss>"""
+
+
+class FeedServer(BaseHTTPRequestHandler):
+    requests: list = []
+
+    def do_GET(self):  # noqa: N802
+        FeedServer.requests.append(dict(self.headers))
+        if self.headers.get("If-None-Match") == '"v1"':
+            self.send_response(304)
+            self.end_headers()
+            return
+        body = FEED.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("ETag", '"v1"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def feed_url():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FeedServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FeedServer.requests = []
+    yield f"http://127.0.0.1:{server.server_port}/feed.xml"
+    server.shutdown()
+
+
+def count(url, model=Mention):
+    with session_scope(url) as session:
+        return session.execute(select(func.count()).select_from(model)).scalar()
+
+
+def test_inbox_files_are_collected_once_and_bad_rows_quarantined(write_config, database_url, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = [{"id": "a", "text": "Nimbus Mobile is great", "created_at": "2026-11-20T10:00:00Z"},
+            {"id": "b", "text": "unrelated post", "created_at": "2026-11-20T10:00:00Z"},
+            {"id": "c", "text": "Vertex Telecom question?", "created_at": "2026-11-20T10:00:00Z"}]
+    (inbox / "drop1.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    results = collect_all(settings)
+    assert {(r.brand, r.stored) for r in results} == {("Nimbus Mobile", 1), ("Vertex Telecom", 1)}
+    assert count(database_url) == 2 and count(database_url, Quarantine) == 1
+    assert sum(r.stored for r in collect_all(settings)) == 0  # nothing new
+    (inbox / "drop2.csv").write_text("id,text,created_at\nd,nimbus mobile again,2026-11-21\n")
+    assert sum(r.stored for r in collect_all(settings, source="file")) == 1
+    with session_scope(database_url) as session:
+        health = which_sources_report_health(session)
+    assert {h.brand for h in health} == {"Nimbus Mobile", "Vertex Telecom"}
+    assert all(h.last_success_at and h.items_total >= 1 for h in health)
+
+
+def test_missing_inbox_is_recorded_as_source_error(write_config, database_url, tmp_path):
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(tmp_path / "none")}})
+    results = collect_all(settings, brand="Nimbus Mobile")
+    assert "does not exist" in results[0].errors[0]
+    with session_scope(database_url) as session:
+        (health,) = which_sources_report_health(session)
+    assert "does not exist" in health.last_error and health.last_success_at is None
+
+
+def test_rss_feed_is_matched_by_query_and_revalidated_with_etag(write_config, database_url, feed_url):
+    settings = write_config(sources={"rss": {"enabled": True, "feeds": [feed_url]}})
+    first = collect_all(settings, source="rss")
+    assert {(r.brand, r.stored) for r in first} == {("Nimbus Mobile", 1), ("Vertex Telecom", 1)}
+    second = collect_all(settings, source="rss")
+    assert sum(r.stored for r in second) == 0
+    assert FeedServer.requests[-1].get("If-None-Match") == '"v1"'
+    with session_scope(database_url) as session:
+        urls = set(session.execute(select(Mention.url)).scalars())
+    assert "https://news.example/1" in urls
+
+
+def test_unknown_source_or_brand_is_a_config_error(write_config):
+    settings = write_config()
+    with pytest.raises(ConfigError, match="not enabled"):
+        collect_all(settings, source="rss")
+    with pytest.raises(ConfigError, match="not in config.yaml"):
+        collect_all(settings, brand="Nobody")
