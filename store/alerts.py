@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from store.buckets import time_bucket
-from store.mentions import dialect_insert
+from store.bulk import dialect_insert
 from store.models import Alert, Analysis, Mention, MentionBrand
 
 

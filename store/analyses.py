@@ -7,7 +7,7 @@ from typing import Any, Sequence
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from store.mentions import dialect_insert
+from store.bulk import upsert_rows
 from store.models import Analysis, Mention, utcnow
 
 ANALYSIS_COLUMNS = ("model_name", "model_version", "language", "sentiment", "emotion",
@@ -41,13 +41,10 @@ def save_analyses(session: Session, results: dict[int, dict[str, Any]]) -> None:
         row.update(mention_id=mention_id, analyzed_at=now,
                    sentiment_negative=scores.get("negative"), sentiment_neutral=scores.get("neutral"),
                    sentiment_positive=scores.get("positive"),
-                   intents=result.get("intents") or [], entities=result.get("entities") or [])
+                   intents=result.get("intents") or [], entities=result.get("entities") or [],
+                   complaint=bool(result.get("complaint")), offensive=bool(result.get("offensive")))
         rows.append(row)
-    statement = dialect_insert(session, Analysis)
-    statement = statement.on_conflict_do_update(
-        index_elements=["mention_id"],
-        set_={c: statement.excluded[c] for c in rows[0] if c != "mention_id"})
-    session.execute(statement, rows)
+    upsert_rows(session, Analysis, rows, ("mention_id",), [c for c in rows[0] if c != "mention_id"])
     by_status: dict[str, list[int]] = {}
     for mention_id, result in results.items():
         status = "unsupported_language" if result.get("language_supported") is False else "done"

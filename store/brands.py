@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from store.mentions import dialect_insert
+from store.bulk import dialect_insert
 from store.models import Brand, BrandRival
 
 

@@ -44,7 +44,10 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # no server-side prepared statements: generic plans made while a table was still empty
+    # would keep seq-scanning it after bulk loads
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"prepare_threshold": None})
 
 
 @contextmanager

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from brandpulse.records import AuthorRecord, MentionRecord, as_utc
+from store.bulk import dialect_insert, upsert_rows
 from store.models import Author, Brand, Mention, MentionBrand, Quarantine, utcnow
 
 CHUNK = 500
@@ -28,12 +28,6 @@ class SaveResult:
         self.inserted += other.inserted
         self.existing += other.existing
         return self
-
-
-def dialect_insert(session: Session, model):
-    """INSERT with ON CONFLICT support for the session's database."""
-    name = session.get_bind().dialect.name
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(model)
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -63,12 +57,7 @@ def save_authors(session: Session, authors: Iterable[AuthorRecord]) -> dict[tupl
              "post_count": a.post_count, "verified": bool(a.verified), "profile_url": a.profile_url,
              "created_at": as_utc(a.created_at) if a.created_at else None, "updated_at": now}
             for a in unique.values()]
-    for chunk in _chunks(rows):
-        statement = dialect_insert(session, Author)
-        statement = statement.on_conflict_do_update(
-            index_elements=["network", "native_id"],
-            set_={column: statement.excluded[column] for column in AUTHOR_REFRESHED})
-        session.execute(statement, list(chunk))
+    upsert_rows(session, Author, rows, ("network", "native_id"), AUTHOR_REFRESHED)
     return _ids_by_key(session, Author, unique)
 
 
@@ -111,19 +100,13 @@ def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveRes
         "reposted_id": r.reposted_id, "conversation_id": r.conversation_id, "raw": r.raw,
         "analysis_status": "pending", "analysis_error": None,
     } for r in unique]
-    for chunk in _chunks(rows):
-        statement = dialect_insert(session, Mention)
-        statement = statement.on_conflict_do_update(
-            index_elements=["network", "native_id"],
-            set_={column: statement.excluded[column] for column in MENTION_REFRESHED})
-        session.execute(statement, list(chunk))
+    upsert_rows(session, Mention, rows, ("network", "native_id"), MENTION_REFRESHED)
     mention_ids = {**existing, **_ids_by_key(session, Mention,
                                              (r.key for r in unique if r.key not in existing))}
     brand_ids = brand_ids_by_name(session, (b for r in unique for b in r.brands))
     links = [{"mention_id": mention_ids[r.key], "brand_id": brand_ids[b]}
              for r in unique for b in set(r.brands)]
-    for chunk in _chunks(links):
-        session.execute(dialect_insert(session, MentionBrand).on_conflict_do_nothing(), list(chunk))
+    upsert_rows(session, MentionBrand, links, ("mention_id", "brand_id"))
     return SaveResult(inserted=len(unique) - len(existing), existing=len(existing))
 
 

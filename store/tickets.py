@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from brandpulse.errors import BrandpulseError
-from store.mentions import dialect_insert
+from store.bulk import dialect_insert
 from store.models import (Analysis, Author, Brand, Mention, MentionBrand, Ticket, TicketEvent,
                           User, utcnow)
 
