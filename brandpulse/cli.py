@@ -101,8 +101,9 @@ def import_command(
         result = import_file(settings, path, format, network=network, brand=brand, mappings=map,
                              progress=advance)
     console.print(f"{result.rows} rows: {result.inserted} new, {result.existing} already stored, "
-                  f"{result.quarantined} quarantined, {result.unmatched} matching no brand query "
-                  f"({result.rows_per_second:,.0f} rows/s)")
+                  f"{result.repeated} repeated in the file, {result.quarantined} quarantined, "
+                  f"{result.unmatched} matching no brand query ({result.rows_per_second:,.0f} rows/s)",
+                  soft_wrap=True)
 
 
 @app.command()

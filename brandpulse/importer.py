@@ -14,7 +14,7 @@ from brandpulse.settings import Settings, tracked_brands
 from collectors.tabular import BadRow, ColumnMap, read_rows, record_from_row
 from store.brands import sync_brands
 from store.engine import session_scope
-from store.mentions import SaveResult, quarantine, save_mentions
+from store.mentions import quarantine, save_mentions
 
 BATCH = 2000
 
@@ -26,6 +26,7 @@ class ImportResult:
     rows: int = 0
     inserted: int = 0
     existing: int = 0
+    repeated: int = 0
     quarantined: int = 0
     unmatched: int = 0
     seconds: float = 0.0
@@ -72,11 +73,12 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
 
     def flush() -> None:
         with session_scope(url) as session:
-            saved = save_mentions(session, batch) if batch else SaveResult()
+            saved = save_mentions(session, batch)
             for location, reason, payload in bad:
                 quarantine(session, origin, location, reason, payload)
         result.inserted += saved.inserted
         result.existing += saved.existing
+        result.repeated += saved.repeated
         batch.clear()
         bad.clear()
 

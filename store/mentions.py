@@ -20,14 +20,10 @@ MENTION_REFRESHED = ("likes", "replies", "reposts", "quotes", "views")
 
 @dataclass
 class SaveResult:
-    """What a save did: new mentions, ones already stored, and brand links added."""
+    """What a save did: new mentions, ones already stored, repeats within the batch."""
     inserted: int = 0
     existing: int = 0
-
-    def __iadd__(self, other: "SaveResult") -> "SaveResult":
-        self.inserted += other.inserted
-        self.existing += other.existing
-        return self
+    repeated: int = 0
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -107,7 +103,8 @@ def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveRes
     links = [{"mention_id": mention_ids[r.key], "brand_id": brand_ids[b]}
              for r in unique for b in set(r.brands)]
     upsert_rows(session, MentionBrand, links, ("mention_id", "brand_id"))
-    return SaveResult(inserted=len(unique) - len(existing), existing=len(existing))
+    return SaveResult(inserted=len(unique) - len(existing), existing=len(existing),
+                      repeated=len(records) - len(unique))
 
 
 def quarantine(session: Session, origin: str, location: str, reason: str, payload: str) -> None:

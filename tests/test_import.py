@@ -91,3 +91,11 @@ def test_invalid_utf8_is_replaced_not_fatal(settings, database_url, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes(b"id,text,created_at\n1,nimbus mobile \xff\xfe broken,2026-01-01\n")
     assert import_file(settings, path).inserted == 1
+
+
+def test_rows_repeated_within_a_file_are_counted_not_lost(settings, database_url, tmp_path):
+    path = tmp_path / "repeats.csv"
+    path.write_text("id,text,created_at\n1,nimbus mobile a,2026-01-01\n1,nimbus mobile a,2026-01-01\n"
+                    "2,nimbus mobile b,2026-01-01\n")
+    result = import_file(settings, path)
+    assert (result.rows, result.inserted, result.repeated) == (3, 2, 1)
