@@ -16,7 +16,9 @@ INTENTS = ("complaint", "question", "suggestion", "praise", "other")
 def sidebar_filters() -> tuple[MentionFilter, dict | None]:
     """Draw the filters; return the filter and the selected own brand (None if no brands)."""
     brands = data.brands()
-    own = [b for b in brands if not b["is_competitor"]] or brands
+    order = {b.name: i for i, b in enumerate(data.settings().brands)}
+    own = sorted([b for b in brands if not b["is_competitor"]] or brands,
+                 key=lambda b: (order.get(b["name"], len(order)), b["name"]))
     if not own:
         return MentionFilter(), None
     names = [b["name"] for b in own]

@@ -48,7 +48,7 @@ def test_overview_shows_banner_figures_and_charts(app):
 def test_brand_filter_changes_the_figures(app):
     app.run()
     first = app.metric[0].value
-    app.sidebar.selectbox(key="filter_brand").set_value("Nimbus Mobile").run()
+    app.sidebar.selectbox(key="filter_brand").set_value("Brewhaven").run()
     assert app.metric[0].value != first
 
 
