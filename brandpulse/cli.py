@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
@@ -10,29 +9,20 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from brandpulse.errors import BrandpulseError
+from brandpulse.console import console, friendly
 from brandpulse.settings import Settings, load_settings
 
 app = typer.Typer(help="brandpulse: self-hosted social listening and care triage.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-console = Console()
-err = Console(stderr=True)
 
 
-def friendly(command):
-    """Print BrandpulseErrors as one clear message and exit 1 instead of a traceback."""
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except BrandpulseError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-    return wrapper
+def _add_subcommands() -> None:
+    from brandpulse.cli_nlp import nlp_app
+
+    app.add_typer(nlp_app, name="nlp")
 
 
 def _settings() -> Settings:
@@ -220,6 +210,8 @@ def demo(directory: Path = typer.Option(Path("demo-run"), help="where the demo d
     if not no_dashboard:
         raise typer.Exit(start_dashboard(result.config_path, port))
 
+
+_add_subcommands()
 
 if __name__ == "__main__":
     app()

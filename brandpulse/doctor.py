@@ -40,7 +40,7 @@ def _models(settings: Settings) -> list[Check]:
 
     checks = []
     try:
-        analyzer = build_analyzer(settings.nlp)
+        analyzer = build_analyzer(settings)
         doc = Doc(key=0, text="The delivery was late and nobody answers my emails.")
         analyzer.analyze([doc])
         if doc.error:

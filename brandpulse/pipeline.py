@@ -27,7 +27,7 @@ def analyze_pending(settings: Settings, limit: int | None = None,
                     progress: Callable[[int], None] | None = None,
                     analyzer: Analyzer | None = None) -> AnalyzeResult:
     """Analyse pending mentions in batches; a failing mention is recorded and skipped."""
-    analyzer = analyzer or build_analyzer(settings.nlp)
+    analyzer = analyzer or build_analyzer(settings)
     result = AnalyzeResult(model=f"{analyzer.model_name}@{analyzer.model_version}")
     batch_size = settings.nlp.batch_size
     while limit is None or result.analysed + result.failed + result.unsupported_language < limit:

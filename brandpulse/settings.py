@@ -76,7 +76,13 @@ class SourcesSettings(Strict):
 
 
 class NlpSettings(Strict):
-    analyzer: Literal["lexicon"] = "lexicon"
+    analyzer: Literal["model", "lexicon"] = "model"
+    model_path: Path | None = None  # default: the committed nlp/models/brandpulse-minilm-multitask
+    quantize: bool = True
+    sentiment_model: str | None = None  # any HF sequence-classification model id or local path
+    allow_download: bool = False  # let sentiment_model download from the Hugging Face hub
+    entities: bool = True
+    aspects: dict[str, list[str]] | None = None  # default: nlp.entities.DEFAULT_ASPECTS
     batch_size: int = Field(default=256, ge=1, le=10_000)
     interval_seconds: float = Field(default=60, gt=0)
     languages: list[str] = Field(default_factory=lambda: ["en"])

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from nlp.language import LanguageStage
-from nlp.lexicon import MODEL_NAME, MODEL_VERSION, IntentRulesStage, LexiconSentimentStage
 from nlp.stage import Doc, Stage, run_stages
 
 RESULT_FIELDS = ("language", "sentiment", "sentiment_scores", "emotion", "emotion_scores",
@@ -37,14 +36,40 @@ class Analyzer:
         return out
 
 
-_CACHE: dict[tuple, Analyzer] = {}
+_CACHE: dict[str, Analyzer] = {}
 
 
-def build_analyzer(nlp_settings) -> Analyzer:
-    """The analyzer the settings ask for, built once per process."""
-    key = (nlp_settings.analyzer, tuple(nlp_settings.languages), nlp_settings.complaint_threshold)
+def _lexicon(settings) -> Analyzer:
+    from nlp.lexicon import MODEL_NAME, MODEL_VERSION, IntentRulesStage, LexiconSentimentStage
+
+    return Analyzer(MODEL_NAME, MODEL_VERSION, [
+        LanguageStage(settings.nlp.languages), LexiconSentimentStage(),
+        IntentRulesStage(settings.nlp.complaint_threshold)])
+
+
+def _model(settings) -> Analyzer:
+    from nlp.entities import DEFAULT_ASPECTS, EntityStage, ruler_patterns
+    from nlp.model import DEFAULT_MODEL, TransformerStage, load_scorer
+
+    nlp = settings.nlp
+    scorer = load_scorer(str(nlp.model_path or DEFAULT_MODEL), nlp.quantize)
+    stages: list[Stage] = [LanguageStage(nlp.languages), TransformerStage(scorer, nlp.complaint_threshold)]
+    name, version = scorer.name, scorer.version
+    if nlp.sentiment_model:
+        from nlp.hf_sentiment import HuggingFaceSentimentStage
+
+        stages.append(HuggingFaceSentimentStage(nlp.sentiment_model, nlp.allow_download))
+        name += f"+sentiment:{nlp.sentiment_model}"
+    if nlp.entities:
+        aspects = nlp.aspects if nlp.aspects is not None else DEFAULT_ASPECTS
+        stages.append(EntityStage(ruler_patterns(settings.brands, aspects)))
+        version += "+spacy-en_core_web_sm-3.8.0"
+    return Analyzer(name, version, stages)
+
+
+def build_analyzer(settings) -> Analyzer:
+    """The analyzer the settings ask for, built once per process and configuration."""
+    key = settings.nlp.model_dump_json() + "|" + "|".join(b.model_dump_json() for b in settings.brands)
     if key not in _CACHE:
-        stages: list[Stage] = [LanguageStage(nlp_settings.languages), LexiconSentimentStage(),
-                               IntentRulesStage(nlp_settings.complaint_threshold)]
-        _CACHE[key] = Analyzer(MODEL_NAME, MODEL_VERSION, stages)
+        _CACHE[key] = _model(settings) if settings.nlp.analyzer == "model" else _lexicon(settings)
     return _CACHE[key]

@@ -23,6 +23,7 @@ BASE_CONFIG = {
         "query": '("nimbus mobile" OR nimbusmobile) NOT "nimbus cloud"',
         "competitors": [{"name": "Vertex Telecom", "query": '"vertex telecom" OR vertextelecom'}],
     }],
+    "nlp": {"analyzer": "lexicon"},  # fast and deterministic; the model has its own tests
     "care": {"teams": [{"name": "care"}, {"name": "vip", "first_response_minutes": 15}],
              "routing": [{"team": "vip", "min_followers": 100000}], "default_team": "care"},
 }

@@ -136,4 +136,6 @@ def test_demo_without_dashboard_ends_with_analysed_mentions_and_tickets(tmp_path
         analysed = session.execute(select(func.count()).select_from(Mention)
                                    .where(Mention.analysis_status != "pending")).scalar()
         tickets = session.execute(select(func.count()).select_from(Ticket)).scalar()
+        models = set(session.execute(select(Analysis.model_name).distinct()).scalars())
     assert mentions > 5000 and analysed == mentions and tickets > 100
+    assert models == {"brandpulse-minilm-multitask"}  # the demo uses the real model

@@ -59,7 +59,7 @@ def test_mentions_explorer_searches_and_shows_analysis_with_model(app):
     frame = app.dataframe[0].value
     assert len(frame) > 0 and frame["text"].str.contains("outage", case=False).all()
     shown = app.json[0].value
-    assert "lexicon-fallback@" in shown
+    assert "brandpulse-minilm-multitask@1.0.0+int8" in shown
 
 
 def test_user_text_is_rendered_literally_never_as_html(app):

@@ -57,7 +57,7 @@ def test_edge_case_texts_are_analysed_without_failing_the_batch(settings, databa
 
 def test_a_failing_mention_is_recorded_and_skipped(settings, database_url):
     store(database_url, ["nimbus mobile fine", "nimbus mobile BOOM", "nimbus mobile great"])
-    base = build_analyzer(settings.nlp)
+    base = build_analyzer(settings)
     analyzer = Analyzer(base.model_name, base.model_version, [*base.stages, Exploding()])
     result = analyze_pending(settings, analyzer=analyzer)
     assert (result.analysed, result.failed) == (2, 1)

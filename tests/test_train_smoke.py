@@ -1,0 +1,55 @@
+"""A tiny training run (seconds): the whole train → save → load → score path works."""
+
+import csv
+import json
+from pathlib import Path
+
+from nlp.card import write_model_card
+from nlp.model import MultiTaskScorer
+from nlp.train import TrainConfig, train_model
+
+POSITIVE = ["love the new update", "great service, thank you", "best coffee in town", "so happy with it"]
+NEGATIVE = ["worst experience ever", "still waiting for my refund", "the app keeps crashing", "awful support"]
+NEUTRAL = ["the store opens at nine", "new plans announced today", "meeting at the cafe", "it is tuesday"]
+
+
+def write(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def tiny_data(root: Path) -> Path:
+    sentiment = ([{"id": i, "text": t, "label": "positive"} for i, t in enumerate(POSITIVE)]
+                 + [{"id": i, "text": t, "label": "negative"} for i, t in enumerate(NEGATIVE)]
+                 + [{"id": i, "text": t, "label": "neutral"} for i, t in enumerate(NEUTRAL)])
+    for split in ("train", "dev"):
+        write(root / f"sentiment/{split}.csv", sentiment)
+        write(root / f"emotion/{split}.csv", [{"id": 1, "text": t, "label": label} for t, label in
+                                               [("so angry", "anger"), ("yay", "joy"),
+                                                ("it will get better", "optimism"), ("so sad", "sadness")]])
+        write(root / f"offensive/{split}.csv", [{"id": 1, "text": "you idiot", "label": "offensive"},
+                                                 {"id": 2, "text": "have a nice day", "label": "not_offensive"}])
+        write(root / f"suggestions/{split}.csv", [{"id": 1, "text": "please add dark mode", "label": "suggestion"},
+                                                   {"id": 2, "text": "it works", "label": "not_suggestion"}])
+    write(root / "complaints/train.csv",
+          [{"id": i, "text": t, "label": "complaint", "domain": "software"} for i, t in enumerate(NEGATIVE)]
+          + [{"id": i, "text": t, "label": "not_complaint", "domain": "random_tweet"}
+             for i, t in enumerate(POSITIVE + NEUTRAL)])
+    return root
+
+
+def test_tiny_training_run_produces_a_loadable_small_model(tmp_path):
+    output = tmp_path / "models" / "tiny-model"
+    meta = train_model(tiny_data(tmp_path / "data"), output, TrainConfig(steps=3, batch_size=4))
+    assert meta["name"] == "tiny-model" and meta["task_sizes"]["sentiment"] == 12
+    size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
+    assert size < 10 * 1024 * 1024
+    card = write_model_card(output, None)
+    assert "LoRA r=16" in card.read_text()
+    scorer = MultiTaskScorer(output, quantize=True)
+    probs = scorer.score(["love it", "refund now"]).probabilities
+    assert probs["sentiment"].shape == (2, 3) and probs["complaint"].shape == (2, 2)
+    assert json.loads((output / "meta.json").read_text())["version"] == "1.0.0"
