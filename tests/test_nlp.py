@@ -104,3 +104,31 @@ def test_duplicate_texts_are_scored_once_and_identically():
     scorer = load_scorer(str(DEFAULT_MODEL), True)
     probs = scorer.score(["same text", "other text", "same text"]).probabilities["sentiment"]
     assert np.array_equal(probs[0], probs[2])
+
+
+def test_any_local_hugging_face_sentiment_model_plugs_in(tmp_path):
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from nlp.multitask import base_model_dir
+
+    labels = {0: "Negative", 1: "Neutral", 2: "Positive"}
+    config = BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=37,
+                        num_labels=3, id2label=labels, label2id={v: k for k, v in labels.items()})
+    BertForSequenceClassification(config).save_pretrained(tmp_path / "tiny-sentiment")
+    AutoTokenizer.from_pretrained(base_model_dir()).save_pretrained(tmp_path / "tiny-sentiment")
+    settings = Settings.model_validate({"nlp": {"sentiment_model": str(tmp_path / "tiny-sentiment"),
+                                                "entities": False}})
+    analyzer = build_analyzer(settings)
+    docs = [Doc(key=0, text="good morning everyone, lovely day")]
+    analyzer.analyze(docs)
+    scores = docs[0].fields["sentiment_scores"]
+    assert set(scores) == {"negative", "neutral", "positive"} and abs(sum(scores.values()) - 1) < 1e-5
+    assert analyzer.model_name.endswith(f"+sentiment:{tmp_path / 'tiny-sentiment'}")
+
+
+def test_missing_plugged_model_is_a_clear_error():
+    from brandpulse.errors import AnalysisError
+
+    settings = Settings.model_validate({"nlp": {"sentiment_model": "/nonexistent/model", "entities": False}})
+    with pytest.raises(AnalysisError, match="local path"):
+        build_analyzer(settings)

@@ -105,3 +105,21 @@ def test_analyses_replace_and_mark_mentions_done(database_url):
 
 def test_utcnow_is_aware():
     assert utcnow().tzinfo is not None and abs(utcnow() - datetime.now(timezone.utc)) < timedelta(seconds=5)
+
+
+def test_authors_linked_across_networks_share_one_timeline(database_url):
+    from store.customers import link_authors_as_customer, what_did_this_customer_say
+
+    records = [MentionRecord(network=net, native_id=f"{net}-1", text=f"nimbus mobile on {net}",
+                             created_at=NOW - timedelta(hours=i), author=AuthorRecord(net, f"{net}-ann",
+                                                                                       handle="ann"))
+               for i, net in enumerate(["x", "reddit", "mastodon"])]
+    with session_scope(database_url) as session:
+        save_mentions(session, records)
+        ids = {a.network: a.id for a in session.execute(select(Author)).scalars()}
+        first = link_authors_as_customer(session, [ids["x"], ids["reddit"]])
+        second = link_authors_as_customer(session, [ids["mastodon"]])
+        merged = link_authors_as_customer(session, [ids["reddit"], ids["mastodon"]])
+        assert merged.id == min(first.id, second.id)
+        timeline = what_did_this_customer_say(session, ids["x"])
+        assert [m.network for m in timeline] == ["x", "reddit", "mastodon"]
