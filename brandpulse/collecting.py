@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from brandpulse.errors import BrandpulseError, CollectorError, ConfigError, RateLimitedError
+from brandpulse.errors import (BrandpulseError, CollectorError, ConfigError, MissingSecretError,
+                               RateLimitedError, UsageCappedError)
 from brandpulse.query import parse_query
-from brandpulse.settings import BrandSettings, Settings, tracked_brands
+from brandpulse.settings import BrandSettings, Secrets, Settings, tracked_brands
 from collectors.base import Collector
-from store.collectors import (record_collector_failure, record_collector_success, save_cursor,
-                              what_cursor_is_saved)
+from store.collectors import (record_collector_failure, record_collector_success, record_spend,
+                              save_cursor, what_cursor_is_saved, what_did_source_spend_today,
+                              when_may_source_run)
 from store.brands import sync_brands
 from store.engine import session_scope
 from store.mentions import quarantine, save_mentions
+from store.models import utcnow
 
 MAX_PAGES = 1000
 
@@ -27,6 +31,7 @@ class CollectResult:
     stored: int = 0
     quarantined: int = 0
     rejected_by_query: int = 0
+    skipped: bool = False
     errors: list[str] = field(default_factory=list)
 
 
@@ -40,28 +45,72 @@ def enabled_collectors(settings: Settings) -> dict[str, Collector]:
         found["file"] = InboxCollector(settings.sources.file)
     if settings.sources.rss.enabled:
         found["rss"] = RssCollector(settings.sources.rss)
+    secrets = Secrets()
+    if settings.sources.x.enabled:
+        from collectors.x import XCollector
+
+        if not secrets.x_bearer_token:
+            raise MissingSecretError("sources.x is enabled but BRANDPULSE_X_BEARER_TOKEN is not set; "
+                                     "put it in the environment or .env, or disable sources.x")
+        found["x"] = XCollector(settings.sources.x, secrets.x_bearer_token)
     return found
 
 
+def _next_midnight(moment: datetime) -> datetime:
+    return (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _hold(url: str, collector: Collector, brand: str, message: str, until: datetime | None,
+          state: str) -> None:
+    with session_scope(url) as session:
+        record_collector_failure(session, collector.name, brand, message, until, state)
+
+
 def collect_once(settings: Settings, collector: Collector, brand: BrandSettings) -> CollectResult:
-    """Fetch pages until the source has no more; each page and its cursor commit together."""
+    """Fetch pages until the source has no more; each page, its cursor and spend commit together.
+
+    A (source, brand) that is rate-limited, usage-capped or over its daily spend cap is
+    skipped until it may run again; other sources are never blocked by it.
+    """
     result = CollectResult(source=collector.name, brand=brand.name)
     url = settings.database.url
     query = parse_query(brand.query)
+    now = utcnow()
     with session_scope(url) as session:
         cursor = what_cursor_is_saved(session, collector.name, brand.name)
+        wait_until, state = when_may_source_run(session, collector.name, brand.name)
+    if wait_until and wait_until > now:
+        result.errors.append(f"{collector.name} is {state.replace('_', ' ')} until "
+                             f"{wait_until:%Y-%m-%d %H:%M} UTC; skipped")
+        result.skipped = True
+        return result
+    price = getattr(collector, "price_per_item", 0.0)
+    cap = getattr(getattr(settings.sources, collector.name, None), "daily_cap_usd", None)
+    day = now.strftime("%Y-%m-%d")
     try:
         for _ in range(MAX_PAGES):
+            if price and cap is not None:
+                with session_scope(url) as session:
+                    spent = what_did_source_spend_today(session, collector.name, day)
+                if spent >= cap:
+                    message = (f"{collector.name} spent ${spent:.2f} today, its daily cap is ${cap:.2f}; "
+                               "paused until midnight UTC (raise daily_cap_usd to read more)")
+                    result.errors.append(message)
+                    _hold(url, collector, brand.name, message, _next_midnight(now), "daily_cap")
+                    return result
             page = collector.fetch(brand, cursor)
             matching = [m for m in page.mentions if query.matches(m.text)]
             result.rejected_by_query += len(page.mentions) - len(matching)
             for mention in matching:
                 mention.brands = sorted(set(mention.brands) | {brand.name})
+            read = page.items_read if page.items_read is not None else len(page.mentions)
             with session_scope(url) as session:
                 saved = save_mentions(session, matching)
                 for location, reason, payload in page.quarantined:
                     quarantine(session, collector.name, location, reason, payload)
                 save_cursor(session, collector.name, brand.name, page.next_cursor)
+                if price:
+                    record_spend(session, collector.name, brand.name, price * read, day)
             result.pages += 1
             result.fetched += len(page.mentions)
             result.stored += saved.inserted
@@ -70,11 +119,17 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings)
             cursor = page.next_cursor
             if page.done:
                 break
+    except UsageCappedError as exc:
+        result.errors.append(str(exc))
+        _hold(url, collector, brand.name, str(exc), now + timedelta(hours=24), "usage_capped")
+        return result
+    except RateLimitedError as exc:
+        result.errors.append(str(exc))
+        _hold(url, collector, brand.name, str(exc), exc.until, "rate_limited")
+        return result
     except CollectorError as exc:
         result.errors.append(str(exc))
-        with session_scope(url) as session:
-            record_collector_failure(session, collector.name, brand.name, str(exc),
-                                     exc.until if isinstance(exc, RateLimitedError) else None)
+        _hold(url, collector, brand.name, str(exc), None, "error")
         return result
     with session_scope(url) as session:
         record_collector_success(session, collector.name, brand.name, result.fetched)

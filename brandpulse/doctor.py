@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brandpulse.errors import BrandpulseError
-from brandpulse.settings import Settings, config_path
+from brandpulse.settings import Secrets, Settings, config_path
 from store.engine import current_revision, head_revision, redact
 
 
@@ -70,8 +70,50 @@ def _sources(settings: Settings) -> list[Check]:
         checks.append(Check("source rss", "ok" if rss.feeds else "warn",
                             f"{len(rss.feeds)} feed(s) configured" if rss.feeds else
                             "enabled but sources.rss.feeds is empty"))
+    x = settings.sources.x
+    if x.enabled:
+        token = Secrets().x_bearer_token
+        checks.append(Check("source x", "ok" if token else "fail",
+                            f"bearer token set; {x.base_url}; {_spend(settings, 'x', x.daily_cap_usd)}"
+                            if token else "BRANDPULSE_X_BEARER_TOKEN is not set (environment or .env)"))
     if not checks:
         checks.append(Check("sources", "warn", "no source is enabled; only imports will add data"))
+    return checks + _health(settings)
+
+
+def _spend(settings: Settings, source: str, cap: float) -> str:
+    from store.collectors import what_did_source_spend_today
+    from store.engine import session_scope
+    from store.models import utcnow
+
+    try:
+        with session_scope(settings.database.url) as session:
+            spent = what_did_source_spend_today(session, source, utcnow().strftime("%Y-%m-%d"))
+    except BrandpulseError:
+        return "spend unknown (database unreachable)"
+    return f"spent ${spent:.2f} of ${cap:.2f} today"
+
+
+def _health(settings: Settings) -> list[Check]:
+    """One line per (source, brand) that has run: state, last success, last error."""
+    from store.collectors import which_sources_report_health
+    from store.engine import session_scope
+
+    try:
+        with session_scope(settings.database.url) as session:
+            rows = which_sources_report_health(session)
+    except BrandpulseError:
+        return []
+    checks = []
+    for row in rows:
+        status = "ok" if row.state == "ok" else "warn"
+        last = f"{row.last_success_at:%Y-%m-%d %H:%M}" if row.last_success_at else "never"
+        detail = f"{row.state}; last success {last}; {row.items_total} items"
+        if row.state != "ok" and row.last_error:
+            detail += f"; {row.last_error[:160]}"
+        if row.rate_limited_until:
+            detail += f"; waits until {row.rate_limited_until:%Y-%m-%d %H:%M} UTC"
+        checks.append(Check(f"health {row.source}/{row.brand}", status, detail))
     return checks
 
 

@@ -15,6 +15,7 @@ what input, and what to do about it::
     ├── QueryError             a brand's boolean query does not parse
     ├── CollectorError         a source failed to deliver a page
     │   ├── RateLimitedError   the source asked us to wait
+    │   │   └── UsageCappedError  a usage cap with no useful reset: the source is paused
     │   └── SourceUnavailableError  the source is down or refused us
     └── AnalysisError          the NLP pipeline failed on a batch or a text
 """
@@ -75,6 +76,10 @@ class RateLimitedError(CollectorError):
     def __init__(self, message: str, *, source: str = "", until: datetime | None = None) -> None:
         super().__init__(message, source=source)
         self.until = until
+
+
+class UsageCappedError(RateLimitedError):
+    """The source's usage cap is reached and it gives no useful reset; pause the source."""
 
 
 class SourceUnavailableError(CollectorError):

@@ -198,3 +198,54 @@ class _Parser:
 def parse_query(source: str) -> Query:
     """Parse a brand query; raise QueryError saying where and how to fix it."""
     return Query(source, _Parser(source).parse())
+
+
+def _term_text(term: Term) -> str:
+    words = [w.rstrip("*") for w in term.words]
+    return f'"{" ".join(words)}"' if len(words) > 1 else words[0]
+
+
+def to_native(query: Query, dialect: str) -> str:
+    """The query in a network's own syntax: ``x`` (X API v2) or ``reddit`` (Lucene-style).
+
+    NEAR/n becomes AND and ``word*`` its stem: the network returns a superset and the
+    local re-check keeps only true matches.
+    """
+    negate = "-" if dialect == "x" else "NOT "
+    joiner = " " if dialect == "x" else " AND "
+
+    def render(node, top: bool = False) -> str:
+        if isinstance(node, Term):
+            return _term_text(node)
+        if isinstance(node, Near):
+            return render(And((node.left, node.right)), top)
+        if isinstance(node, Not):
+            if isinstance(node.operand, Term):
+                return f"{negate}{render(node.operand)}"
+            return f"{negate}({render(node.operand, top=True)})"
+        parts = [render(op) for op in node.operands]
+        text = (" OR " if isinstance(node, Or) else joiner).join(parts)
+        return text if top else f"({text})"
+
+    return render(query.root, top=True)
+
+
+def positive_keywords(query: Query) -> list[str]:
+    """Words and phrases a matching post must contain one of (for keyword-only filters)."""
+    found: list[str] = []
+
+    def walk(node, negated: bool) -> None:
+        if isinstance(node, Term):
+            if not negated:
+                found.append(" ".join(w.rstrip("*").lstrip("@#") for w in node.words))
+        elif isinstance(node, Near):
+            walk(node.left, negated)
+            walk(node.right, negated)
+        elif isinstance(node, Not):
+            walk(node.operand, not negated)
+        else:
+            for op in node.operands:
+                walk(op, negated)
+
+    walk(query.root, False)
+    return list(dict.fromkeys(found))

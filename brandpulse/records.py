@@ -69,3 +69,4 @@ class Page:
     quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # (location, reason, payload)
     partial_errors: list[str] = field(default_factory=list)
     done: bool = True
+    items_read: int | None = None  # items the source billed for (default: len(mentions))

@@ -70,9 +70,22 @@ class RssSourceSettings(Strict):
     timeout_seconds: float = Field(default=20, gt=0)
 
 
+class XSourceSettings(Strict):
+    enabled: bool = False
+    cadence_minutes: float = Field(default=15, gt=0)
+    base_url: str = "https://api.twitter.com"
+    max_results: int = Field(default=100, ge=10, le=100)
+    price_per_post: float = Field(default=0.005, ge=0, description="USD billed per post read")
+    daily_cap_usd: float = Field(default=5.0, ge=0, description="stop reading for the day past this")
+    timeout_seconds: float = Field(default=20, gt=0)
+    retries: int = Field(default=3, ge=0, le=10)
+    backoff_seconds: float = Field(default=2.0, ge=0)
+
+
 class SourcesSettings(Strict):
     file: FileSourceSettings = FileSourceSettings()
     rss: RssSourceSettings = RssSourceSettings()
+    x: XSourceSettings = XSourceSettings()
 
 
 class NlpSettings(Strict):

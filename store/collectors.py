@@ -36,18 +36,20 @@ def record_collector_success(session: Session, source: str, brand: str, items: i
     health.items_last_run = items
     health.items_total += items
     health.rate_limited_until = None
+    health.state = "ok"
     health.next_run_at = next_run_at
     session.add(health)
 
 
 def record_collector_failure(session: Session, source: str, brand: str, error: str,
-                             rate_limited_until: datetime | None = None) -> None:
-    """Note a failed pass with its reason (and when a rate limit resets)."""
+                             rate_limited_until: datetime | None = None, state: str = "error") -> None:
+    """Note a failed or held-back pass with its reason (and until when it must wait)."""
     health = _health(session, source, brand)
     health.last_run_at = health.last_error_at = utcnow()
     health.last_error = error[:4000]
     health.items_last_run = 0
     health.rate_limited_until = rate_limited_until
+    health.state = state
     session.add(health)
 
 
@@ -55,3 +57,26 @@ def which_sources_report_health(session: Session) -> list[CollectorHealth]:
     """Health of every (source, brand) that has run."""
     return list(session.exec(select(CollectorHealth).order_by(CollectorHealth.source,
                                                               CollectorHealth.brand)))
+
+
+def what_did_source_spend_today(session: Session, source: str, day: str) -> float:
+    """Spend of a source over all its brands on a UTC day ('YYYY-MM-DD')."""
+    rows = session.exec(select(CollectorHealth).where(CollectorHealth.source == source,
+                                                      CollectorHealth.spend_day == day))
+    return sum(row.spend_today for row in rows)
+
+
+def record_spend(session: Session, source: str, brand: str, amount: float, day: str) -> None:
+    """Add billed spend for today (in the same transaction as the page it paid for)."""
+    health = _health(session, source, brand)
+    if health.spend_day != day:
+        health.spend_day, health.spend_today = day, 0.0
+    health.spend_today += amount
+    health.spend_total += amount
+    session.add(health)
+
+
+def when_may_source_run(session: Session, source: str, brand: str) -> tuple[datetime | None, str]:
+    """(time before which the (source, brand) must not run, its state)."""
+    health = session.get(CollectorHealth, (source, brand))
+    return (health.rate_limited_until, health.state) if health else (None, "ok")

@@ -210,6 +210,10 @@ class CollectorHealth(SQLModel, table=True):
     items_last_run: int = 0
     items_total: int = 0
     rate_limited_until: Optional[datetime] = None
+    state: str = Field(default="ok", max_length=20)  # ok | error | rate_limited | usage_capped | daily_cap
+    spend_day: Optional[str] = Field(default=None, max_length=10)  # UTC date of spend_today
+    spend_today: float = 0.0
+    spend_total: float = 0.0
     next_run_at: Optional[datetime] = None
 
 

@@ -45,3 +45,29 @@ def test_query_matches(query, text, expected):
 def test_invalid_queries_are_explained(query):
     with pytest.raises(QueryError, match="query"):
         parse_query(query)
+
+
+NATIVE = [
+    ('("nimbus mobile" OR nimbusmobile) NOT "nimbus cloud"',
+     '("nimbus mobile" OR nimbusmobile) -"nimbus cloud"',
+     '("nimbus mobile" OR nimbusmobile) AND NOT "nimbus cloud"'),
+    ("acme -refund*", "acme -refund", "acme AND NOT refund"),
+    ("acme NEAR/3 broken", "acme broken", "acme AND broken"),
+    ("@acme OR #acme", "@acme OR #acme", "@acme OR #acme"),
+    ("a (b OR NOT (c d))", "a (b OR -(c d))", "a AND (b OR NOT (c AND d))"),
+]
+
+
+@pytest.mark.parametrize("query,x,reddit", NATIVE)
+def test_queries_compile_to_native_syntax(query, x, reddit):
+    from brandpulse.query import to_native
+
+    assert to_native(parse_query(query), "x") == x
+    assert to_native(parse_query(query), "reddit") == reddit
+
+
+def test_positive_keywords_skip_negated_terms():
+    from brandpulse.query import positive_keywords
+
+    assert positive_keywords(parse_query('("nimbus mobile" OR @nimbus) NOT outage')) == [
+        "nimbus mobile", "nimbus"]
