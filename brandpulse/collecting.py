@@ -53,6 +53,17 @@ def enabled_collectors(settings: Settings) -> dict[str, Collector]:
             raise MissingSecretError("sources.x is enabled but BRANDPULSE_X_BEARER_TOKEN is not set; "
                                      "put it in the environment or .env, or disable sources.x")
         found["x"] = XCollector(settings.sources.x, secrets.x_bearer_token)
+    if settings.sources.reddit.enabled:
+        from collectors.reddit import RedditCollector
+
+        missing = [f"BRANDPULSE_REDDIT_{name.upper()}" for name in ("client_id", "client_secret",
+                                                                    "user_agent")
+                   if not getattr(secrets, f"reddit_{name}")]
+        if missing:
+            raise MissingSecretError(f"sources.reddit is enabled but {', '.join(missing)} "
+                                     "is not set; put it in the environment or .env")
+        found["reddit"] = RedditCollector(settings.sources.reddit, secrets.reddit_client_id,
+                                          secrets.reddit_client_secret, secrets.reddit_user_agent)
     return found
 
 

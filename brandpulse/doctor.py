@@ -76,6 +76,15 @@ def _sources(settings: Settings) -> list[Check]:
         checks.append(Check("source x", "ok" if token else "fail",
                             f"bearer token set; {x.base_url}; {_spend(settings, 'x', x.daily_cap_usd)}"
                             if token else "BRANDPULSE_X_BEARER_TOKEN is not set (environment or .env)"))
+    reddit = settings.sources.reddit
+    if reddit.enabled:
+        secrets = Secrets()
+        missing = [f"BRANDPULSE_REDDIT_{n.upper()}" for n in ("client_id", "client_secret", "user_agent")
+                   if not getattr(secrets, f"reddit_{n}")]
+        checks.append(Check("source reddit", "fail" if missing else "ok",
+                            f"not set: {', '.join(missing)}" if missing else
+                            f"app credentials set; {reddit.oauth_url}; search in "
+                            f"{'+'.join(reddit.search_subreddits)}"))
     if not checks:
         checks.append(Check("sources", "warn", "no source is enabled; only imports will add data"))
     return checks + _health(settings)

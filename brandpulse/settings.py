@@ -82,10 +82,22 @@ class XSourceSettings(Strict):
     backoff_seconds: float = Field(default=2.0, ge=0)
 
 
+class RedditSourceSettings(Strict):
+    enabled: bool = False
+    cadence_minutes: float = Field(default=10, gt=0)
+    oauth_url: str = "https://oauth.reddit.com"
+    reddit_url: str = "https://www.reddit.com"
+    search_subreddits: list[str] = Field(default_factory=lambda: ["all"])
+    watch_subreddits: list[str] = Field(default_factory=list)  # comment streams to poll
+    search_limit: int = Field(default=250, ge=1, le=1000)
+    timeout_seconds: float = Field(default=20, gt=0)
+
+
 class SourcesSettings(Strict):
     file: FileSourceSettings = FileSourceSettings()
     rss: RssSourceSettings = RssSourceSettings()
     x: XSourceSettings = XSourceSettings()
+    reddit: RedditSourceSettings = RedditSourceSettings()
 
 
 class NlpSettings(Strict):
