@@ -64,6 +64,10 @@ def enabled_collectors(settings: Settings) -> dict[str, Collector]:
                                      "is not set; put it in the environment or .env")
         found["reddit"] = RedditCollector(settings.sources.reddit, secrets.reddit_client_id,
                                           secrets.reddit_client_secret, secrets.reddit_user_agent)
+    if settings.sources.mastodon.enabled:
+        from collectors.mastodon import MastodonCollector
+
+        found["mastodon"] = MastodonCollector(settings.sources.mastodon, secrets.mastodon_token)
     return found
 
 

@@ -85,6 +85,11 @@ def _sources(settings: Settings) -> list[Check]:
                             f"not set: {', '.join(missing)}" if missing else
                             f"app credentials set; {reddit.oauth_url}; search in "
                             f"{'+'.join(reddit.search_subreddits)}"))
+    masto = settings.sources.mastodon
+    if masto.enabled:
+        token = Secrets().mastodon_token
+        checks.append(Check("source mastodon", "ok", f"{len(masto.instances)} instance(s); "
+                            + ("token set: search on" if token else "no token: hashtag timelines only")))
     if not checks:
         checks.append(Check("sources", "warn", "no source is enabled; only imports will add data"))
     return checks + _health(settings)

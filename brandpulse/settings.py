@@ -93,11 +93,23 @@ class RedditSourceSettings(Strict):
     timeout_seconds: float = Field(default=20, gt=0)
 
 
+class MastodonSourceSettings(Strict):
+    enabled: bool = False
+    cadence_minutes: float = Field(default=10, gt=0)
+    instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"])
+    hashtags: list[str] = Field(default_factory=list)  # default: the single words of each query
+    search: bool = True  # full-text status search, when BRANDPULSE_MASTODON_TOKEN is set
+    page_limit: int = Field(default=40, ge=1, le=40)
+    max_pages: int = Field(default=10, ge=1, le=100)
+    timeout_seconds: float = Field(default=20, gt=0)
+
+
 class SourcesSettings(Strict):
     file: FileSourceSettings = FileSourceSettings()
     rss: RssSourceSettings = RssSourceSettings()
     x: XSourceSettings = XSourceSettings()
     reddit: RedditSourceSettings = RedditSourceSettings()
+    mastodon: MastodonSourceSettings = MastodonSourceSettings()
 
 
 class NlpSettings(Strict):
