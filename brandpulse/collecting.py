@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -10,11 +12,13 @@ from brandpulse.errors import (BrandpulseError, CollectorError, ConfigError, Mis
 from brandpulse.query import parse_query
 from brandpulse.settings import BrandSettings, Secrets, Settings, tracked_brands
 from collectors.base import Collector
-from store.collectors import (record_collector_failure, record_collector_success, record_spend,
-                              save_cursor, what_cursor_is_saved, what_did_source_spend_today,
+from store.collectors import (record_collector_failure, record_collector_success, record_gap,
+                              record_spend, save_cursor, what_cursor_is_saved,
+                              what_did_source_spend_today, when_did_source_last_succeed,
                               when_may_source_run)
 from store.brands import sync_brands
 from store.engine import session_scope
+from store.leases import give_back_lease, take_lease, who_holds_lease
 from store.mentions import quarantine, save_mentions
 from store.models import utcnow
 
@@ -32,6 +36,7 @@ class CollectResult:
     quarantined: int = 0
     rejected_by_query: int = 0
     skipped: bool = False
+    gap_backfilled: bool = False
     errors: list[str] = field(default_factory=list)
 
 
@@ -94,6 +99,7 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings)
     with session_scope(url) as session:
         cursor = what_cursor_is_saved(session, collector.name, brand.name)
         wait_until, state = when_may_source_run(session, collector.name, brand.name)
+        last_success = when_did_source_last_succeed(session, collector.name, brand.name)
     if wait_until and wait_until > now:
         result.errors.append(f"{collector.name} is {state.replace('_', ' ')} until "
                              f"{wait_until:%Y-%m-%d %H:%M} UTC; skipped")
@@ -146,9 +152,65 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings)
         result.errors.append(str(exc))
         _hold(url, collector, brand.name, str(exc), None, "error")
         return result
+    cadence = getattr(getattr(settings.sources, collector.name, None), "cadence_minutes", None)
     with session_scope(url) as session:
+        if last_success and cadence and now - last_success > timedelta(minutes=2 * cadence):
+            record_gap(session, collector.name, brand.name, last_success, now, result.fetched)
+            result.gap_backfilled = True
         record_collector_success(session, collector.name, brand.name, result.fetched)
     return result
+
+
+def process_holder() -> str:
+    """This process's name in leases."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def collect_leased(settings: Settings, collector: Collector, brand: BrandSettings,
+                   holder: str | None = None) -> CollectResult:
+    """``collect_once`` under the source's lease: skipped while another process holds it."""
+    holder = holder or process_holder()
+    cadence = getattr(getattr(settings.sources, collector.name, None), "cadence_minutes", 5)
+    name, ttl = f"collect:{collector.name}", max(120.0, 2 * 60 * cadence)
+    with session_scope(settings.database.url) as session:
+        taken = take_lease(session, name, holder, ttl)
+        owner = None if taken else who_holds_lease(session, name)
+        if owner and _is_dead_local_process(owner[0]):  # crashed here: no need to wait for expiry
+            give_back_lease(session, name, owner[0])
+            taken, owner = take_lease(session, name, holder, ttl), None
+    if not taken:
+        result = CollectResult(source=collector.name, brand=brand.name, skipped=True)
+        result.errors.append(f"{collector.name} is being collected by {owner[0] if owner else 'another process'}"
+                             "; skipped")
+        return result
+    return collect_once(settings, collector, brand)
+
+
+def _is_dead_local_process(holder: str) -> bool:
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release_leases(settings: Settings, holder: str | None = None) -> None:
+    """Give back every collector lease this process holds (on shutdown)."""
+    holder = holder or process_holder()
+    with session_scope(settings.database.url) as session:
+        for name in enabled_source_names(settings):
+            give_back_lease(session, f"collect:{name}", holder)
+
+
+def enabled_source_names(settings: Settings) -> list[str]:
+    """Names of the sources enabled in config.yaml."""
+    return [name for name in type(settings.sources).model_fields
+            if getattr(settings.sources, name).enabled]
 
 
 def collect_all(settings: Settings, source: str | None = None,
@@ -169,7 +231,8 @@ def collect_all(settings: Settings, source: str | None = None,
         if source is None or name == source:
             for item in brands:
                 try:
-                    results.append(collect_once(settings, collector, item))
+                    results.append(collect_leased(settings, collector, item))
                 except BrandpulseError as exc:  # one source failing never stops the others
                     results.append(CollectResult(name, item.name, errors=[str(exc)]))
+    release_leases(settings)
     return results

@@ -10,7 +10,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from brandpulse.alerting import evaluate_alerts
-from brandpulse.collecting import collect_once, enabled_collectors
+from brandpulse.collecting import collect_leased, enabled_collectors, process_holder, release_leases
 from brandpulse.pipeline import analyze_pending
 from brandpulse.settings import Settings, tracked_brands
 from brandpulse.triage import triage_new
@@ -39,8 +39,8 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     for name, collector in enabled_collectors(settings).items():
         cadence = getattr(settings.sources, name).cadence_minutes * 60
         for brand in tracked_brands(settings):
-            scheduler.add_job(_guarded(f"collect:{name}:{brand.name}", collect_once, settings,
-                                       collector, brand),
+            scheduler.add_job(_guarded(f"collect:{name}:{brand.name}", collect_leased, settings,
+                                       collector, brand, process_holder()),
                               "interval", seconds=cadence, jitter=min(cadence * 0.1, 60),
                               id=f"collect:{name}:{brand.name}", next_run_time=soon)
     stages = [("analyze", analyze_pending, settings.nlp.interval_seconds),
@@ -69,5 +69,6 @@ def run_forever(settings: Settings, duration: float | None = None) -> None:
         stop.wait(timeout=duration)
     finally:
         scheduler.shutdown(wait=True)
+        release_leases(settings)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

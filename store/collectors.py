@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from store.models import CollectorCursor, CollectorHealth, utcnow
+from store.models import CollectorCursor, CollectorGap, CollectorHealth, utcnow
 
 
 def what_cursor_is_saved(session: Session, source: str, brand: str) -> str | None:
@@ -80,3 +80,24 @@ def when_may_source_run(session: Session, source: str, brand: str) -> tuple[date
     """(time before which the (source, brand) must not run, its state)."""
     health = session.get(CollectorHealth, (source, brand))
     return (health.rate_limited_until, health.state) if health else (None, "ok")
+
+
+def record_gap(session: Session, source: str, brand: str, started_at: datetime, ended_at: datetime,
+               backfilled_items: int) -> None:
+    """Note that a source was down from ``started_at`` and what its recovery back-filled."""
+    session.add(CollectorGap(source=source, brand=brand, started_at=started_at, ended_at=ended_at,
+                             backfilled_items=backfilled_items))
+
+
+def which_gaps_did_sources_have(session: Session, source: str | None = None) -> list[CollectorGap]:
+    """Recorded outages, newest first."""
+    statement = select(CollectorGap).order_by(CollectorGap.ended_at.desc())
+    if source:
+        statement = statement.where(CollectorGap.source == source)
+    return list(session.exec(statement))
+
+
+def when_did_source_last_succeed(session: Session, source: str, brand: str) -> datetime | None:
+    """The last successful pass of a (source, brand)."""
+    health = session.get(CollectorHealth, (source, brand))
+    return health.last_success_at if health else None

@@ -227,3 +227,22 @@ class Quarantine(SQLModel, table=True):
     reason: str = Field(sa_column=Column(Text, nullable=False))
     payload: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Lease(SQLModel, table=True):
+    """A named lease: only its holder may do the work until it expires (one collector per source)."""
+    __tablename__ = "leases"
+    name: str = Field(primary_key=True, max_length=200)
+    holder: str = Field(max_length=200)
+    expires_at: datetime
+
+
+class CollectorGap(SQLModel, table=True):
+    """A time a source was down longer than its cadence, and what recovery back-filled."""
+    __tablename__ = "collector_gaps"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100, index=True)
+    brand: str = Field(max_length=200)
+    started_at: datetime
+    ended_at: datetime
+    backfilled_items: int = 0

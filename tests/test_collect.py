@@ -2,10 +2,11 @@
 
 import json
 import threading
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 
 from brandpulse.collecting import collect_all
 from brandpulse.errors import ConfigError
@@ -105,3 +106,45 @@ def test_unknown_source_or_brand_is_a_config_error(write_config):
         collect_all(settings, source="rss")
     with pytest.raises(ConfigError, match="not in config.yaml"):
         collect_all(settings, brand="Nobody")
+
+
+def test_a_source_leased_by_another_process_is_skipped(write_config, database_url, tmp_path):
+    from store.leases import take_lease, who_holds_lease
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.jsonl").write_text(json.dumps(
+        {"id": "1", "text": "Nimbus Mobile", "created_at": "2026-11-20T10:00:00Z"}) + "\n")
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    with session_scope(database_url) as session:
+        assert take_lease(session, "collect:file", "otherhost:123", 600)
+        assert not take_lease(session, "collect:file", "thirdhost:9", 600)
+    results = collect_all(settings)
+    assert all(r.skipped and "otherhost:123" in r.errors[0] for r in results) and count(database_url) == 0
+    with session_scope(database_url) as session:
+        assert who_holds_lease(session, "collect:file")[0] == "otherhost:123"
+        session.execute(text("UPDATE leases SET expires_at = '2000-01-01'"))
+    assert sum(r.stored for r in collect_all(settings)) == 1  # an expired lease is taken over
+    with session_scope(database_url) as session:
+        assert who_holds_lease(session, "collect:file") is None  # released after the one-shot run
+
+
+def test_a_gap_longer_than_the_cadence_is_recorded_with_its_backfill(write_config, database_url,
+                                                                      tmp_path):
+    from store.collectors import which_gaps_did_sources_have
+    from store.models import CollectorHealth
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox), "cadence_minutes": 5}})
+    collect_all(settings, brand="Nimbus Mobile")
+    with session_scope(database_url) as session:
+        session.execute(update(CollectorHealth).values(
+            last_success_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+    (inbox / "late.jsonl").write_text(json.dumps(
+        {"id": "9", "text": "Nimbus Mobile", "created_at": "2026-11-20T10:00:00Z"}) + "\n")
+    (result,) = collect_all(settings, brand="Nimbus Mobile")
+    assert result.gap_backfilled
+    with session_scope(database_url) as session:
+        (gap,) = which_gaps_did_sources_have(session, "file")
+    assert gap.backfilled_items == 1 and gap.started_at.year == 2026 and gap.started_at.month == 1
