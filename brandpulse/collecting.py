@@ -73,6 +73,11 @@ def enabled_collectors(settings: Settings) -> dict[str, Collector]:
         from collectors.mastodon import MastodonCollector
 
         found["mastodon"] = MastodonCollector(settings.sources.mastodon, secrets.mastodon_token)
+    if settings.sources.bluesky.enabled:
+        from collectors.bluesky import BlueskyCollector
+
+        found["bluesky"] = BlueskyCollector(settings.sources.bluesky, secrets.bluesky_handle,
+                                            secrets.bluesky_app_password)
     return found
 
 

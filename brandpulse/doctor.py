@@ -90,6 +90,14 @@ def _sources(settings: Settings) -> list[Check]:
         token = Secrets().mastodon_token
         checks.append(Check("source mastodon", "ok", f"{len(masto.instances)} instance(s); "
                             + ("token set: search on" if token else "no token: hashtag timelines only")))
+    sky = settings.sources.bluesky
+    if sky.enabled:
+        secrets = Secrets()
+        login = bool(secrets.bluesky_handle and secrets.bluesky_app_password)
+        checks.append(Check("source bluesky", "ok" if login or not sky.search else "warn",
+                            ("firehose on; " if sky.jetstream else "") +
+                            ("search with app password" if login else
+                             "search off: set BRANDPULSE_BLUESKY_HANDLE and BRANDPULSE_BLUESKY_APP_PASSWORD")))
     if not checks:
         checks.append(Check("sources", "warn", "no source is enabled; only imports will add data"))
     return checks + _health(settings)

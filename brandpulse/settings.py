@@ -104,12 +104,26 @@ class MastodonSourceSettings(Strict):
     timeout_seconds: float = Field(default=20, gt=0)
 
 
+class BlueskySourceSettings(Strict):
+    enabled: bool = False
+    cadence_minutes: float = Field(default=1, gt=0)
+    jetstream: bool = True  # listen to the firehose (no auth)
+    jetstream_url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
+    listen_seconds: float = Field(default=50, gt=0, description="firehose window per pass")
+    max_events: int = Field(default=200_000, ge=1)
+    max_reconnects: int = Field(default=5, ge=0)
+    search: bool = True  # app.bsky.feed.searchPosts when handle + app password are set
+    base_url: str = "https://bsky.social/xrpc"
+    timeout_seconds: float = Field(default=20, gt=0)
+
+
 class SourcesSettings(Strict):
     file: FileSourceSettings = FileSourceSettings()
     rss: RssSourceSettings = RssSourceSettings()
     x: XSourceSettings = XSourceSettings()
     reddit: RedditSourceSettings = RedditSourceSettings()
     mastodon: MastodonSourceSettings = MastodonSourceSettings()
+    bluesky: BlueskySourceSettings = BlueskySourceSettings()
 
 
 class NlpSettings(Strict):
