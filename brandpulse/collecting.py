@@ -162,7 +162,8 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings)
         if last_success and cadence and now - last_success > timedelta(minutes=2 * cadence):
             record_gap(session, collector.name, brand.name, last_success, now, result.fetched)
             result.gap_backfilled = True
-        record_collector_success(session, collector.name, brand.name, result.fetched)
+        record_collector_success(session, collector.name, brand.name, result.fetched,
+                                 now + timedelta(minutes=cadence) if cadence else None)
     return result
 
 

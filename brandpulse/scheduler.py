@@ -25,9 +25,14 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 def _guarded(name, function, *args):
     def job():
         try:
-            function(*args)
+            result = function(*args)
         except Exception:  # noqa: BLE001 - a failing job is logged and runs again next time
             log.exception("job %s failed", name)
+            return
+        if hasattr(result, "stored"):
+            log.info("%s: %s", name, "; ".join(result.errors) if result.skipped else
+                     f"stored {result.stored} of {result.fetched} fetched"
+                     + (f" ({'; '.join(result.errors)[:300]})" if result.errors else ""))
     job.__name__ = name
     return job
 

@@ -139,3 +139,19 @@ def test_demo_without_dashboard_ends_with_analysed_mentions_and_tickets(tmp_path
         models = set(session.execute(select(Analysis.model_name).distinct()).scalars())
     assert mentions > 5000 and analysed == mentions and tickets > 100
     assert models == {"brandpulse-minilm-multitask"}  # the demo uses the real model
+
+
+def test_two_run_processes_never_collect_the_same_source_at_once(write_config, database_url, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.jsonl").write_text(json.dumps(
+        {"id": "1", "text": "Nimbus Mobile", "created_at": "2026-11-20T10:00:00Z"}) + "\n")
+    write_config(sources={"file": {"enabled": True, "inbox": str(inbox), "cadence_minutes": 0.02}})
+    processes = [subprocess.Popen([str(BIN), "run", "--duration", "12"], env=os.environ.copy(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    collecting = [o for o in outputs if "collect:file:Nimbus Mobile: stored" in o]
+    waiting = [o for o in outputs if "is being collected by" in o]
+    assert len(collecting) == 1 and len(waiting) == 1, outputs
+    assert count(database_url, Mention) == 1

@@ -84,3 +84,20 @@ def test_status_html_becomes_text_and_boosts_point_at_the_original():
              "reblog": {**status, "content": "<p>A &amp; B<br>line two</p>"}}
     mention = status_to_mention(boost, "https://x")
     assert mention.text == "A & B\nline two" and mention.reposted_id == status["uri"]
+
+
+def test_status_search_runs_with_a_token(mastodon_settings, servers, database_url, monkeypatch):
+    monkeypatch.setenv("BRANDPULSE_MASTODON_TOKEN", "tok")
+    server = servers[0]
+    status = {**body_of(TIMELINE, 2)[0], "id": "117020593741189999", "uri": "http://localhost:3000/s/9",
+              "content": "<p>hoot hoot, searching works</p>"}
+    server.route("GET", TAG, EMPTY)
+    for version in ("v1", "v2"):  # Mastodon.py checks the server version before searching
+        server.route("GET", f"/api/{version}/instance/", recorded(TIMELINE, 1))
+    server.route("GET", "/api/v2/search", Reply(200, json.dumps({"accounts": [], "hashtags": [],
+                                                                 "statuses": [status]})))
+    (result,) = collect_all(mastodon_settings())
+    assert result.stored == 1
+    (search,) = server.calls("/api/v2/search")
+    assert search["query"]["q"] == ["hoot"] and search["query"]["type"] == ["statuses"]
+    assert search["headers"]["Authorization"] == "Bearer tok"
