@@ -11,10 +11,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from brandpulse.errors import BrandpulseError  # noqa: E402
 from dashboard import data  # noqa: E402
-from dashboard.views import alerts, inbox, mentions, overview  # noqa: E402
+from dashboard.views import alerts, inbox, mentions, overview, sources  # noqa: E402
 
 PAGES = {"Overview": overview.render, "Mentions": mentions.render, "Care inbox": inbox.render,
-         "Alerts": alerts.render}
+         "Alerts": alerts.render, "Sources": sources.render}
 
 st.set_page_config(page_title="brandpulse", layout="wide")
 try:

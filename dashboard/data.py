@@ -91,3 +91,32 @@ def tickets_by_status() -> dict[str, int]:
 def alerts() -> list[dict]:
     with session_scope(_url()) as session:
         return [a.model_dump() for a in which_alerts_fired(session)]
+
+
+@st.cache_data(ttl=15)
+def source_health() -> list[dict]:
+    from store.collectors import which_sources_report_health
+
+    with session_scope(_url()) as session:
+        return [{"source": h.source, "brand": h.brand, "state": h.state, "last success": h.last_success_at,
+                 "last error": h.last_error, "items last run": h.items_last_run, "items total": h.items_total,
+                 "waits until": h.rate_limited_until, "spend today $": round(h.spend_today, 2),
+                 "next run": h.next_run_at} for h in which_sources_report_health(session)]
+
+
+@st.cache_data(ttl=60)
+def source_gaps() -> list[dict]:
+    from store.collectors import which_gaps_did_sources_have
+
+    with session_scope(_url()) as session:
+        return [{"source": g.source, "brand": g.brand, "down from": g.started_at, "until": g.ended_at,
+                 "back-filled": g.backfilled_items} for g in which_gaps_did_sources_have(session)]
+
+
+@st.cache_data(ttl=60)
+def quarantine_counts() -> list[dict]:
+    from store.collectors import how_many_records_were_quarantined
+
+    with session_scope(_url()) as session:
+        return [{"origin": o, "records": n, "a reason": r}
+                for o, n, r in how_many_records_were_quarantined(session)]

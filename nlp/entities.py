@@ -29,13 +29,17 @@ def _pattern(label: str, phrase: str, entity_id: str) -> dict:
 
 def ruler_patterns(brands: Iterable, aspects: dict[str, list[str]]) -> list[dict]:
     """EntityRuler patterns: own brands and products, competitors, and aspect keywords."""
+    from brandpulse.query import parse_query, positive_keywords
+
+    def names(entry) -> list[str]:  # its name, handles, and the words its query looks for
+        return [entry.name, *entry.handles.values(), *positive_keywords(parse_query(entry.query))]
+
     patterns = []
     for brand in brands:
-        patterns.append(_pattern("BRAND", brand.name, brand.name))
-        patterns += [_pattern("BRAND", handle, brand.name) for handle in brand.handles.values()]
+        patterns += [_pattern("BRAND", name, brand.name) for name in names(brand)]
         patterns += [_pattern("PRODUCT", product, product) for product in brand.products]
         for rival in brand.competitors:
-            patterns.append(_pattern("COMPETITOR", rival.name, rival.name))
+            patterns += [_pattern("COMPETITOR", name, rival.name) for name in names(rival)]
     for aspect, words in aspects.items():
         patterns += [_pattern("ASPECT", word, aspect) for word in words]
     return patterns

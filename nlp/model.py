@@ -37,6 +37,26 @@ def configure_threads(threads: int | None = None) -> int:
     return count
 
 
+def quantize_encoder(encoder):
+    """int8 dynamic quantization, per-channel weights, of the inner transformer layers.
+
+    The first and last layers and the tiny heads stay fp32: on the dev splits that
+    halves the quality loss of quantizing everything, for most of the speed-up.
+    """
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    last = encoder.config.num_hidden_layers - 1
+    kept = (f"encoder.layer.0.", f"encoder.layer.{last}.")
+    spec = {name: per_channel_dynamic_qconfig for name, module in encoder.named_modules()
+            if isinstance(module, torch.nn.Linear) and not name.startswith(kept)}
+    with warnings.catch_warnings():  # torch.ao is deprecated upstream but works in 2.13
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(encoder, spec, dtype=torch.qint8)
+
+
 @dataclass
 class Scores:
     """Per-task probabilities for a batch, each of shape (n, classes)."""
@@ -63,13 +83,7 @@ class MultiTaskScorer:
         self.tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
         model = load_artifacts(path)
         if quantize:
-            import warnings
-
-            from torch.ao.quantization import quantize_dynamic
-
-            with warnings.catch_warnings():  # torch.ao is deprecated upstream but works in 2.13
-                warnings.simplefilter("ignore")
-                model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model.encoder = quantize_encoder(model.encoder)
             self.version += "+int8"
         self.model = model.eval()
         self.batch_size = batch_size

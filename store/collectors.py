@@ -101,3 +101,14 @@ def when_did_source_last_succeed(session: Session, source: str, brand: str) -> d
     """The last successful pass of a (source, brand)."""
     health = session.get(CollectorHealth, (source, brand))
     return health.last_success_at if health else None
+
+
+def how_many_records_were_quarantined(session: Session) -> list[tuple[str, int, str]]:
+    """(origin, count, latest reason) of quarantined records, most first."""
+    from sqlalchemy import func
+
+    from store.models import Quarantine
+
+    rows = session.exec(select(Quarantine.origin, func.count(Quarantine.id), func.max(Quarantine.reason))
+                        .group_by(Quarantine.origin).order_by(func.count(Quarantine.id).desc()))
+    return [(origin, count, reason) for origin, count, reason in rows]

@@ -88,3 +88,17 @@ def test_alerts_page_shows_the_outage(app):
     open_page(app, "Alerts")
     titles = [e.label for e in app.expander]
     assert any("Nimbus Mobile" in t and "mentions in 6h" in t for t in titles)
+
+
+def test_sources_page_shows_health_and_quarantine(app, demo):
+    from store.collectors import record_collector_failure
+    from store.engine import session_scope
+    from store.mentions import quarantine
+
+    with session_scope(demo.settings.database.url) as session:
+        record_collector_failure(session, "x", "Nimbus Mobile", "X rate limit reached", state="rate_limited")
+        quarantine(session, "x", "tweet 1", "tweet has no id or no text", "{}")
+    open_page(app, "Sources")
+    health = app.dataframe[0].value
+    assert list(health["state"]) == ["rate_limited"] and "X rate limit" in health["last error"][0]
+    assert app.dataframe[1].value["records"][0] == 1

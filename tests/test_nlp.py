@@ -69,7 +69,7 @@ def test_predict_contract_in_input_order(tmp_path):
         writer = csv.writer(handle)
         writer.writerow(["id", "text", "extra"])
         for i, text in enumerate(["", "😡😡😡🔥", "great " * 10_000, "refund please!!",
-                                  "¿Dónde está mi pedido? Llevo dos semanas esperando"]):
+                                  "¿Dónde está mi pedido? Llevo dos semanas esperando y nadie me responde en el servicio de atención"]):
             writer.writerow([f"r{i}", text, "x"])
     raw = source.read_bytes() + b"r5,broken \xff\xfe bytes,x\n"
     source.write_bytes(raw)
@@ -97,7 +97,7 @@ def test_int8_agrees_with_fp32():
     int8 = load_scorer(str(DEFAULT_MODEL), True).score(texts).probabilities
     for task in ("sentiment", "complaint", "emotion"):
         assert (fp32[task].argmax(1) == int8[task].argmax(1)).mean() >= 0.9
-        assert np.abs(fp32[task] - int8[task]).max() < 0.25
+        assert np.abs(fp32[task] - int8[task]).mean() < 0.05
 
 
 def test_duplicate_texts_are_scored_once_and_identically():
