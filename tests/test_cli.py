@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from brandpulse.cli import app
-from store.engine import session_scope
+from store.engine import head_revision, session_scope
 from store.models import Analysis, Mention, Ticket
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -44,7 +44,7 @@ def test_init_doctor_import_analyze(write_config, database_url, tmp_path):
     inbox.mkdir()
     write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
     code, out = invoke("init")
-    assert code == 0 and "schema 0001" in out and "2 brand(s)" in out
+    assert code == 0 and f"schema {head_revision()}" in out and "2 brand(s)" in out
     code, out = invoke("doctor")
     assert code == 0, out
     assert "lexicon-fallback" in out and "inbox" in out
