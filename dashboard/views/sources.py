@@ -8,22 +8,21 @@ import streamlit as st
 from dashboard import data
 
 
+def _table(rows: list[dict], when_empty: str) -> None:
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        st.caption(when_empty)
+
+
 def render() -> None:
     st.header("Sources")
     health = data.source_health()
-    if not health:
+    if health:
+        _table(health, "")
+    else:
         st.info("No source has run yet. Enable sources in config.yaml and start `brandpulse run`.")
-    else:
-        st.dataframe(pd.DataFrame(health), hide_index=True, width="stretch")
-    gaps = data.source_gaps()
     st.subheader("Outages and back-fills")
-    if gaps:
-        st.dataframe(pd.DataFrame(gaps), hide_index=True, width="stretch")
-    else:
-        st.caption("No source has been down longer than twice its cadence.")
-    quarantined = data.quarantine_counts()
+    _table(data.source_gaps(), "No source has been down longer than twice its cadence.")
     st.subheader("Quarantined records")
-    if quarantined:
-        st.dataframe(pd.DataFrame(quarantined), hide_index=True, width="stretch")
-    else:
-        st.caption("Nothing quarantined.")
+    _table(data.quarantine_counts(), "Nothing quarantined.")
