@@ -100,7 +100,8 @@ def import_command(
 @friendly
 def collect(source: Optional[str] = typer.Option(None, help="one source (default: every enabled)"),
             brand: Optional[str] = typer.Option(None, help="one brand (default: all)"),
-            once: bool = typer.Option(True, "--once/--no-once", help="run one pass and exit")) -> None:
+            once: bool = typer.Option(True, "--once", help="one pass, then exit (the only mode here; "
+                                                         "`brandpulse run` polls continuously)")) -> None:
     """Run one collection pass and print what each (source, brand) stored."""
     from brandpulse.collecting import collect_all
 

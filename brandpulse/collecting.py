@@ -40,6 +40,13 @@ class CollectResult:
     errors: list[str] = field(default_factory=list)
 
 
+def _require(secrets: Secrets, source: str) -> None:
+    missing = secrets.missing_for(source)
+    if missing:
+        raise MissingSecretError(f"sources.{source} is enabled but {', '.join(missing)} is not set; "
+                                 f"put it in the environment or .env, or disable sources.{source}")
+
+
 def enabled_collectors(settings: Settings) -> dict[str, Collector]:
     """The collectors of every enabled source, by source name."""
     from collectors.inbox import InboxCollector
@@ -54,19 +61,12 @@ def enabled_collectors(settings: Settings) -> dict[str, Collector]:
     if settings.sources.x.enabled:
         from collectors.x import XCollector
 
-        if not secrets.x_bearer_token:
-            raise MissingSecretError("sources.x is enabled but BRANDPULSE_X_BEARER_TOKEN is not set; "
-                                     "put it in the environment or .env, or disable sources.x")
+        _require(secrets, "x")
         found["x"] = XCollector(settings.sources.x, secrets.x_bearer_token)
     if settings.sources.reddit.enabled:
         from collectors.reddit import RedditCollector
 
-        missing = [f"BRANDPULSE_REDDIT_{name.upper()}" for name in ("client_id", "client_secret",
-                                                                    "user_agent")
-                   if not getattr(secrets, f"reddit_{name}")]
-        if missing:
-            raise MissingSecretError(f"sources.reddit is enabled but {', '.join(missing)} "
-                                     "is not set; put it in the environment or .env")
+        _require(secrets, "reddit")
         found["reddit"] = RedditCollector(settings.sources.reddit, secrets.reddit_client_id,
                                           secrets.reddit_client_secret, secrets.reddit_user_agent)
     if settings.sources.mastodon.enabled:

@@ -72,15 +72,13 @@ def _sources(settings: Settings) -> list[Check]:
                             "enabled but sources.rss.feeds is empty"))
     x = settings.sources.x
     if x.enabled:
-        token = Secrets().x_bearer_token
-        checks.append(Check("source x", "ok" if token else "fail",
-                            f"bearer token set; {x.base_url}; {_spend(settings, 'x', x.daily_cap_usd)}"
-                            if token else "BRANDPULSE_X_BEARER_TOKEN is not set (environment or .env)"))
+        missing = Secrets().missing_for("x")
+        checks.append(Check("source x", "fail" if missing else "ok",
+                            f"not set: {', '.join(missing)} (environment or .env)" if missing else
+                            f"bearer token set; {x.base_url}; {_spend(settings, 'x', x.daily_cap_usd)}"))
     reddit = settings.sources.reddit
     if reddit.enabled:
-        secrets = Secrets()
-        missing = [f"BRANDPULSE_REDDIT_{n.upper()}" for n in ("client_id", "client_secret", "user_agent")
-                   if not getattr(secrets, f"reddit_{n}")]
+        missing = Secrets().missing_for("reddit")
         checks.append(Check("source reddit", "fail" if missing else "ok",
                             f"not set: {', '.join(missing)}" if missing else
                             f"app credentials set; {reddit.oauth_url}; search in "

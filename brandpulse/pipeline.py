@@ -22,6 +22,10 @@ class AnalyzeResult:
     failed: int = 0
     model: str = ""
 
+    @property
+    def handled(self) -> int:
+        return self.analysed + self.unsupported_language + self.failed
+
 
 def analyze_pending(settings: Settings, limit: int | None = None,
                     progress: Callable[[int], None] | None = None,
@@ -30,9 +34,8 @@ def analyze_pending(settings: Settings, limit: int | None = None,
     analyzer = analyzer or build_analyzer(settings)
     result = AnalyzeResult(model=f"{analyzer.model_name}@{analyzer.model_version}")
     batch_size = settings.nlp.batch_size
-    while limit is None or result.analysed + result.failed + result.unsupported_language < limit:
-        size = batch_size if limit is None else min(batch_size, limit - result.analysed
-                                                    - result.failed - result.unsupported_language)
+    while limit is None or result.handled < limit:
+        size = batch_size if limit is None else min(batch_size, limit - result.handled)
         with session_scope(settings.database.url) as session:
             pending = which_mentions_await_analysis(session, size)
         if not pending:

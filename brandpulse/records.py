@@ -13,6 +13,19 @@ from typing import Any
 NETWORKS = ("x", "reddit", "bluesky", "mastodon", "rss", "file")
 
 
+def json_safe(value: Any) -> Any:
+    """A raw payload as plain JSON: datetimes as ISO text, library objects as their str()."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return str(value)
+
+
 def as_utc(moment: datetime) -> datetime:
     """Aware UTC; naive datetimes are taken to already be UTC."""
     if moment.tzinfo is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -255,6 +255,15 @@ class Secrets(BaseSettings):
     bluesky_handle: str | None = None
     bluesky_app_password: str | None = None
     mastodon_token: str | None = None
+
+    REQUIRED: ClassVar[dict[str, tuple[str, ...]]] = {
+        "x": ("x_bearer_token",),
+        "reddit": ("reddit_client_id", "reddit_client_secret", "reddit_user_agent")}
+
+    def missing_for(self, source: str) -> list[str]:
+        """Environment variables a source needs that are not set."""
+        return [f"BRANDPULSE_{name.upper()}" for name in self.REQUIRED.get(source, ())
+                if not getattr(self, name)]
 
 
 def config_path() -> Path:

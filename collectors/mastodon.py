@@ -10,29 +10,18 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any
 
 import mastodon
 from mastodon import Mastodon
 
 from brandpulse.errors import RateLimitedError, SourceUnavailableError
 from brandpulse.query import parse_query, positive_keywords
-from brandpulse.records import AuthorRecord, MentionRecord, Page
+from brandpulse.records import AuthorRecord, MentionRecord, Page, json_safe
 from brandpulse.settings import BrandSettings, MastodonSourceSettings
 from collectors.html_text import html_to_text
 from collectors.tabular import parse_time
 
 TAG = re.compile(r"^\w+$")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def status_to_mention(status: dict, instance: str) -> MentionRecord:
@@ -54,7 +43,7 @@ def status_to_mention(status: dict, instance: str) -> MentionRecord:
         likes=status.get("favourites_count", 0), replies=status.get("replies_count", 0),
         reposts=status.get("reblogs_count", 0),
         in_reply_to_id=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
-        reposted_id=str(boosted.get("uri")) if boosted else None, raw=_plain(dict(status)))
+        reposted_id=str(boosted.get("uri")) if boosted else None, raw=json_safe(dict(status)))
 
 
 class MastodonCollector:
@@ -99,7 +88,7 @@ class MastodonCollector:
                             except (KeyError, TypeError, ValueError) as exc:
                                 page.quarantined.append((f"{instance} status {status.get('id')}",
                                                          f"Mastodon status is malformed: {exc}",
-                                                         json.dumps(_plain(dict(status)), default=str)))
+                                                         json.dumps(json_safe(dict(status)), default=str)))
                         state[key] = str(max(int(s["id"]) for s in statuses))
                         if len(statuses) < self.settings.page_limit or stream == "search":
                             break

@@ -8,28 +8,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Iterable
 
 import praw
 import prawcore
 
 from brandpulse.errors import CollectorError, RateLimitedError, SourceUnavailableError
 from brandpulse.query import parse_query, to_native
-from brandpulse.records import AuthorRecord, MentionRecord, Page
+from brandpulse.records import AuthorRecord, MentionRecord, Page, json_safe
 from brandpulse.settings import BrandSettings, RedditSourceSettings
 
 SEEN_KEPT = 5000
 OVERLAP_SECONDS = 600  # re-read a little of the past: search indexes late
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return str(value)
 
 
 def thing_to_mention(thing) -> MentionRecord:
@@ -50,7 +40,7 @@ def thing_to_mention(thing) -> MentionRecord:
         replies=int(data.get("num_comments") or 0),
         in_reply_to_id=data.get("parent_id") if is_comment else None,
         conversation_id=data.get("link_id") if is_comment else fullname,
-        raw=_plain(data))
+        raw=json_safe(data))
 
 
 class RedditCollector:
@@ -113,7 +103,7 @@ class RedditCollector:
                 page.mentions.append(thing_to_mention(thing))
             except (KeyError, TypeError, ValueError) as exc:
                 page.quarantined.append((thing.fullname, f"Reddit item is malformed: {exc}",
-                                         json.dumps(_plain(vars(thing)), default=str)[:100_000]))
+                                         json.dumps(json_safe(vars(thing)), default=str)[:100_000]))
             if thing.fullname.startswith("t3_"):
                 newest = max(newest, created)
         page.next_cursor = json.dumps({"newest": newest, "seen": seen[-SEEN_KEPT:]})

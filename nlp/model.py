@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,12 +18,11 @@ import numpy as np
 
 from brandpulse.errors import AnalysisError
 from nlp.datasets import LABELS, normalize
+from nlp.lexicon import QUESTION
 from nlp.stage import Doc
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "brandpulse-minilm-multitask"
 MAX_LENGTH = 128
-QUESTION = re.compile(r"\?|^\s*(?:@\w+\s+)*(?:how|what|when|where|why|who|which|can|could|does|do|is|"
-                      r"are|will|anyone|any idea)\b", re.IGNORECASE)
 SEVERITY = LABELS["severity"]
 
 
@@ -49,7 +47,7 @@ def quantize_encoder(encoder):
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
     last = encoder.config.num_hidden_layers - 1
-    kept = (f"encoder.layer.0.", f"encoder.layer.{last}.")
+    kept = ("encoder.layer.0.", f"encoder.layer.{last}.")
     spec = {name: per_channel_dynamic_qconfig for name, module in encoder.named_modules()
             if isinstance(module, torch.nn.Linear) and not name.startswith(kept)}
     with warnings.catch_warnings():  # torch.ao is deprecated upstream but works in 2.13

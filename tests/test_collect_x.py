@@ -1,6 +1,5 @@
 """The X collector: real tweepy against a local server replaying recorded X API v2 responses."""
 
-import json
 import os
 import signal
 import sqlite3
