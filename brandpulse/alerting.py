@@ -6,10 +6,16 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from brandpulse.access import Actor, require
 from brandpulse.settings import Settings
-from store.alerts import (how_many_mentions_per_hour, save_alert, when_did_rule_last_fire,
-                          when_was_brand_first_mentioned,
-                          which_mentions_lead_window)
+from store.alerts import (
+    acknowledge_alert,
+    how_many_mentions_per_hour,
+    save_alert,
+    when_did_rule_last_fire,
+    when_was_brand_first_mentioned,
+    which_mentions_lead_window,
+)
 from store.brands import which_brands_are_tracked
 from store.buckets import bucket_label
 from store.engine import session_scope
@@ -118,3 +124,10 @@ def evaluate_alerts(settings: Settings, now: datetime | None = None, hours_back:
                         "fired_at": utcnow()})
                     session.flush()
     return stored
+
+
+def acknowledge(settings: Settings, actor: Actor, alert_id: int) -> None:
+    """Acknowledge an alert as ``actor`` (roles with alert.acknowledge only)."""
+    require(actor, "alert.acknowledge")
+    with session_scope(settings.database.url) as session:
+        acknowledge_alert(session, alert_id, actor.id)

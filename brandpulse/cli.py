@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from brandpulse.console import console, friendly
@@ -21,8 +27,10 @@ app = typer.Typer(help="brandpulse: self-hosted social listening and care triage
 
 def _add_subcommands() -> None:
     from brandpulse.cli_nlp import nlp_app
+    from brandpulse.cli_users import users_app
 
     app.add_typer(nlp_app, name="nlp")
+    app.add_typer(users_app, name="users")
 
 
 def _settings() -> Settings:
@@ -208,6 +216,10 @@ def demo(directory: Path = typer.Option(Path("demo-run"), help="where the demo d
                   f"analysed with {result.analysis.model} ({result.analysis.unsupported_language} in "
                   f"unsupported languages), {result.tickets} care tickets, {result.alerts} alerts")
     console.print(f"database: {result.settings.database.url}")
+    users = Table("user", "role", "team", "password", title="demo logins (new passwords each run)")
+    for name, role, team, password in result.users:
+        users.add_row(name, role, team or "", password)
+    console.print(users)
     if not no_dashboard:
         raise typer.Exit(start_dashboard(result.config_path, port))
 

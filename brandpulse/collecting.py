@@ -7,16 +7,29 @@ import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from brandpulse.errors import (BrandpulseError, CollectorError, ConfigError, MissingSecretError,
-                               RateLimitedError, UsageCappedError)
+from brandpulse.errors import (
+    BrandpulseError,
+    CollectorError,
+    ConfigError,
+    MissingSecretError,
+    RateLimitedError,
+    UsageCappedError,
+)
 from brandpulse.query import parse_query
 from brandpulse.settings import BrandSettings, Secrets, Settings, tracked_brands
 from collectors.base import Collector
-from store.collectors import (record_collector_failure, record_collector_success, record_gap,
-                              record_spend, save_cursor, what_cursor_is_saved,
-                              what_did_source_spend_today, when_did_source_last_succeed,
-                              when_may_source_run)
 from store.brands import sync_brands
+from store.collectors import (
+    record_collector_failure,
+    record_collector_success,
+    record_gap,
+    record_spend,
+    save_cursor,
+    what_cursor_is_saved,
+    what_did_source_spend_today,
+    when_did_source_last_succeed,
+    when_may_source_run,
+)
 from store.engine import session_scope
 from store.leases import give_back_lease, take_lease, who_holds_lease
 from store.mentions import quarantine, save_mentions

@@ -17,7 +17,11 @@ what input, and what to do about it::
     │   ├── RateLimitedError   the source asked us to wait
     │   │   └── UsageCappedError  a usage cap with no useful reset: the source is paused
     │   └── SourceUnavailableError  the source is down or refused us
-    └── AnalysisError          the NLP pipeline failed on a batch or a text
+    ├── AnalysisError          the NLP pipeline failed on a batch or a text
+    └── CareError              a care action cannot be done as asked
+        ├── AccessDeniedError  the user's role does not allow the page or action
+        ├── NotFoundError      the ticket, user or author named does not exist
+        └── WorkflowError      the ticket cannot move that way (e.g. resolved → assigned)
 """
 
 from __future__ import annotations
@@ -88,3 +92,19 @@ class SourceUnavailableError(CollectorError):
 
 class AnalysisError(BrandpulseError):
     """The analysis pipeline failed on a batch or on one text."""
+
+
+class CareError(BrandpulseError):
+    """A care or account action cannot be done as asked."""
+
+
+class AccessDeniedError(CareError):
+    """The user's role does not allow this page or action."""
+
+
+class NotFoundError(CareError):
+    """The ticket, user or author named does not exist (any more)."""
+
+
+class WorkflowError(CareError):
+    """The ticket cannot make this move from its current state."""

@@ -10,8 +10,13 @@ from brandpulse.settings import Settings
 from brandpulse.triage import triage_new
 from nlp.analyzer import Analyzer, build_analyzer
 from nlp.stage import Doc
-from store.analyses import mark_analysis_failed, save_analyses, which_mentions_await_analysis
+from store.analyses import (
+    mark_analysis_failed,
+    save_analyses,
+    which_mentions_await_analysis,
+)
 from store.engine import session_scope
+from store.rollups import refresh_rollups
 
 
 @dataclass
@@ -57,7 +62,15 @@ def analyze_pending(settings: Settings, limit: int | None = None,
         result.analysed += sum(1 for r in results.values() if r["language_supported"])
         if progress:
             progress(len(docs))
+    if result.handled:
+        refresh_overview(settings)
     return result
+
+
+def refresh_overview(settings: Settings) -> int:
+    """Recount the overview's daily rollups for every day touched since the last refresh."""
+    with session_scope(settings.database.url) as session:
+        return refresh_rollups(session)
 
 
 @dataclass

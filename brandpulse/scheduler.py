@@ -10,7 +10,12 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from brandpulse.alerting import evaluate_alerts
-from brandpulse.collecting import collect_leased, enabled_collectors, process_holder, release_leases
+from brandpulse.collecting import (
+    collect_leased,
+    enabled_collectors,
+    process_holder,
+    release_leases,
+)
 from brandpulse.pipeline import analyze_pending
 from brandpulse.settings import Settings, tracked_brands
 from brandpulse.triage import triage_new

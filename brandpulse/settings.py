@@ -12,11 +12,19 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from brandpulse.config_errors import describe_validation_error, reject_secret_keys
 from brandpulse.errors import ConfigError, QueryError
+from brandpulse.settings_care import CareSettings, RoutingRule, TeamSettings  # noqa: F401 (re-exported)
 
 DEFAULT_CONFIG = Path("config.yaml")
 Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
@@ -138,43 +146,6 @@ class NlpSettings(Strict):
     interval_seconds: float = Field(default=60, gt=0)
     languages: list[str] = Field(default_factory=lambda: ["en"])
     complaint_threshold: float = Field(default=0.5, ge=0, le=1)
-
-
-class TeamSettings(Strict):
-    name: str = Field(min_length=1)
-    first_response_minutes: int = Field(default=60, gt=0)
-    resolution_hours: int = Field(default=24, gt=0)
-
-
-class RoutingRule(Strict):
-    team: str
-    brand: str | None = None
-    network: Network | None = None
-    language: str | None = None
-    intent: Literal["complaint", "question", "suggestion", "praise"] | None = None
-    min_followers: int | None = Field(default=None, ge=0)
-
-
-class CareSettings(Strict):
-    ticket_intents: list[Literal["complaint", "question"]] = Field(
-        default_factory=lambda: ["complaint", "question"]
-    )
-    teams: list[TeamSettings] = Field(default_factory=lambda: [TeamSettings(name="care")])
-    routing: list[RoutingRule] = Field(default_factory=list)
-    default_team: str = "care"
-    ticket_max_age_days: int = Field(default=7, ge=1, le=365)
-    interval_seconds: float = Field(default=60, gt=0)
-
-    @model_validator(mode="after")
-    def _teams_exist(self) -> "CareSettings":
-        names = {team.name for team in self.teams}
-        for label, team in [("default_team", self.default_team)] + [
-            (f"routing[{i}].team", rule.team) for i, rule in enumerate(self.routing)
-        ]:
-            if team not in names:
-                raise ValueError(f"care.{label} names team {team!r}, which is not in care.teams "
-                                 f"({sorted(names)}); add it to care.teams or fix the name")
-        return self
 
 
 class VolumeSpikeRule(Strict):

@@ -9,7 +9,9 @@ from store import queries
 from store.alerts import which_alerts_fired
 from store.brands import which_brands_are_tracked, who_are_the_rivals_of
 from store.engine import session_scope
-from store.tickets import how_many_tickets_by_status, which_tickets_are_open
+from store.overview import rollups_answer, what_are_the_top_terms
+from store.tickets import how_many_tickets_by_status
+from store.users import who_works_in_care
 
 TTL = 60
 
@@ -64,6 +66,14 @@ def share_of_voice(brand_ids: tuple[int, ...], flt: queries.MentionFilter) -> li
 
 
 @st.cache_data(ttl=TTL)
+def top_terms(flt: queries.MentionFilter, labels: tuple[str, ...], limit: int = 10) -> list[dict]:
+    with session_scope(_url()) as session:
+        if not rollups_answer(session, flt):
+            return []
+        return what_are_the_top_terms(session, flt, labels, limit)
+
+
+@st.cache_data(ttl=TTL)
 def mentions(flt: queries.MentionFilter, limit: int) -> list[dict]:
     with session_scope(_url()) as session:
         return queries.which_mentions_match(session, flt, limit)
@@ -74,11 +84,16 @@ def mention_detail(mention_id: int) -> dict | None:
         return queries.what_do_we_know_about_mention(session, mention_id)
 
 
-@st.cache_data(ttl=15)
-def open_tickets(team: str | None) -> list[dict]:
+@st.cache_data(ttl=60)
+def care_members() -> list[dict]:
     with session_scope(_url()) as session:
-        rows = which_tickets_are_open(session, team)
-        return [{**row, "ticket": row["ticket"].model_dump()} for row in rows]
+        return [{"id": u.id, "username": u.username, "team": u.team} for u in who_works_in_care(session)]
+
+
+def clear_ticket_caches() -> None:
+    """Forget cached ticket figures after a change."""
+    tickets_by_status.clear()
+    headline.clear()
 
 
 @st.cache_data(ttl=15)

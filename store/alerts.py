@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
+from brandpulse.errors import NotFoundError
 from store.buckets import time_bucket
 from store.bulk import dialect_insert
-from store.models import Alert, Analysis, Mention, MentionBrand
+from store.models import Alert, Analysis, Mention, MentionBrand, utcnow
 
 
 def how_many_mentions_per_hour(session: Session, brand_id: int, since: datetime,
@@ -69,3 +70,15 @@ def which_alerts_fired(session: Session, since: datetime | None = None, brand_id
     if brand_id is not None:
         statement = statement.where(Alert.brand_id == brand_id)
     return list(session.execute(statement).scalars())
+
+
+def acknowledge_alert(session: Session, alert_id: int, user_id: int | None) -> Alert:
+    """Mark an alert as seen by a user (the first acknowledgement is kept)."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFoundError(f"alert #{alert_id} does not exist; refresh the alerts page")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = utcnow()
+        alert.acknowledged_by = user_id
+        session.add(alert)
+    return alert

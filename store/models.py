@@ -75,7 +75,7 @@ class Mention(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     language: Optional[str] = Field(default=None, max_length=12)
     created_at: datetime
-    collected_at: datetime = Field(default_factory=utcnow)
+    collected_at: datetime = Field(default_factory=utcnow, index=True)
     author_id: Optional[int] = Field(default=None, foreign_key="authors.id", ondelete="SET NULL")
     likes: int = 0
     replies: int = 0
@@ -122,7 +122,7 @@ class Analysis(SQLModel, table=True):
     offensive: bool = False
     offensive_score: Optional[float] = None
     entities: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    analyzed_at: datetime = Field(default_factory=utcnow)
+    analyzed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class User(SQLModel, table=True):
@@ -158,6 +158,15 @@ class Ticket(SQLModel, table=True):
     resolved_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketMention(SQLModel, table=True):
+    """Every mention a ticket covers: its own, plus the same grievance merged in from elsewhere."""
+    __tablename__ = "ticket_mentions"
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True, ondelete="CASCADE")
+    ticket_id: int = Field(foreign_key="tickets.id", index=True, ondelete="CASCADE")
+    reason: str = Field(default="opened", max_length=200)  # opened | same thread | near-identical text
+    added_at: datetime = Field(default_factory=utcnow)
 
 
 class TicketEvent(SQLModel, table=True):
@@ -246,3 +255,41 @@ class CollectorGap(SQLModel, table=True):
     started_at: datetime
     ended_at: datetime
     backfilled_items: int = 0
+
+
+class MentionRollup(SQLModel, table=True):
+    """Mentions per day and brand under every dashboard filter (rebuilt per touched day)."""
+    __tablename__ = "mention_rollups"
+    __table_args__ = (Index("ix_mention_rollups_brand_day", "brand_id", "day"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10)  # YYYY-MM-DD, UTC
+    brand_id: int = Field(foreign_key="brands.id", ondelete="CASCADE")
+    network: str = Field(max_length=20)
+    language: str = Field(default="", max_length=12)
+    sentiment: str = Field(default="unscored", max_length=10)
+    intent: str = Field(default="", max_length=20)
+    mentions: int = 0
+    complaints: int = 0
+
+
+class TermRollup(SQLModel, table=True):
+    """Entity and aspect counts per day and brand under the same filters as MentionRollup."""
+    __tablename__ = "term_rollups"
+    __table_args__ = (Index("ix_term_rollups_brand_day", "brand_id", "day"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10)
+    brand_id: int = Field(foreign_key="brands.id", ondelete="CASCADE")
+    network: str = Field(max_length=20)
+    language: str = Field(default="", max_length=12)
+    sentiment: str = Field(default="unscored", max_length=10)
+    intent: str = Field(default="", max_length=20)
+    label: str = Field(max_length=20)  # ASPECT, ORG, PRODUCT, PERSON, GPE, BRAND, COMPETITOR...
+    term: str = Field(max_length=200)
+    mentions: int = 0
+
+
+class RollupState(SQLModel, table=True):
+    """How far the rollups are up to date (mentions collected / analysed before this time)."""
+    __tablename__ = "rollup_state"
+    name: str = Field(primary_key=True, max_length=40)
+    refreshed_at: datetime

@@ -11,6 +11,12 @@ from sqlmodel import Session
 
 from store.buckets import time_bucket
 from store.models import Analysis, Author, Brand, Mention, MentionBrand, Ticket
+from store.overview import (
+    daily_from_rollups,
+    headline_from_rollups,
+    rollups_answer,
+    share_from_rollups,
+)
 from store.tickets import OPEN_STATUSES
 
 
@@ -59,6 +65,8 @@ def _with_analysis(statement: Select) -> Select:
 
 def what_are_the_headline_figures(session: Session, flt: MentionFilter) -> dict[str, float]:
     """Volume, net sentiment (positive minus negative share), complaint rate, analysed count."""
+    if rollups_answer(session, flt):
+        return headline_from_rollups(session, flt)
     statement = _filtered(_with_analysis(select(
         func.count(Mention.id),
         func.count(Analysis.sentiment),
@@ -75,6 +83,8 @@ def what_are_the_headline_figures(session: Session, flt: MentionFilter) -> dict[
 
 def how_many_mentions_per_day(session: Session, flt: MentionFilter) -> list[dict[str, Any]]:
     """Daily counts split by sentiment ('unscored' where no sentiment was given)."""
+    if rollups_answer(session, flt):
+        return daily_from_rollups(session, flt)
     day = time_bucket(session, Mention.created_at, "day")
     sentiment = func.coalesce(Analysis.sentiment, "unscored")
     statement = _filtered(_with_analysis(select(day, sentiment, func.count(Mention.id))
@@ -87,12 +97,15 @@ def what_is_the_share_of_voice(session: Session, brand_ids: tuple[int, ...],
     """Mentions per brand (a brand and its rivals) under the other filters."""
     scoped = MentionFilter(since=flt.since, until=flt.until, networks=flt.networks,
                            languages=flt.languages, sentiments=flt.sentiments, intents=flt.intents)
-    statement = _filtered(_with_analysis(
-        select(Brand.name, func.count(Mention.id)).select_from(Mention)
-        .join(MentionBrand, MentionBrand.mention_id == Mention.id)
-        .join(Brand, Brand.id == MentionBrand.brand_id)), scoped)
-    statement = statement.where(MentionBrand.brand_id.in_(brand_ids)).group_by(Brand.name)
-    rows = [{"brand": name, "mentions": count} for name, count in session.execute(statement)]
+    if rollups_answer(session, scoped):
+        rows = share_from_rollups(session, brand_ids, scoped)
+    else:
+        statement = _filtered(_with_analysis(
+            select(Brand.name, func.count(Mention.id)).select_from(Mention)
+            .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+            .join(Brand, Brand.id == MentionBrand.brand_id)), scoped)
+        statement = statement.where(MentionBrand.brand_id.in_(brand_ids)).group_by(Brand.name)
+        rows = [{"brand": name, "mentions": count} for name, count in session.execute(statement)]
     total = sum(r["mentions"] for r in rows) or 1
     return [{**r, "share": r["mentions"] / total} for r in sorted(rows, key=lambda r: -r["mentions"])]
 

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Sequence
 
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from brandpulse.errors import BrandpulseError
 from store.bulk import dialect_insert
-from store.models import (Analysis, Author, Brand, Mention, MentionBrand, Ticket, TicketEvent,
-                          User, utcnow)
+from store.models import (
+    Analysis,
+    Author,
+    Brand,
+    Mention,
+    MentionBrand,
+    Ticket,
+    TicketEvent,
+    TicketMention,
+    User,
+    utcnow,
+)
 
 OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting_customer")
 CLOSED_STATUSES = ("resolved", "dismissed")
@@ -45,6 +54,15 @@ class TicketCandidate:
     sentiment_negative: float | None
     severity: str | None
     primary_intent: str | None
+    text: str = ""
+    conversation_id: str | None = None
+    customer_id: int | None = None
+    handle: str | None = None
+    entities: list[dict[str, str]] | None = None
+
+    @property
+    def aspects(self) -> set[str]:
+        return {e["text"] for e in self.entities or () if e.get("label") == "ASPECT"}
 
 
 def which_mentions_need_tickets(session: Session, intents: Sequence[str], since: datetime,
@@ -57,13 +75,14 @@ def which_mentions_need_tickets(session: Session, intents: Sequence[str], since:
         select(Mention.id, Brand.id, Brand.name, Mention.author_id, Author.followers, Mention.network,
                Analysis.language, Mention.created_at, Mention.likes, Mention.replies, Mention.reposts,
                Analysis.complaint, Analysis.complaint_score, Analysis.sentiment_negative,
-               Analysis.severity, Analysis.primary_intent)
+               Analysis.severity, Analysis.primary_intent, Mention.text, Mention.conversation_id,
+               Author.customer_id, Author.handle, Analysis.entities)
         .join(Analysis, Analysis.mention_id == Mention.id)
         .join(MentionBrand, MentionBrand.mention_id == Mention.id)
         .join(Brand, and_(Brand.id == MentionBrand.brand_id, Brand.is_competitor.is_(False)))
         .outerjoin(Author, Author.id == Mention.author_id)
-        .outerjoin(Ticket, Ticket.mention_id == Mention.id)
-        .where(Ticket.id.is_(None), Mention.created_at >= since, or_(*wanted))
+        .outerjoin(TicketMention, TicketMention.mention_id == Mention.id)
+        .where(TicketMention.ticket_id.is_(None), Mention.created_at >= since, or_(*wanted))
         .order_by(Mention.created_at).limit(limit))
     seen: set[int] = set()
     out = []
@@ -82,20 +101,33 @@ def open_tickets(session: Session, tickets: Sequence[dict[str, Any]]) -> int:
     before = set(session.execute(select(Ticket.mention_id)
                                  .where(Ticket.mention_id.in_(mention_ids))).scalars())
     session.execute(dialect_insert(session, Ticket).on_conflict_do_nothing(), list(tickets))
-    created = session.execute(select(Ticket.id, Ticket.mention_id, Ticket.team, Ticket.assignee_id)
+    created = session.execute(select(Ticket.id, Ticket.mention_id, Ticket.team, User.username)
+                              .outerjoin(User, User.id == Ticket.assignee_id)
                               .where(Ticket.mention_id.in_(mention_ids))).all()
-    events = []
+    events, covered = [], []
     for ticket_id, mention_id, team, assignee in created:
         if mention_id in before:
             continue
+        covered.append({"mention_id": mention_id, "ticket_id": ticket_id, "reason": "opened",
+                        "added_at": utcnow()})
         events.append({"ticket_id": ticket_id, "kind": "created", "to_value": team,
                        "created_at": utcnow()})
         if assignee:
-            events.append({"ticket_id": ticket_id, "kind": "assigned", "to_value": str(assignee),
+            events.append({"ticket_id": ticket_id, "kind": "assigned", "to_value": assignee,
                            "body": "auto-assigned (fewest open tickets)", "created_at": utcnow()})
+    if covered:
+        session.execute(dialect_insert(session, TicketMention).on_conflict_do_nothing(), covered)
     if events:
         session.execute(dialect_insert(session, TicketEvent), events)
     return len(created) - len(before)
+
+
+def which_tickets_cover(session: Session, mention_ids: Sequence[int]) -> dict[int, int]:
+    """mention id -> the id of the ticket covering it, for the mentions that have one."""
+    if not mention_ids:
+        return {}
+    return dict(session.execute(select(TicketMention.mention_id, TicketMention.ticket_id)
+                                .where(TicketMention.mention_id.in_(list(mention_ids)))).all())
 
 
 def who_has_fewest_open_tickets(session: Session, team: str) -> int | None:
@@ -109,57 +141,30 @@ def who_has_fewest_open_tickets(session: Session, team: str) -> int | None:
     return row[0] if row else None
 
 
-def which_tickets_are_open(session: Session, team: str | None = None,
-                           limit: int = 200) -> list[dict[str, Any]]:
-    """Open tickets, highest priority first, with their mention and author."""
+def which_tickets_are_open(session: Session, team: str | None = None, *, assignee_id: int | None = None,
+                           unassigned: bool = False, statuses: Sequence[str] = OPEN_STATUSES,
+                           newest_first: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+    """Tickets in ``statuses`` (default: open), highest priority (or last changed) first."""
     statement = (select(Ticket, Mention.text, Mention.network, Mention.url, Author.handle,
-                        Brand.name)
+                        Brand.name, User.username)
                  .join(Mention, Mention.id == Ticket.mention_id)
                  .outerjoin(Author, Author.id == Ticket.author_id)
                  .outerjoin(Brand, Brand.id == Ticket.brand_id)
-                 .where(Ticket.status.in_(OPEN_STATUSES))
-                 .order_by(Ticket.priority.desc(), Ticket.id).limit(limit))
+                 .outerjoin(User, User.id == Ticket.assignee_id)
+                 .where(Ticket.status.in_(list(statuses)))
+                 .order_by(*((Ticket.updated_at.desc(), Ticket.id.desc()) if newest_first
+                             else (Ticket.priority.desc(), Ticket.id))).limit(limit))
     if team:
         statement = statement.where(Ticket.team == team)
-    return [{"ticket": ticket, "text": text, "network": network, "url": url, "author": handle,
-             "brand": brand} for ticket, text, network, url, handle, brand in session.execute(statement)]
+    if assignee_id is not None:
+        statement = statement.where(Ticket.assignee_id == assignee_id)
+    if unassigned:
+        statement = statement.where(Ticket.assignee_id.is_(None))
+    keys = ("ticket", "text", "network", "url", "author", "brand", "assignee")
+    return [dict(zip(keys, row)) for row in session.execute(statement)]
 
 
 def how_many_tickets_by_status(session: Session) -> dict[str, int]:
     """Ticket counts per status."""
     rows = session.execute(select(Ticket.status, func.count()).group_by(Ticket.status))
     return {status: count for status, count in rows}
-
-
-def change_ticket_status(session: Session, ticket_id: int, status: str, user_id: int | None,
-                         note: str | None = None) -> Ticket:
-    """Move a ticket along its workflow, recording who did it and when."""
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise BrandpulseError(f"ticket {ticket_id} does not exist; refresh the inbox")
-    if status not in TRANSITIONS.get(ticket.status, set()):
-        raise BrandpulseError(f"ticket {ticket_id} cannot go from {ticket.status!r} to {status!r}; "
-                              f"allowed: {sorted(TRANSITIONS.get(ticket.status, set()))}")
-    now = utcnow()
-    session.add(TicketEvent(ticket_id=ticket_id, kind="status", from_value=ticket.status,
-                            to_value=status, body=note, user_id=user_id, created_at=now))
-    ticket.status = status
-    ticket.updated_at = now
-    if status in ("in_progress", "waiting_customer", "resolved") and ticket.first_response_at is None:
-        ticket.first_response_at = now
-    ticket.resolved_at = now if status in CLOSED_STATUSES else None
-    session.add(ticket)
-    return ticket
-
-
-def ticket_history(session: Session, ticket_id: int) -> list[TicketEvent]:
-    """Every event of a ticket, oldest first."""
-    return list(session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
-                                .order_by(TicketEvent.created_at, TicketEvent.id)).scalars())
-
-
-def sla_deadlines(created_at: datetime, first_response_minutes: int,
-                  resolution_hours: int) -> tuple[datetime, datetime]:
-    """First-response and resolution due times for a ticket opened at ``created_at``."""
-    return (created_at + timedelta(minutes=first_response_minutes),
-            created_at + timedelta(hours=resolution_hours))

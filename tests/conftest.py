@@ -93,3 +93,13 @@ def write_config(tmp_path, database_url, monkeypatch):
 @pytest.fixture
 def settings(write_config):
     return write_config()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The demo database (SYNTHETIC data, real model), built once per test session."""
+    from brandpulse.demo import prepare_demo
+
+    result = prepare_demo(tmp_path_factory.mktemp("demo"))
+    yield result
+    get_engine(result.settings.database.url).dispose()

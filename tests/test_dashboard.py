@@ -6,27 +6,42 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from brandpulse.demo import prepare_demo
+from brandpulse.access import PAGES, pages_for
+
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 DASHBOARD = Path(APP).parent
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return prepare_demo(tmp_path_factory.mktemp("demo"))
+LOGINS = {"admin": "admin", "marketing": "marketing", "care_agent": "agent", "care_lead": "lead",
+          "brand_manager": "brand"}
 
 
 @pytest.fixture
-def app(demo, monkeypatch):
+def new_app(demo, monkeypatch):
     monkeypatch.setenv("BRANDPULSE_CONFIG", str(demo.config_path))
     st.cache_data.clear()
     st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=60)
+    return lambda: AppTest.from_file(APP, default_timeout=60)
+
+
+def sign_in(app: AppTest, demo, username: str, password: str | None = None) -> AppTest:
+    passwords = {name: secret for name, _, _, secret in demo.users}
+    app.run()
+    app.text_input(key="login_user").set_value(username)
+    app.text_input(key="login_password").set_value(password or passwords[username])
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    return app
+
+
+@pytest.fixture
+def app(new_app, demo):
+    """The dashboard signed in as the admin."""
+    return sign_in(new_app(), demo, "admin")
 
 
 def open_page(app: AppTest, page: str, brand: str | None = None) -> AppTest:
-    app.run()
     app.sidebar.radio(key="page").set_value(page).run()
     if brand:
         app.sidebar.selectbox(key="filter_brand").set_value(brand).run()
@@ -34,19 +49,49 @@ def open_page(app: AppTest, page: str, brand: str | None = None) -> AppTest:
     return app
 
 
-def test_overview_shows_banner_figures_and_charts(app):
+def test_nothing_shows_before_signing_in_and_a_wrong_password_is_refused(new_app, demo):
+    app = new_app()
     app.run()
-    assert not app.exception
+    assert "SYNTHETIC" in app.warning[0].value
+    assert not app.metric and not app.dataframe and not app.sidebar.radio
+    sign_in(app, demo, "agent", "not-the-password")
+    assert "Wrong user name or password" in app.error[0].value
+    assert not app.sidebar.radio
+
+
+@pytest.mark.parametrize("role", list(LOGINS))
+def test_every_page_a_role_may_see_renders(new_app, demo, role):
+    app = sign_in(new_app(), demo, LOGINS[role])
+    assert app.sidebar.radio(key="page").options == pages_for(role)
+    for page in pages_for(role):
+        open_page(app, page)
+        assert not app.error, (page, [e.value for e in app.error])
+        assert app.header[0].value == page
+
+
+@pytest.mark.parametrize("role,page", [(role, page) for role in LOGINS for page, roles in PAGES.items()
+                                       if role not in roles])
+def test_pages_a_role_may_not_see_are_refused(new_app, demo, role, page):
+    app = new_app()
+    app.query_params["page"] = page  # a deep link to the page
+    sign_in(app, demo, LOGINS[role])
+    assert page not in app.sidebar.radio(key="page").options
+    assert app.error and app.error[0].value.startswith("Not allowed"), page
+    assert not [h for h in app.header if h.value == page]
+
+
+def test_overview_shows_banner_figures_and_charts(app):
+    open_page(app, "Overview")
     assert "SYNTHETIC" in app.warning[0].value
     labels = [m.label for m in app.metric]
     assert labels == ["Mentions", "Net sentiment", "Complaint rate", "Open tickets"]
     assert int(app.metric[0].value.replace(",", "")) > 500
     charts = app.get("vega_lite_chart")
-    assert len(charts) == 2
+    assert len(charts) == 4  # daily sentiment, share of voice, top aspects, top entities
 
 
 def test_brand_filter_changes_the_figures(app):
-    app.run()
+    open_page(app, "Overview")
     first = app.metric[0].value
     app.sidebar.selectbox(key="filter_brand").set_value("Brewhaven").run()
     assert app.metric[0].value != first
@@ -75,19 +120,55 @@ def test_no_dashboard_code_enables_raw_html():
         assert "unsafe_allow_html" not in path.read_text(), path
 
 
-def test_inbox_lists_tickets_by_priority_with_explanation(app):
+def test_inbox_lists_tickets_by_priority_with_sla(new_app, demo):
+    app = sign_in(new_app(), demo, "agent")
     open_page(app, "Care inbox")
     frame = app.dataframe[0].value
-    assert len(frame) > 50
+    assert len(frame) > 50 and set(frame["team"]) == {"care"}  # the agent's team by default
     assert list(frame["priority"]) == sorted(frame["priority"], reverse=True)
-    app.selectbox(key="inbox_team").set_value("vip").run()
-    assert set(app.dataframe[0].value["team"]) == {"vip"}
+    assert frame["sla"].str.match(r"^(reply in|BREACHED)").all()
+    assert not [e for e in app.expander if e.label == "Bulk actions"]  # leads and admins only
+    app.radio(key="inbox_view").set_value("all teams").run()
+    assert {"care", "coffee", "vip"} <= set(app.dataframe[0].value["team"])
 
 
-def test_alerts_page_shows_the_outage(app):
+def test_lead_claims_a_ticket_and_the_history_shows_it(new_app, demo):
+    app = sign_in(new_app(), demo, "lead")
+    open_page(app, "Care inbox")
+    app.radio(key="inbox_view").set_value("unassigned").run()
+    ticket = app.selectbox(key="open_ticket").value
+    app.button(key="claim").click().run()
+    assert f"ticket #{ticket} assigned to you" in app.success[0].value
+    app.text_area(key="note_body").set_value("<b>called</b> the customer").run()
+    app.button(key="note_add").click().run()
+    history = app.dataframe[1].value
+    assert list(history["kind"])[-2:] == ["assigned", "note"] and set(history["user"][-2:]) == {"lead"}
+    assert "<b>called</b> the customer" in list(history["body"])
+    assert [e for e in app.expander if e.label == "Bulk actions"]
+
+
+def test_admin_adds_a_user_who_can_then_sign_in(app, new_app, demo):
+    open_page(app, "Users")
+    app.text_input(key="new_user_name").set_value("newbie")
+    app.text_input(key="new_user_password").set_value("long-enough-1")
+    app.selectbox(key="new_user_role").set_value("marketing")
+    [submit] = [b for b in app.button if b.label == "Add user"]
+    submit.click().run()
+    assert "added newbie" in app.success[0].value
+    other = sign_in(new_app(), demo, "newbie", "long-enough-1")
+    assert other.sidebar.radio(key="page").options == pages_for("marketing")
+
+
+def test_alerts_page_shows_the_outage_and_marketing_acknowledges_it(new_app, demo):
+    app = sign_in(new_app(), demo, "marketing")
     open_page(app, "Alerts")
     titles = [e.label for e in app.expander]
     assert any("Nimbus Mobile" in t and "mentions in 6h" in t for t in titles)
+    before = len(titles)
+    [b for b in app.button if (b.key or "").startswith("ack_")][0].click().run()
+    assert len(app.expander) == before - 1  # acknowledged alerts leave the default view
+    app.radio(key="alerts_show").set_value("all").run()
+    assert any(e.label.endswith("acknowledged") for e in app.expander)
 
 
 def test_sources_page_shows_health_and_quarantine(app, demo):

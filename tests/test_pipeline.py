@@ -14,7 +14,7 @@ from store.buckets import bucket_label
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.models import Analysis, Mention, Ticket, TicketEvent
-from store.tickets import change_ticket_status, ticket_history
+from store.ticket_actions import change_ticket_status, ticket_history
 from store.users import add_user
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -89,7 +89,7 @@ def test_triage_opens_prioritised_routed_tickets_for_own_brands_only(settings, d
         ticket = change_ticket_status(session, care[0].id, "in_progress", agent.id, "looking")
         assert ticket.first_response_at is not None
     with session_scope(database_url) as session:
-        kinds = [e.kind for e in ticket_history(session, care[0].id)]
+        kinds = [e["kind"] for e in ticket_history(session, care[0].id)]
         assert kinds == ["created", "assigned", "status"]
         assert session.execute(select(TicketEvent).where(TicketEvent.kind == "status")).scalar().user_id
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Callable
 
 import yaml
 
+from brandpulse.accounts import create_user
 from brandpulse.alerting import evaluate_alerts
 from brandpulse.importer import ImportResult, import_file
 from brandpulse.pipeline import AnalyzeResult, analyze_pending
@@ -34,6 +36,22 @@ class DemoResult:
     analysis: AnalyzeResult
     tickets: int
     alerts: int
+    users: list[tuple[str, str, str | None, str]]  # (name, role, team, password) - printed once
+
+
+DEMO_USERS = (("admin", "admin", None), ("marketing", "marketing", None), ("agent", "care_agent", "care"),
+              ("lead", "care_lead", "care"), ("vip-agent", "care_agent", "vip"),
+              ("brand", "brand_manager", None))
+
+
+def _create_users(settings: Settings) -> list[tuple[str, str, str | None, str]]:
+    """One user per role (plus an agent for the VIP team), each with a fresh random password."""
+    users = []
+    for name, role, team in DEMO_USERS:
+        password = secrets.token_urlsafe(9)
+        create_user(settings, None, name, password, role, team)
+        users.append((name, role, team, password))
+    return users
 
 
 def _shifted_dataset(target: Path, now: datetime) -> Path:
@@ -70,6 +88,7 @@ def prepare_demo(directory: Path | str = "demo-run",
     step = progress or (lambda stage, done, total: None)
     imported = import_file(settings, dataset, "jsonl", progress=lambda n: step("import", n, None))
     analysis = analyze_pending(settings, progress=lambda n: step("analyze", n, imported.inserted))
+    users = _create_users(settings)
     tickets = triage_new(settings, now=now)
     alerts = evaluate_alerts(settings, now=now, hours_back=30 * 24)
-    return DemoResult(directory, config_path, settings, imported, analysis, tickets, alerts)
+    return DemoResult(directory, config_path, settings, imported, analysis, tickets, alerts, users)

@@ -7,11 +7,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from brandpulse.access import Actor
 from dashboard import data
 from dashboard.filters import sidebar_filters
 
 
-def render() -> None:
+def render(actor: Actor) -> None:
     st.header("Mentions")
     flt, brand = sidebar_filters()
     if brand is None:

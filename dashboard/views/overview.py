@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from brandpulse.access import Actor
 from dashboard import data
 from dashboard.filters import sidebar_filters
 
@@ -13,7 +14,7 @@ SENTIMENT_COLOURS = alt.Scale(domain=["negative", "neutral", "positive", "unscor
                               range=["#d62728", "#9e9e9e", "#2ca02c", "#dddddd"])
 
 
-def render() -> None:
+def render(actor: Actor) -> None:
     st.header("Overview")
     flt, brand = sidebar_filters()
     if brand is None:
@@ -46,3 +47,21 @@ def render() -> None:
             x=alt.X("share:Q", axis=alt.Axis(format="%"), title="share of mentions"),
             y=alt.Y("brand:N", sort="-x"), tooltip=["brand", "mentions", alt.Tooltip("share", format=".1%")])
         st.altair_chart(chart, width="stretch")
+    _top_terms(flt)
+
+
+def _top_terms(flt) -> None:
+    left, right = st.columns(2)
+    for column, title, labels in ((left, "Top aspects", ("ASPECT",)),
+                                  (right, "Top entities", ("ORG", "PRODUCT", "PERSON", "GPE", "LOC", "FAC",
+                                                           "COMPETITOR"))):
+        with column:
+            st.subheader(title)
+            terms = pd.DataFrame(data.top_terms(flt, labels))
+            if terms.empty:
+                st.caption("Nothing yet: terms appear once mentions are analysed.")
+                continue
+            chart = alt.Chart(terms).mark_bar().encode(
+                x=alt.X("mentions:Q"), y=alt.Y("term:N", sort="-x", title=None),
+                color=alt.Color("label:N", legend=None), tooltip=["term", "label", "mentions"])
+            st.altair_chart(chart, width="stretch")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from brandpulse.access import Actor
 from dashboard import data
 
 
@@ -15,7 +16,7 @@ def _table(rows: list[dict], when_empty: str) -> None:
         st.caption(when_empty)
 
 
-def render() -> None:
+def render(actor: Actor) -> None:
     st.header("Sources")
     health = data.source_health()
     if health:

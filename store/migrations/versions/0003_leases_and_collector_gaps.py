@@ -4,10 +4,9 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22 16:32:36.629529
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'

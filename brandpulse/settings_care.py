@@ -1,0 +1,104 @@
+"""The ``care:`` section of config.yaml: teams with SLA policies, routing rules, canned replies."""
+
+from __future__ import annotations
+
+import string
+from datetime import time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from brandpulse.tiers import Tier
+
+Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+PLACEHOLDERS = ("author", "brand", "agent", "ticket", "link", "network")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BusinessHours(_Strict):
+    """When a team works; SLA clocks only run inside these hours."""
+    days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1)
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
+        return value
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> "BusinessHours":
+        if self.start >= self.end:
+            raise ValueError(f"business hours start {self.start} is not before end {self.end}")
+        return self
+
+
+class TeamSettings(_Strict):
+    name: str = Field(min_length=1)
+    first_response_minutes: int = Field(default=60, gt=0)
+    resolution_hours: int = Field(default=24, gt=0)
+    business_hours: BusinessHours | None = None  # None: the SLA clock runs around the clock
+    auto_assign: bool = True  # new tickets go to the team's agent with the fewest open tickets
+
+
+class RoutingRule(_Strict):
+    """Every field given must match; the first matching rule picks the team."""
+    team: str
+    brand: str | None = None
+    network: Network | None = None
+    language: str | None = None
+    intent: Literal["complaint", "question", "suggestion", "praise"] | None = None
+    aspect: str | None = None  # an aspect the mention is about (delivery, refund, billing, ...)
+    influence_tier: Tier | None = None  # this tier or above
+    min_followers: int | None = Field(default=None, ge=0)
+
+
+class CareSettings(_Strict):
+    ticket_intents: list[Literal["complaint", "question"]] = Field(
+        default_factory=lambda: ["complaint", "question"]
+    )
+    teams: list[TeamSettings] = Field(default_factory=lambda: [TeamSettings(name="care")])
+    routing: list[RoutingRule] = Field(default_factory=list)
+    default_team: str = "care"
+    ticket_max_age_days: int = Field(default=7, ge=1, le=365)
+    interval_seconds: float = Field(default=60, gt=0)
+    merge_window_hours: int = Field(default=72, ge=0)  # same grievance within this → one ticket
+    merge_similarity: float = Field(default=0.8, gt=0, le=1)  # word-set Jaccard for "near-identical"
+    canned_replies: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _teams_exist(self) -> "CareSettings":
+        names = {team.name for team in self.teams}
+        for label, team in [("default_team", self.default_team)] + [
+            (f"routing[{i}].team", rule.team) for i, rule in enumerate(self.routing)
+        ]:
+            if team not in names:
+                raise ValueError(f"care.{label} names team {team!r}, which is not in care.teams "
+                                 f"({sorted(names)}); add it to care.teams or fix the name")
+        return self
+
+    @field_validator("canned_replies")
+    @classmethod
+    def _known_placeholders(cls, replies: dict[str, str]) -> dict[str, str]:
+        for name, template in replies.items():
+            try:
+                fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+            except ValueError as exc:
+                raise ValueError(f"canned reply {name!r} is not a valid template ({exc}); "
+                                 "write placeholders as {author} and a literal brace as {{") from None
+            unknown = sorted(fields - set(PLACEHOLDERS))
+            if unknown:
+                raise ValueError(f"canned reply {name!r} uses unknown placeholders {unknown}; "
+                                 f"available: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+        return replies
+

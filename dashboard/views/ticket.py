@@ -1,0 +1,129 @@
+"""One ticket: the grievance (as text), priority explained, SLA, actions, history, customer timeline."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from brandpulse import care
+from brandpulse.access import Actor, may
+from brandpulse.errors import BrandpulseError
+from dashboard import data
+from store.ticket_actions import TRANSITIONS
+
+FLASH = "ticket_flash"
+
+
+def _act(label: str, action, *args) -> None:
+    """Run a care action; keep the outcome for the next run and refresh the page."""
+    try:
+        action(data.settings(), *args)
+        st.session_state[FLASH] = ("success", label)
+    except BrandpulseError as exc:
+        st.session_state[FLASH] = ("error", str(exc))
+    data.clear_ticket_caches()
+    st.rerun()
+
+
+def render(actor: Actor, ticket_id: int) -> None:
+    context = care.ticket_context(data.settings(), actor, ticket_id)
+    ticket, sla = context["ticket"], context["sla"]
+    kind, message = st.session_state.pop(FLASH, (None, None))
+    if kind:
+        getattr(st, kind)(message)
+    st.subheader(f"Ticket #{ticket['id']} · {ticket['status'].replace('_', ' ')}")
+    cols = st.columns(4)
+    cols[0].metric("Priority", f"{ticket['priority']:.0f}")
+    cols[1].metric("SLA", sla.summary())
+    cols[2].metric("Team", ticket["team"])
+    cols[3].metric("Assignee", context["assignee"] or "unassigned")
+    for mention in context["mentions"]:
+        st.caption(f"{mention['network']} · @{mention['author'] or '?'} · {mention['created_at']:%Y-%m-%d %H:%M} "
+                   f"UTC · {mention['sentiment'] or 'unscored'}"
+                   + ("" if mention["reason"] == "opened" else f" · merged: {mention['reason']}"))
+        st.text(mention["text"])  # literal: never Markdown or HTML
+        if mention["url"]:
+            st.link_button("Open original post", mention["url"])
+    with st.expander("Why this priority?"):
+        explanation = pd.DataFrame(sorted(ticket["priority_explanation"].items(), key=lambda kv: -kv[1]),
+                                   columns=["signal", "points"])
+        st.bar_chart(explanation, x="signal", y="points")
+    _actions(actor, context)
+    st.markdown("#### History")
+    st.dataframe(pd.DataFrame(context["history"]), hide_index=True, width="stretch")
+    _customer(actor, context)
+
+
+def _actions(actor: Actor, context: dict) -> None:
+    ticket = context["ticket"]
+    tid = ticket["id"]
+    left, right = st.columns(2)
+    with left:
+        if ticket["assignee_id"] != actor.id and ticket["status"] not in ("resolved", "dismissed"):
+            if st.button("Assign to me", key="claim"):
+                _act(f"ticket #{tid} assigned to you", care.claim, actor, tid)
+        if may(actor, "ticket.assign_others") and context["team_members"]:
+            members = {m["id"]: m["username"] for m in context["team_members"]}
+            who = st.selectbox("Assign to", list(members), key="assign_to", format_func=members.get)
+            if st.button("Assign", key="assign"):
+                _act(f"ticket #{tid} assigned to {members[who]}", care.assign, actor, tid, who)
+        moves = sorted(TRANSITIONS.get(ticket["status"], ()))
+        status = st.selectbox("Move to", moves, key="status_to")
+        why = st.text_input("Reason (optional)", key="status_note")
+        if st.button("Update status", key="status_apply"):
+            _act(f"ticket #{tid} is now {status}", care.set_status, actor, tid, status, why)
+    with right:
+        note = st.text_area("Internal note", key="note_body", height=80)
+        if st.button("Add note", key="note_add"):
+            _act("note added", care.add_note, actor, tid, note)
+        _reply_draft(actor, context)
+
+
+def _reply_draft(actor: Actor, context: dict) -> None:
+    canned = context["canned_replies"]
+    name = st.selectbox("Canned reply", ["(none)"] + list(canned), key="canned")
+    start = "" if name == "(none)" else care.render_canned(canned[name], care.canned_values(context, actor))
+    body = st.text_area("Reply draft", value=start, key=f"draft_body_{name}", height=100)
+    if st.button("Save draft", key="draft_save"):
+        try:
+            saved = care.draft_reply(data.settings(), actor, context["ticket"]["id"], body)
+        except BrandpulseError as exc:
+            st.error(str(exc))
+            return
+        st.success("Draft saved to the history. Copy it and answer on the original post:")
+        st.code(saved["draft"], language=None)
+        if saved["link"]:
+            st.link_button("Reply on the original post", saved["link"])
+
+
+def _customer(actor: Actor, context: dict) -> None:
+    customer = context["customer"]
+    st.markdown("#### Customer timeline")
+    authors = customer["authors"]
+    st.caption("Known as: " + (", ".join(f"@{a['handle']} on {a['network']}" for a in authors) or "unknown"))
+    if customer["mentions"]:
+        st.dataframe(pd.DataFrame(customer["mentions"])[["created_at", "network", "author", "sentiment",
+                                                         "intent", "text"]],
+                     hide_index=True, width="stretch")
+    else:
+        st.caption("No earlier posts from this customer.")
+    if customer["tickets"]:
+        st.dataframe(pd.DataFrame(customer["tickets"])[["id", "created_at", "network", "status", "resolved_at",
+                                                        "last_note", "text"]],
+                     hide_index=True, width="stretch")
+    else:
+        st.caption("No other tickets from this customer.")
+    if not may(actor, "customer.link") or not context["ticket"]["author_id"]:
+        return
+    with st.expander("Link another account of this customer"):
+        handle = st.text_input("Handle or name", key="link_search")
+        found = [a for a in care.find_authors(data.settings(), actor, handle)
+                 if a["id"] not in {x["id"] for x in authors}]
+        if found:
+            labels = {a["id"]: f"@{a['handle']} on {a['network']} ({a['followers'] or 0:,} followers)"
+                      for a in found}
+            other = st.selectbox("Same person as", list(labels), key="link_author", format_func=labels.get)
+            if st.button("Link as the same customer", key="link_apply"):
+                _act(f"linked {labels[other]}", care.link_customer, actor, context["ticket"]["id"], other)
+        elif handle:
+            st.caption("No other author matches.")

@@ -1,0 +1,46 @@
+"""Users (admins only): who may sign in, with which role and team."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from brandpulse.access import ROLES, Actor
+from brandpulse.accounts import change_user, create_user, list_users
+from brandpulse.errors import BrandpulseError
+from dashboard import data
+
+
+def render(actor: Actor) -> None:
+    st.header("Users")
+    settings = data.settings()
+    users = list_users(settings, actor)
+    st.dataframe(pd.DataFrame(users), hide_index=True, width="stretch")
+    teams = [""] + [t.name for t in settings.care.teams]
+    with st.form("add_user", clear_on_submit=True):
+        st.markdown("**Add a user**")
+        name = st.text_input("User name", key="new_user_name")
+        password = st.text_input("Password (8+ characters)", type="password", key="new_user_password")
+        role = st.selectbox("Role", ROLES, key="new_user_role")
+        team = st.selectbox("Team (care roles)", teams, key="new_user_team")
+        if st.form_submit_button("Add user"):
+            try:
+                create_user(settings, actor, name, password, role, team or None)
+                st.success(f"added {name}")
+            except BrandpulseError as exc:
+                st.error(str(exc))
+    names = {u["id"]: u["username"] for u in users}
+    with st.form("change_user"):
+        st.markdown("**Change a user**")
+        who = st.selectbox("User", list(names), format_func=names.get, key="edit_user")
+        role = st.selectbox("Role", ("(keep)",) + ROLES, key="edit_role")
+        team = st.selectbox("Team", ["(keep)"] + teams, key="edit_team")
+        state = st.selectbox("Sign-in", ["(keep)", "active", "inactive"], key="edit_active")
+        if st.form_submit_button("Save"):
+            try:
+                change_user(settings, actor, who, role=None if role == "(keep)" else role,
+                            team=None if team == "(keep)" else team,
+                            active=None if state == "(keep)" else state == "active")
+                st.success(f"updated {names[who]}")
+            except BrandpulseError as exc:
+                st.error(str(exc))

@@ -1,0 +1,116 @@
+"""Changes to care tickets; every change lands in the ticket's event history with user and time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from brandpulse.errors import NotFoundError, WorkflowError
+from store.models import Ticket, TicketEvent, TicketMention, User, utcnow
+from store.tickets import CLOSED_STATUSES
+
+TRANSITIONS = {
+    "new": {"assigned", "in_progress", "dismissed", "resolved"},
+    "assigned": {"in_progress", "waiting_customer", "resolved", "dismissed", "new"},
+    "in_progress": {"waiting_customer", "resolved", "dismissed", "assigned"},
+    "waiting_customer": {"in_progress", "resolved", "dismissed"},
+    "resolved": {"in_progress"},
+    "dismissed": {"new"},
+}
+CARE_ROLES = ("care_agent", "care_lead", "admin")
+
+
+def get_ticket(session: Session, ticket_id: int) -> Ticket:
+    """The ticket, or NotFoundError."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFoundError(f"ticket #{ticket_id} does not exist; refresh the inbox")
+    return ticket
+
+
+def record_event(session: Session, ticket: Ticket, kind: str, user_id: int | None, *,
+                 from_value: str | None = None, to_value: str | None = None,
+                 body: str | None = None) -> TicketEvent:
+    """Append one event to a ticket's history and touch the ticket."""
+    now = utcnow()
+    event = TicketEvent(ticket_id=ticket.id, kind=kind, from_value=from_value, to_value=to_value,
+                        body=body, user_id=user_id, created_at=now)
+    session.add(event)
+    ticket.updated_at = now
+    session.add(ticket)
+    return event
+
+
+def change_ticket_status(session: Session, ticket_id: int, status: str, user_id: int | None,
+                         note: str | None = None) -> Ticket:
+    """Move a ticket along its workflow, recording who did it and when."""
+    ticket = get_ticket(session, ticket_id)
+    allowed = TRANSITIONS.get(ticket.status, set())
+    if status not in allowed:
+        raise WorkflowError(f"ticket #{ticket_id} cannot go from {ticket.status!r} to {status!r}; "
+                            f"from {ticket.status!r} it may go to: {', '.join(sorted(allowed))}")
+    record_event(session, ticket, "status", user_id, from_value=ticket.status, to_value=status, body=note)
+    ticket.status = status
+    now = utcnow()
+    if status in ("in_progress", "waiting_customer", "resolved") and ticket.first_response_at is None:
+        ticket.first_response_at = now
+    ticket.resolved_at = now if status in CLOSED_STATUSES else None
+    return ticket
+
+
+def assign_ticket(session: Session, ticket_id: int, assignee_id: int | None, user_id: int | None) -> Ticket:
+    """Give a ticket to a care user (None: back to the team queue), recording the change."""
+    ticket = get_ticket(session, ticket_id)
+    if ticket.status in CLOSED_STATUSES:
+        raise WorkflowError(f"ticket #{ticket_id} is {ticket.status}; reopen it before assigning it")
+    names = _usernames(session, {ticket.assignee_id, assignee_id})
+    if assignee_id is not None:
+        assignee = session.get(User, assignee_id)
+        if assignee is None or not assignee.active or assignee.role not in CARE_ROLES:
+            raise NotFoundError(f"user #{assignee_id} is not an active care user; pick someone from the team")
+    if assignee_id == ticket.assignee_id:
+        return ticket
+    record_event(session, ticket, "assigned", user_id, from_value=names.get(ticket.assignee_id),
+                 to_value=names.get(assignee_id) or "team queue")
+    ticket.assignee_id = assignee_id
+    if assignee_id is not None and ticket.status == "new":
+        ticket.status = "assigned"
+    elif assignee_id is None and ticket.status == "assigned":
+        ticket.status = "new"
+    return ticket
+
+
+def add_ticket_note(session: Session, ticket_id: int, body: str, user_id: int | None,
+                    kind: str = "note") -> TicketEvent:
+    """An internal note (or, with kind='draft', a reply draft) on a ticket."""
+    body = body.strip()
+    if not body:
+        raise WorkflowError(f"the {kind} for ticket #{ticket_id} is empty; write something first")
+    return record_event(session, get_ticket(session, ticket_id), kind, user_id, body=body)
+
+
+def merge_into_ticket(session: Session, ticket_id: int, mention_id: int, reason: str) -> None:
+    """Attach another mention of the same grievance to an open ticket."""
+    ticket = get_ticket(session, ticket_id)
+    session.add(TicketMention(mention_id=mention_id, ticket_id=ticket_id, reason=reason))
+    record_event(session, ticket, "merged", None, to_value=str(mention_id), body=reason)
+
+
+def ticket_history(session: Session, ticket_id: int) -> list[dict[str, Any]]:
+    """Every event of a ticket, oldest first, with the name of the user who made it."""
+    rows = session.execute(select(TicketEvent, User.username)
+                           .outerjoin(User, User.id == TicketEvent.user_id)
+                           .where(TicketEvent.ticket_id == ticket_id)
+                           .order_by(TicketEvent.created_at, TicketEvent.id))
+    return [{"at": event.created_at, "kind": event.kind, "user": username or "system",
+             "from": event.from_value, "to": event.to_value, "body": event.body}
+            for event, username in rows]
+
+
+def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
