@@ -30,7 +30,7 @@ def login_form() -> Actor | None:
                      "An admin can reset it with `brandpulse users set NAME --password-stdin`.")
             return None
         st.session_state[SESSION_KEY] = actor
-        return actor
+        st.rerun()  # draw the app without the form
     st.caption("No account yet? An admin adds one with `brandpulse users add NAME --role ROLE`.")
     return None
 

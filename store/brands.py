@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from store.bulk import dialect_insert
-from store.models import Brand, BrandRival
+from store.models import Brand, BrandRival, utcnow
 
 
 def sync_brands(session: Session, brands) -> dict[str, int]:
@@ -14,13 +14,12 @@ def sync_brands(session: Session, brands) -> dict[str, int]:
     own_names = {b.name for b in brands}
 
     def upsert(name: str, query: str, is_competitor: bool) -> int:
-        brand = session.exec(select(Brand).where(Brand.name == name)).first()
-        if brand is None:
-            brand = Brand(name=name, query=query, is_competitor=is_competitor)
-            session.add(brand)
-        else:
-            brand.query = query
-            brand.is_competitor = is_competitor and name not in own_names
+        # insert-or-ignore first, so two processes starting together never clash on the name
+        session.execute(dialect_insert(session, Brand).on_conflict_do_nothing(index_elements=["name"]),
+                        [{"name": name, "query": query, "is_competitor": is_competitor, "created_at": utcnow()}])
+        brand = session.exec(select(Brand).where(Brand.name == name)).one()
+        brand.query = query
+        brand.is_competitor = is_competitor and name not in own_names
         session.flush()
         return brand.id
 

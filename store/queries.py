@@ -10,7 +10,16 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlmodel import Session
 
 from store.buckets import time_bucket
-from store.models import Analysis, Author, Brand, Mention, MentionBrand, Ticket
+from store.models import (
+    Analysis,
+    Author,
+    Brand,
+    Mention,
+    MentionBrand,
+    MentionRollup,
+    RollupState,
+    Ticket,
+)
 from store.overview import (
     daily_from_rollups,
     headline_from_rollups,
@@ -139,6 +148,10 @@ def what_do_we_know_about_mention(session: Session, mention_id: int) -> dict[str
 
 def which_networks_and_languages_appear(session: Session) -> tuple[list[str], list[str]]:
     """Distinct networks and analysed languages, for filter choices."""
+    if session.get(RollupState, "daily") is not None:  # the small rollup table knows them all
+        networks = sorted(session.execute(select(MentionRollup.network).distinct()).scalars())
+        languages = sorted(l for l in session.execute(select(MentionRollup.language).distinct()).scalars() if l)
+        return networks, languages
     networks = sorted(session.execute(select(Mention.network).distinct()).scalars())
     languages = sorted(l for l in session.execute(select(Analysis.language).distinct()).scalars() if l)
     return networks, languages

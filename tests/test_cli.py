@@ -155,3 +155,23 @@ def test_two_run_processes_never_collect_the_same_source_at_once(write_config, d
     waiting = [o for o in outputs if "is being collected by" in o]
     assert len(collecting) == 1 and len(waiting) == 1, outputs
     assert count(database_url, Mention) == 1
+
+
+def test_users_add_reads_the_password_from_stdin_and_stores_only_a_hash(settings, database_url):
+    from brandpulse.accounts import log_in
+    from store.models import User
+
+    result = runner.invoke(app, ["users", "add", "ana", "--role", "care_agent", "--team", "care",
+                                 "--password-stdin"], input="a long secret\n")
+    assert result.exit_code == 0, result.output
+    assert "added ana (care_agent, team care)" in result.output
+    assert log_in(settings, "ana", "a long secret").role == "care_agent"
+    with session_scope(database_url) as session:
+        stored = session.execute(select(User.password_hash)).scalar()
+    assert stored.startswith("$argon2") and "a long secret" not in stored
+    code, output = invoke("users", "add", "bob", "--role", "chief", "--password-stdin")
+    assert code == 1 and "role 'chief' is not one of admin, marketing" in output
+    result = runner.invoke(app, ["users", "set", "ana", "--inactive"])
+    assert result.exit_code == 0 and log_in(settings, "ana", "a long secret") is None
+    code, output = invoke("users", "list")
+    assert code == 0 and "ana" in output and "care_agent" in output and "no" in output

@@ -139,7 +139,7 @@ def test_lead_claims_a_ticket_and_the_history_shows_it(new_app, demo):
     ticket = app.selectbox(key="open_ticket").value
     app.button(key="claim").click().run()
     assert f"ticket #{ticket} assigned to you" in app.success[0].value
-    app.text_area(key="note_body").set_value("<b>called</b> the customer").run()
+    app.text_area(key="note_body").set_value("<b>called</b> the customer")
     app.button(key="note_add").click().run()
     history = app.dataframe[1].value
     assert list(history["kind"])[-2:] == ["assigned", "note"] and set(history["user"][-2:]) == {"lead"}

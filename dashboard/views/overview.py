@@ -63,5 +63,5 @@ def _top_terms(flt) -> None:
                 continue
             chart = alt.Chart(terms).mark_bar().encode(
                 x=alt.X("mentions:Q"), y=alt.Y("term:N", sort="-x", title=None),
-                color=alt.Color("label:N", legend=None), tooltip=["term", "label", "mentions"])
+                color=alt.Color("label:N", legend=alt.Legend(orient="bottom", title=None)), tooltip=["term", "label", "mentions"])
             st.altair_chart(chart, width="stretch")

@@ -38,7 +38,7 @@ def render(actor: Actor, ticket_id: int) -> None:
     cols[2].metric("Team", ticket["team"])
     cols[3].metric("Assignee", context["assignee"] or "unassigned")
     for mention in context["mentions"]:
-        st.caption(f"{mention['network']} · @{mention['author'] or '?'} · {mention['created_at']:%Y-%m-%d %H:%M} "
+        st.text(f"{mention['network']} · @{mention['author'] or '?'} · {mention['created_at']:%Y-%m-%d %H:%M} "
                    f"UTC · {mention['sentiment'] or 'unscored'}"
                    + ("" if mention["reason"] == "opened" else f" · merged: {mention['reason']}"))
         st.text(mention["text"])  # literal: never Markdown or HTML
@@ -67,15 +67,16 @@ def _actions(actor: Actor, context: dict) -> None:
             who = st.selectbox("Assign to", list(members), key="assign_to", format_func=members.get)
             if st.button("Assign", key="assign"):
                 _act(f"ticket #{tid} assigned to {members[who]}", care.assign, actor, tid, who)
-        moves = sorted(TRANSITIONS.get(ticket["status"], ()))
-        status = st.selectbox("Move to", moves, key="status_to")
-        why = st.text_input("Reason (optional)", key="status_note")
-        if st.button("Update status", key="status_apply"):
-            _act(f"ticket #{tid} is now {status}", care.set_status, actor, tid, status, why)
+        with st.form("status_form", clear_on_submit=True):
+            status = st.selectbox("Move to", sorted(TRANSITIONS.get(ticket["status"], ())), key="status_to")
+            why = st.text_input("Reason (optional)", key="status_note")
+            if st.form_submit_button("Update status", key="status_apply"):
+                _act(f"ticket #{tid} is now {status}", care.set_status, actor, tid, status, why)
     with right:
-        note = st.text_area("Internal note", key="note_body", height=80)
-        if st.button("Add note", key="note_add"):
-            _act("note added", care.add_note, actor, tid, note)
+        with st.form("note_form", clear_on_submit=True):
+            note = st.text_area("Internal note", key="note_body", height=80)
+            if st.form_submit_button("Add note", key="note_add"):
+                _act("note added", care.add_note, actor, tid, note)
         _reply_draft(actor, context)
 
 
@@ -100,7 +101,7 @@ def _customer(actor: Actor, context: dict) -> None:
     customer = context["customer"]
     st.markdown("#### Customer timeline")
     authors = customer["authors"]
-    st.caption("Known as: " + (", ".join(f"@{a['handle']} on {a['network']}" for a in authors) or "unknown"))
+    st.text("Known as: " + (", ".join(f"@{a['handle']} on {a['network']}" for a in authors) or "unknown"))
     if customer["mentions"]:
         st.dataframe(pd.DataFrame(customer["mentions"])[["created_at", "network", "author", "sentiment",
                                                          "intent", "text"]],

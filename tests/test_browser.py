@@ -1,0 +1,125 @@
+"""End to end in a real browser: Debian's Chromium, driven by Playwright, on the demo dashboard.
+
+Screenshots land in artifacts/screenshots/ (kept by CI, looked at by people).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian chromium is not installed (apt-get install -y chromium)")
+ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(demo):
+    port = free_port()
+    env = {**os.environ, "BRANDPULSE_CONFIG": str(demo.config_path)}
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+                               "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture
+def browser_page():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 2400})
+        page.set_default_timeout(30_000)
+        yield page
+        browser.close()
+
+
+def sign_in(page, url: str, demo, username: str) -> None:
+    password = {name: secret for name, _, _, secret in demo.users}[username]
+    page.goto(url)
+    page.get_by_role("textbox", name="User name").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {username}").wait_for()
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by its label."""
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).locator("input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_care_agent_resolves_the_top_ticket_and_marketing_sees_charts(dashboard_url, demo, browser_page):
+    page = browser_page
+    sign_in(page, dashboard_url, demo, "agent")
+    page.locator('[data-testid="stSidebar"]').get_by_text("Care inbox", exact=True).click()
+    heading = page.get_by_role("heading", name=re.compile(r"^Ticket #\d+"))
+    heading.wait_for()
+    ticket = re.search(r"#(\d+)", heading.inner_text()).group(1)
+    page.screenshot(path=str(SHOTS / "1-agent-inbox.png"), full_page=True)
+
+    page.get_by_role("button", name="Assign to me").click()
+    page.get_by_text(f"ticket #{ticket} assigned to you").wait_for()
+    page.get_by_label("Internal note").fill("Called the customer, refund on its way")
+    page.get_by_role("button", name="Add note").click()
+    page.get_by_text("note added").wait_for()
+    choose(page, "Move to", "resolved")
+    page.get_by_label("Reason (optional)").fill("refund issued")
+    page.get_by_role("button", name="Update status").click()
+    page.get_by_text(f"ticket #{ticket} is now resolved").wait_for()
+    page.get_by_role("heading", name=f"Ticket #{ticket} · resolved").wait_for()
+    page.screenshot(path=str(SHOTS / "2-agent-resolved-ticket.png"), full_page=True)
+
+    from brandpulse import care
+    from brandpulse.accounts import log_in
+
+    password = {name: secret for name, _, _, secret in demo.users}["agent"]
+    agent = log_in(demo.settings, "agent", password)
+    history = care.ticket_context(demo.settings, agent, int(ticket))["history"]
+    mine = [(e["kind"], e["to"], e["body"]) for e in history if e["user"] == "agent"]
+    assert mine == [("assigned", "agent", None), ("note", None, "Called the customer, refund on its way"),
+                    ("status", "resolved", "refund issued")]
+    history_table = page.locator('[data-testid="stDataFrame"]').nth(1)
+    assert history_table.is_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, dashboard_url, demo, "marketing")
+    page.get_by_role("heading", name="Overview").wait_for()
+    page.locator('[data-testid="stVegaLiteChart"]').nth(3).wait_for()
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
+    assert page.locator('[data-testid="stMetric"]').first.is_visible()
+    assert page.locator('[data-testid="stSidebar"]').get_by_text("Care inbox", exact=True).count() == 0
+    page.wait_for_timeout(1500)  # let the charts draw before the picture
+    page.screenshot(path=str(SHOTS / "3-marketing-overview.png"), full_page=True)
