@@ -1,129 +1,133 @@
-"""Alert rules over hourly series: volume spikes and negative-share spikes, stored with evidence."""
+"""Alerts: run the rules per brand, store what fires with its evidence, replay history (backtest)."""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from brandpulse.access import Actor, require
+from brandpulse.alert_rules import WEEK, Finding, detect, detect_posts
+from brandpulse.errors import BrandpulseError
 from brandpulse.settings import Settings
+from brandpulse.tiers import TIERS, tier_of
 from store.alerts import (
     acknowledge_alert,
     how_many_mentions_per_hour,
     save_alert,
     when_did_rule_last_fire,
     when_was_brand_first_mentioned,
+    which_complaints_came_from_big_authors,
     which_mentions_lead_window,
+    which_mentions_use_words,
 )
 from store.brands import which_brands_are_tracked
-from store.buckets import bucket_label
 from store.engine import session_scope
 from store.models import utcnow
 
+SERIES_RULES = ("volume_spike", "negative_share", "crisis_keywords")  # one alert per episode (cooldown)
+
 
 @dataclass
-class Finding:
-    """A rule that fired on one window, with the numbers that made it fire."""
-    rule: str
-    title: str
-    severity: str
-    window_start: datetime
-    window_end: datetime
-    observed: float
-    baseline: float
-    detail: dict
+class BrandHistory:
+    """Everything the rules read for one brand over a span: hourly series and candidate posts."""
+    series: dict[str, tuple[int, int, int]]
+    data_since: datetime | None
+    complaints: list[dict[str, Any]]
+    keyword_hits: list[dict[str, Any]]
 
 
-def _window_sums(series: dict[str, tuple[int, int, int]], end: datetime, hours: int,
-                 count: int) -> list[tuple[int, int, int]]:
-    """Sums of (mentions, analysed, negative) for ``count`` windows ending at ``end``, oldest first."""
-    sums = []
-    for k in range(count, 0, -1):
-        start = end - timedelta(hours=hours * k)
-        totals = [0, 0, 0]
-        for h in range(hours):
-            row = series.get(bucket_label(start + timedelta(hours=h), "hour"), (0, 0, 0))
-            totals = [a + b for a, b in zip(totals, row)]
-        sums.append(tuple(totals))
-    return sums
+def _lookback(settings: Settings) -> timedelta:
+    rules = settings.alerts
+    volume = rules.volume_spike
+    return max(timedelta(hours=volume.window_hours) + WEEK * volume.baseline_weeks,
+               timedelta(hours=volume.window_hours * (volume.baseline_windows + 1)),
+               timedelta(hours=rules.negative_share.window_hours, days=rules.negative_share.baseline_days),
+               timedelta(hours=rules.crisis_keywords.window_hours))
 
 
-def robust_z(value: float, history: list[float]) -> tuple[float, float]:
-    """(z, median): distance from the median in robust standard deviations (MAD, floored)."""
-    median = statistics.median(history)
-    mad = statistics.median(abs(x - median) for x in history)
-    spread = max(1.4826 * mad, median ** 0.5, 1.0)
-    return (value - median) / spread, median
+def load_history(session, settings: Settings, brand_id: int, since: datetime, until: datetime) -> BrandHistory:
+    """Read a brand's series and candidate posts for windows ending between ``since`` and ``until``."""
+    rules = settings.alerts
+    start = since - _lookback(settings)
+    min_followers = dict(TIERS)[rules.influencer_complaint.min_tier]
+    complaints = which_complaints_came_from_big_authors(session, brand_id, since - timedelta(hours=1), until,
+                                                        min_followers) if rules.influencer_complaint.enabled else []
+    for post in complaints:
+        post["tier"] = tier_of(post["followers"])
+    hits = which_mentions_use_words(session, brand_id, start, until, rules.crisis_keywords.keywords) \
+        if rules.crisis_keywords.enabled else []
+    return BrandHistory(how_many_mentions_per_hour(session, brand_id, start, until),
+                        when_was_brand_first_mentioned(session, brand_id), complaints, hits)
 
 
-def detect(settings: Settings, series: dict[str, tuple[int, int, int]], end: datetime,
-           data_since: datetime | None = None) -> list[Finding]:
-    """Evaluate every enabled rule on the window ending at ``end``.
-
-    The volume rule only runs when its whole baseline lies after ``data_since``
-    (the first hour with data), so the start of collection is never a "spike".
-    """
-    findings = []
-    volume = settings.alerts.volume_spike
-    baseline_start = end - timedelta(hours=volume.window_hours * (volume.baseline_windows + 1))
-    if volume.enabled and (data_since is None or baseline_start >= data_since):
-        sums = _window_sums(series, end, volume.window_hours, volume.baseline_windows + 1)
-        current = sums[-1][0]
-        z, median = robust_z(current, [s[0] for s in sums[:-1]])
-        if current >= volume.min_count and z >= volume.threshold:
-            findings.append(Finding(
-                "volume_spike", f"{current} mentions in {volume.window_hours}h, usual {median:g}",
-                "critical" if z >= 2 * volume.threshold else "warning",
-                end - timedelta(hours=volume.window_hours), end, current, median, {"z": round(z, 2)}))
-    negative = settings.alerts.negative_share
-    if negative.enabled:
-        (_, scored, neg), = _window_sums(series, end, negative.window_hours, 1)
-        share = neg / scored if scored else 0.0
-        if scored >= negative.min_count and share >= negative.max_share:
-            findings.append(Finding(
-                "negative_share", f"{share:.0%} of {scored} mentions negative in "
-                f"{negative.window_hours}h", "warning", end - timedelta(hours=negative.window_hours),
-                end, round(share, 3), negative.max_share, {"negative": neg, "analysed": scored}))
-    return findings
+def replay(settings: Settings, history: BrandHistory, since: datetime, until: datetime,
+           last_fired: dict[str, datetime]) -> list[Finding]:
+    """Every finding for windows ending at each hour in [since, until], cooldown applied."""
+    cooldown = max(timedelta(minutes=settings.alerts.cooldown_minutes), timedelta(hours=1))
+    fired = []
+    end = since.replace(minute=0, second=0, microsecond=0)
+    while end <= until:
+        findings = detect(settings.alerts, history.series, end, history.data_since)
+        findings += detect_posts(settings.alerts, history.complaints, history.keyword_hits, end)
+        for finding in findings:
+            if finding.rule in SERIES_RULES:
+                last = last_fired.get(finding.rule)
+                if last is not None and end - last < cooldown:
+                    continue
+                last_fired[finding.rule] = end
+            fired.append(finding)
+        end += timedelta(hours=1)
+    return fired
 
 
 def evaluate_alerts(settings: Settings, now: datetime | None = None, hours_back: int = 0) -> int:
     """Run the rules for every own brand on windows ending at each hour up to now; store new alerts.
 
-    ``hours_back`` > 0 replays history (used by the demo and backfills); cooldown
-    and dedupe keys keep one alert per episode. Returns how many alerts were stored.
+    ``hours_back`` > 0 replays history (the demo, back-fills); cooldown and dedupe keys keep
+    one alert per episode. Returns how many alerts were stored.
     """
     now = (now or utcnow()).replace(minute=0, second=0, microsecond=0)
-    rules = settings.alerts
-    longest = max(rules.volume_spike.window_hours * (rules.volume_spike.baseline_windows + 1),
-                  rules.negative_share.window_hours)
+    since = now - timedelta(hours=hours_back)
     stored = 0
     with session_scope(settings.database.url) as session:
         for brand in which_brands_are_tracked(session, include_competitors=False):
-            series = how_many_mentions_per_hour(session, brand.id,
-                                                now - timedelta(hours=longest + hours_back), now)
-            data_since = when_was_brand_first_mentioned(session, brand.id)
-            for back in range(hours_back, -1, -1):
-                end = now - timedelta(hours=back)
-                for finding in detect(settings, series, end, data_since):
-                    last = when_did_rule_last_fire(session, brand.id, finding.rule)
-                    cooldown = timedelta(minutes=rules.cooldown_minutes)
-                    if last is not None and end - last < max(cooldown, timedelta(hours=1)):
-                        continue
-                    evidence = {"observed": finding.observed, "baseline": finding.baseline,
-                                **finding.detail,
-                                "window": [finding.window_start.isoformat(), end.isoformat()],
-                                "top_mentions": which_mentions_lead_window(
-                                    session, brand.id, finding.window_start, end)}
-                    stored += save_alert(session, {
-                        "brand_id": brand.id, "rule": finding.rule, "severity": finding.severity,
-                        "title": f"{brand.name}: {finding.title}", "evidence": evidence,
-                        "window_start": finding.window_start, "window_end": end,
-                        "dedupe_key": f"{finding.rule}:{brand.id}:{end:%Y%m%dT%H}",
-                        "fired_at": utcnow()})
-                    session.flush()
+            history = load_history(session, settings, brand.id, since, now)
+            last_fired = {rule: when for rule in SERIES_RULES
+                          if (when := when_did_rule_last_fire(session, brand.id, rule)) is not None}
+            for finding in replay(settings, history, since, now, last_fired):
+                stored += save_alert(session, _alert_row(session, brand, finding))
+                session.flush()
     return stored
+
+
+def _alert_row(session, brand, finding: Finding) -> dict[str, Any]:
+    top = finding.mentions or which_mentions_lead_window(session, brand.id, finding.window_start,
+                                                         finding.window_end)
+    evidence = {"observed": finding.observed, "baseline": finding.baseline, **finding.detail,
+                "window": [finding.window_start.isoformat(), finding.window_end.isoformat()],
+                "top_mentions": [{"mention_id": m["mention_id"], "network": m["network"], "text": m["text"][:280]}
+                                 for m in top]}
+    key = f"{finding.rule}:{brand.id}:" + (finding.key or f"{finding.window_end:%Y%m%dT%H}")
+    return {"brand_id": brand.id, "rule": finding.rule, "severity": finding.severity,
+            "title": f"{brand.name}: {finding.title}", "evidence": evidence,
+            "window_start": finding.window_start, "window_end": finding.window_end,
+            "dedupe_key": key, "fired_at": utcnow()}
+
+
+def backtest(settings: Settings, brand_name: str, since: datetime, until: datetime | None = None) -> list[Finding]:
+    """What the rules would have fired for a brand between ``since`` and ``until``; stores nothing."""
+    until = (until or utcnow()).replace(minute=0, second=0, microsecond=0)
+    if since >= until:
+        raise BrandpulseError(f"backtest start {since:%Y-%m-%d %H:%M} is not before its end {until:%Y-%m-%d %H:%M}")
+    with session_scope(settings.database.url) as session:
+        brands = {b.name.lower(): b for b in which_brands_are_tracked(session)}
+        brand = brands.get(brand_name.lower())
+        if brand is None:
+            raise BrandpulseError(f"brand {brand_name!r} is not tracked; known: "
+                                  f"{', '.join(b.name for b in brands.values())}")
+        history = load_history(session, settings, brand.id, since, until)
+    return replay(settings, history, since, until, {})
 
 
 def acknowledge(settings: Settings, actor: Actor, alert_id: int) -> None:

@@ -89,5 +89,14 @@ def run_pipeline_once(settings: Settings, collect: bool = True) -> PipelineResul
     collected = sum(r.stored for r in collect_all(settings)) if collect else 0
     analysis = analyze_pending(settings)
     tickets = triage_new(settings)
-    alerts = evaluate_alerts(settings)
+    alerts = run_alerts(settings)
     return PipelineResult(collected, analysis, tickets, alerts)
+
+
+def run_alerts(settings: Settings) -> int:
+    """Evaluate the alert rules, then deliver what fired; return how many alerts fired."""
+    from brandpulse.delivery import deliver_pending
+
+    fired = evaluate_alerts(settings)
+    deliver_pending(settings)
+    return fired

@@ -9,14 +9,13 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brandpulse.alerting import evaluate_alerts
 from brandpulse.collecting import (
     collect_leased,
     enabled_collectors,
     process_holder,
     release_leases,
 )
-from brandpulse.pipeline import analyze_pending
+from brandpulse.pipeline import analyze_pending, run_alerts
 from brandpulse.settings import Settings, tracked_brands
 from brandpulse.triage import triage_new
 from store.brands import sync_brands
@@ -55,7 +54,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
                               id=f"collect:{name}:{brand.name}", next_run_time=soon)
     stages = [("analyze", analyze_pending, settings.nlp.interval_seconds),
               ("triage", triage_new, settings.care.interval_seconds),
-              ("alerts", evaluate_alerts, settings.alerts.interval_seconds)]
+              ("alerts", run_alerts, settings.alerts.interval_seconds)]
     for name, function, seconds in stages:
         scheduler.add_job(_guarded(name, function, settings), "interval", seconds=seconds,
                           jitter=min(seconds * 0.1, 10), id=name, next_run_time=soon)

@@ -24,6 +24,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from brandpulse.config_errors import describe_validation_error, reject_secret_keys
 from brandpulse.errors import ConfigError, QueryError
+from brandpulse.settings_alerts import (
+    AlertSettings,
+    InfluenceSettings,
+    ReportSettings,
+    TopicSettings,
+)
 from brandpulse.settings_care import CareSettings, RoutingRule, TeamSettings  # noqa: F401 (re-exported)
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -148,28 +154,6 @@ class NlpSettings(Strict):
     complaint_threshold: float = Field(default=0.5, ge=0, le=1)
 
 
-class VolumeSpikeRule(Strict):
-    enabled: bool = True
-    window_hours: int = Field(default=6, ge=1, le=168)
-    baseline_windows: int = Field(default=28, ge=4)
-    min_count: int = Field(default=20, ge=1)
-    threshold: float = Field(default=4.0, gt=0, description="robust z-score that fires")
-
-
-class NegativeShareRule(Strict):
-    enabled: bool = True
-    window_hours: int = Field(default=6, ge=1, le=168)
-    min_count: int = Field(default=20, ge=1)
-    max_share: float = Field(default=0.5, gt=0, le=1)
-
-
-class AlertSettings(Strict):
-    interval_seconds: float = Field(default=300, gt=0)
-    cooldown_minutes: int = Field(default=360, ge=0)
-    volume_spike: VolumeSpikeRule = VolumeSpikeRule()
-    negative_share: NegativeShareRule = NegativeShareRule()
-
-
 class DatabaseSettings(Strict):
     url: str = "sqlite:///brandpulse.db"
 
@@ -192,6 +176,9 @@ class Settings(Strict):
     nlp: NlpSettings = NlpSettings()
     care: CareSettings = CareSettings()
     alerts: AlertSettings = AlertSettings()
+    influence: InfluenceSettings = InfluenceSettings()
+    topics: TopicSettings = TopicSettings()
+    reports: ReportSettings = ReportSettings()
     database: DatabaseSettings = DatabaseSettings()
     dashboard: DashboardSettings = DashboardSettings()
 

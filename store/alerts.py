@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
 from brandpulse.errors import NotFoundError
 from store.buckets import time_bucket
 from store.bulk import dialect_insert
-from store.models import Alert, Analysis, Mention, MentionBrand, utcnow
+from store.models import Alert, Analysis, Author, Mention, MentionBrand, utcnow
 
 
 def how_many_mentions_per_hour(session: Session, brand_id: int, since: datetime,
@@ -82,3 +82,40 @@ def acknowledge_alert(session: Session, alert_id: int, user_id: int | None) -> A
         alert.acknowledged_by = user_id
         session.add(alert)
     return alert
+
+
+def which_complaints_came_from_big_authors(session: Session, brand_id: int, since: datetime, until: datetime,
+                                           min_followers: int) -> list[dict[str, Any]]:
+    """Complaints about a brand by authors with at least ``min_followers``, oldest first."""
+    rows = session.execute(
+        select(Mention.id, Mention.created_at, Mention.network, Mention.text, Mention.url, Author.handle,
+               Author.followers)
+        .join(MentionBrand, and_(MentionBrand.mention_id == Mention.id, MentionBrand.brand_id == brand_id))
+        .join(Analysis, Analysis.mention_id == Mention.id).join(Author, Author.id == Mention.author_id)
+        .where(Analysis.complaint.is_(True), Author.followers >= min_followers,
+               Mention.created_at >= since, Mention.created_at < until)
+        .order_by(Mention.created_at))
+    keys = ("mention_id", "created_at", "network", "text", "url", "author", "followers")
+    return [dict(zip(keys, row)) for row in rows]
+
+
+def which_mentions_use_words(session: Session, brand_id: int, since: datetime, until: datetime,
+                             words: list[str]) -> list[dict[str, Any]]:
+    """Mentions about a brand containing any of ``words`` (case-insensitive), oldest first."""
+    if not words:
+        return []
+    rows = session.execute(
+        select(Mention.id, Mention.created_at, Mention.network, Mention.text, Mention.url)
+        .join(MentionBrand, and_(MentionBrand.mention_id == Mention.id, MentionBrand.brand_id == brand_id))
+        .where(Mention.created_at >= since, Mention.created_at < until,
+               or_(*[Mention.text.ilike(f"%{word}%") for word in words]))
+        .order_by(Mention.created_at))
+    lowered = [w.lower() for w in words]
+    return [{"mention_id": mid, "created_at": at, "network": network, "text": text[:280], "url": url,
+             "keywords": [w for w in lowered if w in text.lower()]} for mid, at, network, text, url in rows]
+
+
+def which_alerts_await_delivery(session: Session, limit: int = 100) -> list[Alert]:
+    """Alerts not yet delivered and not failed, oldest first."""
+    return list(session.execute(select(Alert).where(Alert.delivered_at.is_(None), Alert.delivery_error.is_(None))
+                                .order_by(Alert.fired_at, Alert.id).limit(limit)).scalars())

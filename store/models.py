@@ -197,6 +197,8 @@ class Alert(SQLModel, table=True):
     fired_at: datetime = Field(default_factory=utcnow, index=True)
     acknowledged_at: Optional[datetime] = None
     acknowledged_by: Optional[int] = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    delivered_at: Optional[datetime] = None
+    delivery_error: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
 class CollectorCursor(SQLModel, table=True):
@@ -293,3 +295,56 @@ class RollupState(SQLModel, table=True):
     __tablename__ = "rollup_state"
     name: str = Field(primary_key=True, max_length=40)
     refreshed_at: datetime
+
+
+class AuthorInfluence(SQLModel, table=True):
+    """An author's influence on one brand, 0-100, with every component kept for the explanation."""
+    __tablename__ = "author_influence"
+    __table_args__ = (Index("ix_author_influence_brand_score", "brand_id", "score"),)
+    author_id: int = Field(foreign_key="authors.id", primary_key=True, ondelete="CASCADE")
+    brand_id: int = Field(foreign_key="brands.id", primary_key=True, ondelete="CASCADE")
+    score: float = 0.0
+    tier: str = Field(default="nano", max_length=10)
+    reach: float = 0.0
+    engagement: float = 0.0
+    authority: float = 0.0
+    relevance: float = 0.0
+    recency: float = 0.0
+    bot_likelihood: float = 0.0
+    bot_signals: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    posts_about_brand: int = 0
+    posts_total: int = 0
+    sentiment: Optional[float] = None  # mean of +1 positive / -1 negative over analysed posts about the brand
+    vip: bool = False
+    computed_at: datetime = Field(default_factory=utcnow)
+
+
+class Topic(SQLModel, table=True):
+    """A cluster of recent mentions about a brand, labelled by its most telling words."""
+    __tablename__ = "topics"
+    __table_args__ = (Index("ix_topics_brand_computed", "brand_id", "computed_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", ondelete="CASCADE")
+    computed_at: datetime = Field(default_factory=utcnow)
+    label: str = Field(max_length=300)
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    size: int = 0
+    share: float = 0.0
+    growth: float = 0.0  # mentions in the last 48 h against the 48 h before (ratio)
+    emerging: bool = False
+    representative: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    trend: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ReportRun(SQLModel, table=True):
+    """A scheduled report that was produced (so each period's report is made once)."""
+    __tablename__ = "report_runs"
+    __table_args__ = (UniqueConstraint("brand_id", "cadence", "period_end", name="uq_report_runs_period"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    brand_id: int = Field(foreign_key="brands.id", ondelete="CASCADE")
+    cadence: str = Field(max_length=10)  # daily | weekly
+    period_end: datetime
+    path: str = Field(default="", max_length=1000)
+    delivered: bool = False
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from brandpulse.alerting import detect, evaluate_alerts
+from brandpulse.alerting import evaluate_alerts
 from brandpulse.pipeline import analyze_pending
 from brandpulse.records import AuthorRecord, MentionRecord
 from brandpulse.triage import triage_new
@@ -92,17 +92,6 @@ def test_triage_opens_prioritised_routed_tickets_for_own_brands_only(settings, d
         kinds = [e["kind"] for e in ticket_history(session, care[0].id)]
         assert kinds == ["created", "assigned", "status"]
         assert session.execute(select(TicketEvent).where(TicketEvent.kind == "status")).scalar().user_id
-
-
-def test_flat_series_fires_nothing_and_a_spike_fires_once(settings):
-    end = NOW
-    flat = {bucket_label(end - timedelta(hours=h), "hour"): (3, 3, 1) for h in range(1, 400)}
-    assert detect(settings, flat, end) == []
-    spiky = dict(flat)
-    for h in range(1, 4):
-        spiky[bucket_label(end - timedelta(hours=h), "hour")] = (40, 40, 35)
-    rules = {f.rule for f in detect(settings, spiky, end)}
-    assert rules == {"volume_spike", "negative_share"}
 
 
 def test_alerts_are_stored_with_evidence_and_deduplicated(settings, database_url):

@@ -1,0 +1,129 @@
+"""Alert rules as pure functions over hourly series and mention lists (testable, back-testable).
+
+Series map an hour label ('YYYY-MM-DD HH') to (mentions, analysed, negative).
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from brandpulse.settings_alerts import AlertSettings
+from store.buckets import bucket_label
+
+WEEK = timedelta(days=7)
+
+
+@dataclass
+class Finding:
+    """A rule that fired on one window, with the numbers that made it fire."""
+    rule: str
+    title: str
+    severity: str
+    window_start: datetime
+    window_end: datetime
+    observed: float
+    baseline: float
+    detail: dict = field(default_factory=dict)
+    key: str = ""  # extra dedupe part (a mention id for per-mention rules)
+    mentions: list[dict[str, Any]] = field(default_factory=list)  # evidence when the rule is about posts
+
+
+def window_sum(series: dict[str, tuple[int, int, int]], end: datetime, hours: int) -> tuple[int, int, int]:
+    """(mentions, analysed, negative) summed over the ``hours`` before ``end``."""
+    totals = [0, 0, 0]
+    for h in range(hours, 0, -1):
+        row = series.get(bucket_label(end - timedelta(hours=h), "hour"))
+        if row:
+            totals = [a + b for a, b in zip(totals, row)]
+    return totals[0], totals[1], totals[2]
+
+
+def robust_z(value: float, history: list[float]) -> tuple[float, float]:
+    """(z, median): distance from the median in robust standard deviations (MAD, Poisson-floored)."""
+    median = statistics.median(history)
+    mad = statistics.median(abs(x - median) for x in history)
+    spread = max(1.4826 * mad, median ** 0.5, 1.0)
+    return (value - median) / spread, median
+
+
+def _volume(rules: AlertSettings, series, end: datetime, data_since: datetime | None) -> Finding | None:
+    rule = rules.volume_spike
+    hours = timedelta(hours=rule.window_hours)
+    if data_since is None or end - hours - WEEK * rule.baseline_weeks >= data_since:
+        history = [window_sum(series, end - WEEK * k, rule.window_hours)[0]
+                   for k in range(1, rule.baseline_weeks + 1)]
+        basis = f"same hours of the week, {rule.baseline_weeks} weeks"
+    elif end - hours * (rule.baseline_windows + 1) >= data_since:
+        history = [window_sum(series, end - hours * k, rule.window_hours)[0]
+                   for k in range(1, rule.baseline_windows + 1)]
+        basis = f"previous {rule.baseline_windows} windows (less than {rule.baseline_weeks} weeks of data)"
+    else:
+        return None  # too little history: the start of collection is never a spike
+    current = window_sum(series, end, rule.window_hours)[0]
+    z, median = robust_z(current, history)
+    if current < rule.min_count or z < rule.threshold:
+        return None
+    return Finding("volume_spike", f"{current} mentions in {rule.window_hours}h, usual {median:g}",
+                   "critical" if z >= 2 * rule.threshold else "warning", end - hours, end, current, median,
+                   {"z": round(z, 2), "baseline_basis": basis, "baseline_values": history})
+
+
+def _negative(rules: AlertSettings, series, end: datetime) -> Finding | None:
+    rule = rules.negative_share
+    _, scored, negative = window_sum(series, end, rule.window_hours)
+    if scored < rule.min_count:
+        return None
+    share = negative / scored
+    _, base_scored, base_negative = window_sum(series, end - timedelta(hours=rule.window_hours),
+                                               rule.baseline_days * 24)
+    baseline = base_negative / base_scored if base_scored else 0.0
+    rose = share - baseline >= rule.min_increase
+    if not rose and (rule.max_share is None or share < rule.max_share):
+        return None
+    return Finding("negative_share", f"{share:.0%} of {scored} mentions negative in {rule.window_hours}h "
+                   f"(usual {baseline:.0%})", "critical" if share - baseline >= 2 * rule.min_increase else "warning",
+                   end - timedelta(hours=rule.window_hours), end, round(share, 3), round(baseline, 3),
+                   {"negative": negative, "analysed": scored, "baseline_days": rule.baseline_days})
+
+
+def detect(rules: AlertSettings, series: dict[str, tuple[int, int, int]], end: datetime,
+           data_since: datetime | None = None) -> list[Finding]:
+    """The series rules (volume spike, negative share) on the window ending at ``end``."""
+    found = []
+    if rules.volume_spike.enabled:
+        found.append(_volume(rules, series, end, data_since))
+    if rules.negative_share.enabled:
+        found.append(_negative(rules, series, end))
+    return [f for f in found if f is not None]
+
+
+def detect_posts(rules: AlertSettings, complaints: list[dict], keyword_hits: list[dict],
+                 end: datetime) -> list[Finding]:
+    """Per-post rules for the hour ending at ``end``: big-author complaints and crisis keywords.
+
+    ``complaints`` and ``keyword_hits`` are mentions (dicts with created_at, author, followers,
+    text, ...) over any span; only those inside the rule's window count.
+    """
+    found = []
+    hour_start = end - timedelta(hours=1)
+    if rules.influencer_complaint.enabled:
+        for post in complaints:
+            if hour_start <= post["created_at"] < end:
+                found.append(Finding(
+                    "influencer_complaint", f"complaint from @{post['author']} ({post['followers']:,} followers, "
+                    f"{post['tier']}) on {post['network']}", "critical", hour_start, end, post["followers"],
+                    0, {"min_tier": rules.influencer_complaint.min_tier}, key=str(post["mention_id"]),
+                    mentions=[post]))
+    crisis = rules.crisis_keywords
+    if crisis.enabled:
+        start = end - timedelta(hours=crisis.window_hours)
+        hits = [p for p in keyword_hits if start <= p["created_at"] < end]
+        if len(hits) >= crisis.min_count:
+            words = sorted({w for p in hits for w in p["keywords"]})
+            found.append(Finding("crisis_keywords", f"{len(hits)} posts say {', '.join(words)}",
+                                 "critical", start, end, len(hits), crisis.min_count, {"keywords": words},
+                                 mentions=hits[:5]))
+    return found

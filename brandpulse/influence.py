@@ -1,0 +1,120 @@
+"""Influence, explained: reach, engagement, authority (PageRank), relevance and recency, 0-100.
+
+score = 100 · Σ weight · component, then lowered by the bot likelihood:
+score · (1 − bot_likelihood). Every component and bot signal is stored and shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+import networkx as nx
+
+from brandpulse.tiers import tier_of
+
+WEIGHTS = {"reach": 0.30, "engagement": 0.25, "authority": 0.20, "relevance": 0.15, "recency": 0.10}
+HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.\-]{0,99})")
+
+
+def authority_scores(edges: Iterable[tuple[int, int, int]]) -> dict[int, float]:
+    """PageRank over the (from, to, times) interaction graph, scaled so the top author is 1.
+
+    A reply, quote, repost or @mention from A to B passes authority from A to B. The scaled
+    value is the square root of PageRank over the largest PageRank (less skewed to the top).
+    """
+    graph = nx.DiGraph()
+    for source, target, times in edges:
+        if source != target:
+            weight = graph.get_edge_data(source, target, {"weight": 0})["weight"]
+            graph.add_edge(source, target, weight=weight + times)
+    if graph.number_of_edges() == 0:
+        return {}
+    ranks = nx.pagerank(graph, alpha=0.85, weight="weight")
+    top = max(ranks.values())
+    return {node: math.sqrt(rank / top) for node, rank in ranks.items()}
+
+
+def mention_edges(texts: Iterable[tuple[int, str, str]], handles: dict[tuple[str, str], int]
+                  ) -> list[tuple[int, int, int]]:
+    """(from, to, times) edges for @handles in post texts that name a known author."""
+    counts: Counter = Counter()
+    for author_id, network, text in texts:
+        for handle in set(HANDLE.findall(text or "")):
+            target = handles.get((network, handle.lower()))
+            if target is not None and target != author_id:
+                counts[(author_id, target)] += 1
+    return [(a, b, n) for (a, b), n in counts.items()]
+
+
+def _clamp(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+def bot_signals(author: dict[str, Any], now: datetime) -> dict[str, float]:
+    """Each bot signal 0..1: posting rate, follower/following ratio, account age, duplicate texts."""
+    signals = {}
+    age_days = (now - author["created_at"]).total_seconds() / 86400 if author.get("created_at") else None
+    if author.get("post_count") and age_days:
+        rate = author["post_count"] / max(age_days, 1.0)
+    else:
+        span = (author["last_post"] - author["first_post"]).total_seconds() / 86400 if author.get("first_post") else 0
+        rate = author["posts"] / max(span, 1.0)
+    signals["posting_rate"] = round(_clamp((rate - 20) / 80), 3)  # 20 posts/day fine, 100 a bot
+    following, followers = author.get("following") or 0, author.get("followers") or 0
+    signals["follow_ratio"] = round(_clamp(1 - (followers / following) / 0.1), 3) if following >= 500 else 0.0
+    signals["account_age"] = round(_clamp((30 - age_days) / 30), 3) if age_days is not None else 0.0
+    duplicates = 1 - author["distinct_texts"] / author["posts"] if author["posts"] >= 3 else 0.0
+    signals["duplicate_texts"] = round(_clamp((duplicates - 0.2) / 0.6), 3)
+    return signals
+
+
+def bot_likelihood(signals: dict[str, float]) -> float:
+    """Noisy-or of the signals: one strong signal is enough to be suspicious."""
+    return round(1 - math.prod(1 - s for s in signals.values()), 3)
+
+
+@dataclass
+class InfluenceInputs:
+    """What scoring reads, as store queries return it."""
+    authors: dict[int, dict[str, Any]]  # author id -> profile and posting stats
+    about: list[dict[str, Any]]  # per (author, brand): posts, last post, sentiment
+    authority: dict[int, float]
+    vip: set[tuple[str, str]]  # (network, lower-case handle)
+
+
+def score_rows(inputs: InfluenceInputs, now: datetime, recency_days: float = 30.0) -> list[dict[str, Any]]:
+    """One row per (author, brand) with the score, tier, components and bot signals."""
+    rows = []
+    for item in inputs.about:
+        author = inputs.authors.get(item["author_id"])
+        if author is None:
+            continue
+        components = {
+            "reach": _clamp(math.log10(1 + (author["followers"] or 0)) / 7),
+            "engagement": _clamp(math.log10(1 + float(author["mean_engagement"] or 0)) / 3),
+            "authority": inputs.authority.get(item["author_id"], 0.0),
+            "relevance": _clamp(item["posts"] / max(author["posts"], 1)),
+            "recency": math.exp(-max((now - item["last_post"]).total_seconds(), 0) / 86400 / recency_days),
+        }
+        signals = bot_signals(author, now)
+        likelihood = bot_likelihood(signals)
+        base = 100 * sum(WEIGHTS[name] * value for name, value in components.items())
+        rows.append({"author_id": item["author_id"], "brand_id": item["brand_id"],
+                     "score": round(base * (1 - likelihood), 2), "tier": tier_of(author["followers"]),
+                     **{name: round(value, 4) for name, value in components.items()},
+                     "bot_likelihood": likelihood, "bot_signals": signals,
+                     "posts_about_brand": item["posts"], "posts_total": author["posts"],
+                     "sentiment": None if item["sentiment"] is None else round(float(item["sentiment"]), 3),
+                     "vip": (author["network"], (author["handle"] or "").lower()) in inputs.vip,
+                     "computed_at": now})
+    return rows
+
+
+def window_start(now: datetime, days: int) -> datetime:
+    """The start of the scoring window."""
+    return now - timedelta(days=days)

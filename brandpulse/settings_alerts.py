@@ -1,0 +1,97 @@
+"""The ``alerts:``, ``influence:``, ``topics:`` and ``reports:`` sections of config.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from brandpulse.tiers import Tier
+
+Severity = Literal["info", "warning", "critical"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VolumeSpikeRule(_Strict):
+    """Mentions in a window against the same hours of the week in earlier weeks (median, MAD)."""
+    enabled: bool = True
+    window_hours: int = Field(default=6, ge=1, le=168)
+    baseline_weeks: int = Field(default=4, ge=2, le=26)  # seasonal baseline: same hour-of-week
+    baseline_windows: int = Field(default=28, ge=4)  # fallback while fewer weeks of history exist
+    min_count: int = Field(default=20, ge=1)
+    threshold: float = Field(default=4.0, gt=0, description="robust z-score that fires")
+
+
+class NegativeShareRule(_Strict):
+    """The negative share of a window against the share over the baseline days before it."""
+    enabled: bool = True
+    window_hours: int = Field(default=6, ge=1, le=168)
+    baseline_days: int = Field(default=7, ge=1, le=90)
+    min_count: int = Field(default=20, ge=1)
+    min_increase: float = Field(default=0.2, gt=0, le=1)  # share points above the baseline share
+    max_share: float | None = Field(default=None, gt=0, le=1)  # also fire at this share, whatever the baseline
+
+
+class InfluencerComplaintRule(_Strict):
+    """A complaint from an author at or above a tier."""
+    enabled: bool = True
+    min_tier: Tier = "macro"
+
+
+class CrisisKeywordsRule(_Strict):
+    """Posts about the brand using crisis words (recall, lawsuit, data breach, ...)."""
+    enabled: bool = True
+    keywords: list[str] = Field(default_factory=lambda: ["recall", "lawsuit", "data breach", "hacked",
+                                                         "boycott", "class action", "food poisoning"])
+    window_hours: int = Field(default=1, ge=1, le=48)
+    min_count: int = Field(default=1, ge=1)
+
+
+class AlertChannel(_Strict):
+    """Where alerts go: an apprise URL kept in an environment variable (it holds a secret)."""
+    name: str
+    url_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")  # e.g. BRANDPULSE_ALERT_SLACK_URL
+    min_severity: Severity = "warning"
+    rules: list[str] = Field(default_factory=list)  # empty: every rule
+
+
+class AlertSettings(_Strict):
+    interval_seconds: float = Field(default=300, gt=0)
+    cooldown_minutes: int = Field(default=360, ge=0)
+    volume_spike: VolumeSpikeRule = VolumeSpikeRule()
+    negative_share: NegativeShareRule = NegativeShareRule()
+    influencer_complaint: InfluencerComplaintRule = InfluencerComplaintRule()
+    crisis_keywords: CrisisKeywordsRule = CrisisKeywordsRule()
+    channels: list[AlertChannel] = Field(default_factory=list)
+
+
+class InfluenceSettings(_Strict):
+    window_days: int = Field(default=90, ge=1, le=3650)
+    recency_days: float = Field(default=30, gt=0)  # a brand post this old weighs 1/e
+    interval_minutes: float = Field(default=60, gt=0)
+    vip: dict[str, list[str]] = Field(default_factory=dict)  # network -> handles always flagged
+
+    @field_validator("vip")
+    @classmethod
+    def _known_networks(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - {"x", "reddit", "bluesky", "mastodon", "rss", "file"})
+        if unknown:
+            raise ValueError(f"vip lists name unknown networks {unknown}; use x, reddit, bluesky, mastodon")
+        return value
+
+
+class TopicSettings(_Strict):
+    days: int = Field(default=14, ge=1, le=90)
+    max_mentions: int = Field(default=4000, ge=50)
+    max_topics: int = Field(default=12, ge=2, le=50)
+    interval_minutes: float = Field(default=360, gt=0)
+
+
+class ReportSettings(_Strict):
+    cadence: Literal["off", "daily", "weekly"] = "off"
+    folder: Path = Path("reports")
+    deliver: bool = False  # also send each report through the alert channels

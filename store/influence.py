@@ -1,0 +1,112 @@
+"""What influence is computed from (authors, posts, the interaction graph) and where it is kept."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterator, Sequence
+
+from sqlalchemy import and_, case, delete, distinct, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from store.bulk import dialect_insert
+from store.models import Analysis, Author, AuthorInfluence, Brand, Mention, MentionBrand
+
+
+def how_did_authors_post(session: Session, since: datetime) -> dict[int, dict[str, Any]]:
+    """Per author with posts since ``since``: profile, post count, mean engagement, distinct texts."""
+    engagement = Mention.likes + Mention.replies + Mention.reposts + Mention.quotes
+    rows = session.execute(
+        select(Author.id, Author.network, Author.handle, Author.followers, Author.following,
+               Author.post_count, Author.created_at, func.count(Mention.id), func.avg(engagement),
+               func.count(distinct(Mention.text)), func.min(Mention.created_at), func.max(Mention.created_at))
+        .join(Mention, Mention.author_id == Author.id).where(Mention.created_at >= since).group_by(Author.id))
+    keys = ("network", "handle", "followers", "following", "post_count", "created_at", "posts",
+            "mean_engagement", "distinct_texts", "first_post", "last_post")
+    return {row[0]: dict(zip(keys, row[1:])) for row in rows}
+
+
+def how_did_authors_talk_about_brands(session: Session, since: datetime,
+                                      brand_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    """Per (author, brand): posts about the brand, the last one, and mean sentiment (+1 / -1)."""
+    polarity = case((Analysis.sentiment == "positive", 1.0), (Analysis.sentiment == "negative", -1.0),
+                    else_=None)
+    statement = (select(Mention.author_id, MentionBrand.brand_id, func.count(Mention.id),
+                        func.max(Mention.created_at), func.avg(polarity))
+                 .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+                 .outerjoin(Analysis, Analysis.mention_id == Mention.id)
+                 .where(Mention.created_at >= since, Mention.author_id.is_not(None))
+                 .group_by(Mention.author_id, MentionBrand.brand_id))
+    if brand_ids:
+        statement = statement.where(MentionBrand.brand_id.in_(list(brand_ids)))
+    keys = ("author_id", "brand_id", "posts", "last_post", "sentiment")
+    return [dict(zip(keys, row)) for row in session.execute(statement)]
+
+
+def who_answered_quoted_or_reposted_whom(session: Session, since: datetime) -> list[tuple[int, int, int]]:
+    """(from author, to author, times) for replies, quotes and reposts among collected posts."""
+    target = aliased(Mention)
+    edges: dict[tuple[int, int], int] = {}
+    for column in (Mention.in_reply_to_id, Mention.quoted_id, Mention.reposted_id):
+        rows = session.execute(
+            select(Mention.author_id, target.author_id, func.count())
+            .join(target, and_(target.network == Mention.network, target.native_id == column))
+            .where(Mention.created_at >= since, column.is_not(None), Mention.author_id.is_not(None),
+                   target.author_id.is_not(None), Mention.author_id != target.author_id)
+            .group_by(Mention.author_id, target.author_id))
+        for source, destination, times in rows:
+            edges[(source, destination)] = edges.get((source, destination), 0) + times
+    return [(a, b, n) for (a, b), n in edges.items()]
+
+
+def which_texts_may_mention_someone(session: Session, since: datetime,
+                                    batch: int = 20_000) -> Iterator[tuple[int, str, str]]:
+    """(author id, network, text) of posts holding an '@', streamed."""
+    statement = (select(Mention.author_id, Mention.network, Mention.text)
+                 .where(Mention.created_at >= since, Mention.author_id.is_not(None),
+                        Mention.text.contains("@"))
+                 .execution_options(yield_per=batch))
+    yield from session.execute(statement)
+
+
+def save_influence(session: Session, brand_id: int, rows: list[dict[str, Any]]) -> None:
+    """Replace a brand's influence scores with ``rows``."""
+    session.execute(delete(AuthorInfluence).where(AuthorInfluence.brand_id == brand_id))
+    for start in range(0, len(rows), 5000):
+        session.execute(dialect_insert(session, AuthorInfluence), rows[start:start + 5000])
+
+
+def who_leads_the_conversation(session: Session, brand_id: int, limit: int = 50,
+                               tiers: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Stored influence for a brand, highest score first, with the author's profile."""
+    statement = (select(AuthorInfluence, Author.handle, Author.network, Author.followers, Author.name,
+                        Author.profile_url)
+                 .join(Author, Author.id == AuthorInfluence.author_id)
+                 .where(AuthorInfluence.brand_id == brand_id)
+                 .order_by(AuthorInfluence.score.desc(), Author.id).limit(limit))
+    if tiers:
+        statement = statement.where(AuthorInfluence.tier.in_(list(tiers)))
+    return [{**influence.model_dump(), "handle": handle, "network": network, "followers": followers,
+             "name": name, "profile_url": url}
+            for influence, handle, network, followers, name, url in session.execute(statement)]
+
+
+def which_posts_of_authors_stand_out(session: Session, brand_id: int, author_ids: Sequence[int],
+                                     since: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """The most engaged posts about a brand by the given authors since a time."""
+    engagement = Mention.likes + Mention.replies + Mention.reposts + Mention.quotes
+    rows = session.execute(
+        select(Mention.id, Author.handle, Mention.network, Mention.created_at, Mention.text, Mention.url,
+               engagement, Analysis.sentiment)
+        .join(MentionBrand, and_(MentionBrand.mention_id == Mention.id, MentionBrand.brand_id == brand_id))
+        .join(Author, Author.id == Mention.author_id)
+        .outerjoin(Analysis, Analysis.mention_id == Mention.id)
+        .where(Mention.author_id.in_(list(author_ids)), Mention.created_at >= since)
+        .order_by(engagement.desc(), Mention.id).limit(limit))
+    keys = ("mention_id", "author", "network", "created_at", "text", "url", "engagement", "sentiment")
+    return [dict(zip(keys, row)) for row in rows]
+
+
+def brand_named(session: Session, name: str) -> Brand | None:
+    """The brand with this name (case-insensitive), if tracked."""
+    return session.execute(select(Brand).where(func.lower(Brand.name) == name.lower())).scalar()
