@@ -28,11 +28,13 @@ app = typer.Typer(help="brandpulse: self-hosted social listening and care triage
 def _add_subcommands() -> None:
     from brandpulse.cli_alerts import alerts_app
     from brandpulse.cli_nlp import nlp_app
+    from brandpulse.cli_reports import register
     from brandpulse.cli_users import users_app
 
     app.add_typer(nlp_app, name="nlp")
     app.add_typer(users_app, name="users")
     app.add_typer(alerts_app, name="alerts")
+    register(app)
 
 
 def _settings() -> Settings:

@@ -16,6 +16,16 @@ from typing import Any, Iterable
 import networkx as nx
 
 from brandpulse.tiers import tier_of
+from store.brands import which_brands_are_tracked
+from store.engine import session_scope
+from store.influence import (
+    how_did_authors_post,
+    how_did_authors_talk_about_brands,
+    save_influence,
+    which_texts_may_mention_someone,
+    who_answered_quoted_or_reposted_whom,
+)
+from store.models import utcnow
 
 WEIGHTS = {"reach": 0.30, "engagement": 0.25, "authority": 0.20, "relevance": 0.15, "recency": 0.10}
 HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.\-]{0,99})")
@@ -44,8 +54,8 @@ def mention_edges(texts: Iterable[tuple[int, str, str]], handles: dict[tuple[str
     """(from, to, times) edges for @handles in post texts that name a known author."""
     counts: Counter = Counter()
     for author_id, network, text in texts:
-        for handle in set(HANDLE.findall(text or "")):
-            target = handles.get((network, handle.lower()))
+        for handle in {h.lower().rstrip(".-") for h in HANDLE.findall(text or "")}:
+            target = handles.get((network, handle))
             if target is not None and target != author_id:
                 counts[(author_id, target)] += 1
     return [(a, b, n) for (a, b), n in counts.items()]
@@ -118,3 +128,30 @@ def score_rows(inputs: InfluenceInputs, now: datetime, recency_days: float = 30.
 def window_start(now: datetime, days: int) -> datetime:
     """The start of the scoring window."""
     return now - timedelta(days=days)
+
+
+def gather_inputs(session, settings, since: datetime, brand_ids=None) -> InfluenceInputs:
+    """Read authors, per-brand posting and the interaction graph (replies, quotes, reposts, @mentions)."""
+    authors = how_did_authors_post(session, since)
+    handles = {(a["network"], (a["handle"] or "").lower()): author_id for author_id, a in authors.items()
+               if a["handle"]}
+    edges = who_answered_quoted_or_reposted_whom(session, since)
+    edges += mention_edges(which_texts_may_mention_someone(session, since), handles)
+    vip = {(network, handle.lower().lstrip("@")) for network, names in settings.influence.vip.items()
+           for handle in names}
+    return InfluenceInputs(authors, how_did_authors_talk_about_brands(session, since, brand_ids),
+                           authority_scores(edges), vip)
+
+
+def refresh_influence(settings, now: datetime | None = None) -> int:
+    """Recompute and store every author's influence on every tracked brand; return how many rows."""
+    now = now or utcnow()
+    with session_scope(settings.database.url) as session:
+        inputs = gather_inputs(session, settings, window_start(now, settings.influence.window_days))
+        rows = score_rows(inputs, now, settings.influence.recency_days)
+        by_brand: dict[int, list[dict]] = {}
+        for row in rows:
+            by_brand.setdefault(row["brand_id"], []).append(row)
+        for brand in which_brands_are_tracked(session):
+            save_influence(session, brand.id, by_brand.get(brand.id, []))
+    return len(rows)

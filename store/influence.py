@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, delete, distinct, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from store.buckets import time_bucket
 from store.bulk import dialect_insert
 from store.models import Analysis, Author, AuthorInfluence, Brand, Mention, MentionBrand
 
@@ -110,3 +111,15 @@ def which_posts_of_authors_stand_out(session: Session, brand_id: int, author_ids
 def brand_named(session: Session, name: str) -> Brand | None:
     """The brand with this name (case-insensitive), if tracked."""
     return session.execute(select(Brand).where(func.lower(Brand.name) == name.lower())).scalar()
+
+
+def how_often_did_authors_post_about(session: Session, brand_id: int, author_ids: Sequence[int],
+                                     since: datetime) -> list[tuple[int, str, int]]:
+    """(author id, day 'YYYY-MM-DD', posts about the brand) for the given authors since a time."""
+    day = time_bucket(session, Mention.created_at, "day")
+    rows = session.execute(
+        select(Mention.author_id, day, func.count(Mention.id))
+        .join(MentionBrand, and_(MentionBrand.mention_id == Mention.id, MentionBrand.brand_id == brand_id))
+        .where(Mention.author_id.in_(list(author_ids)), Mention.created_at >= since)
+        .group_by(Mention.author_id, day))
+    return [(author_id, label, count) for author_id, label, count in rows]

@@ -1,0 +1,65 @@
+"""`brandpulse export …`, `brandpulse influence`, `brandpulse topics`, `brandpulse report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from brandpulse.cli_alerts import parse_day
+from brandpulse.console import console, friendly
+from brandpulse.settings import load_settings
+
+export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
+
+
+@export_app.command("influencers")
+@friendly
+def export_influencers_command(
+        brand: str = typer.Option(..., help="brand name as in config.yaml"),
+        since: Optional[str] = typer.Option(None, help="from this day (YYYY-MM-DD; default: influence.window_days)"),
+        format: str = typer.Option("xlsx", "--format", help="csv | xlsx | pdf"),
+        output: Path = typer.Option(..., help="file to write"),
+        limit: int = typer.Option(50, help="authors on the leaderboard")) -> None:
+    """The influencer leaderboard of a brand: tiers, score components, sentiment, top posts, trend."""
+    from brandpulse.reports.export import export_influencers
+    from brandpulse.reports.influencers import build_influencer_report
+
+    report = build_influencer_report(load_settings(), brand, parse_day(since, "--since") if since else None, limit)
+    path = export_influencers(report, format, output)
+    console.print(f"{len(report.leaderboard)} authors of {report.summary['authors']} scored → {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the export group and the one-shot insight commands to the main app."""
+    app.add_typer(export_app, name="export")
+
+    @app.command("influence")
+    @friendly
+    def influence_command() -> None:
+        """Recompute every author's influence score per brand now (the scheduler does it hourly)."""
+        from brandpulse.influence import refresh_influence
+
+        console.print(f"{refresh_influence(load_settings())} (author, brand) scores stored")
+
+    @app.command("topics")
+    @friendly
+    def topics_command() -> None:
+        """Re-cluster recent mentions of each own brand into topics now."""
+        from brandpulse.topics import refresh_topics
+
+        for brand, count in refresh_topics(load_settings()).items():
+            console.print(f"{brand}: {count} topics")
+
+    @app.command("report")
+    @friendly
+    def report_command(brand: str = typer.Option(..., help="brand name"),
+                       cadence: str = typer.Option("weekly", help="daily | weekly: the period covered"),
+                       output: Optional[Path] = typer.Option(None, help="file (default: reports.folder)"),
+                       deliver: bool = typer.Option(False, help="also send it through the alert channels")) -> None:
+        """Produce the brand's PDF report for the last day or week now."""
+        from brandpulse.reports.brand import produce_brand_report
+
+        path = produce_brand_report(load_settings(), brand, cadence, output=output, deliver=deliver)
+        console.print(f"report written to {path}")

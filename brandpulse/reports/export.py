@@ -1,0 +1,126 @@
+"""Write an influencer report as CSV (the leaderboard), XLSX (a sheet per section) or PDF."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from brandpulse.errors import BrandpulseError
+from brandpulse.reports.influencers import COMPONENTS, InfluencerReport
+from brandpulse.reports.pdf import ReportPdf, bar_chart, line_chart
+
+FORMATS = ("csv", "xlsx", "pdf")
+BOARD_COLUMNS = ("rank", "handle", "network", "followers", "tier", "score", *COMPONENTS, "bot_likelihood",
+                 "bot_signals", "sentiment", "posts_about_brand", "vip")
+POST_COLUMNS = ("author", "network", "created_at", "engagement", "sentiment", "text", "url")
+
+
+def safe_cell(value: Any) -> Any:
+    """Values as written to a spreadsheet: text that a spreadsheet would run as a formula is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    if hasattr(value, "tzinfo") and value.tzinfo is not None:
+        return value.replace(tzinfo=None)  # spreadsheets hold naive times; ours are UTC
+    return value
+
+
+def _rows(items: Iterable[dict], columns: tuple[str, ...]) -> list[list[Any]]:
+    return [[safe_cell(item.get(c)) for c in columns] for item in items]
+
+
+def write_csv(report: InfluencerReport, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(BOARD_COLUMNS)
+        writer.writerows(_rows(report.leaderboard, BOARD_COLUMNS))
+
+
+def write_xlsx(report: InfluencerReport, path: Path) -> None:
+    book = Workbook()
+    summary = book.active
+    summary.title = "Summary"
+    summary.append([f"Influencer report: {report.brand}"])
+    summary["A1"].font = Font(bold=True, size=14)
+    for key, value in (("period from (UTC)", report.since), ("period to (UTC)", report.until),
+                       *((k.replace("_", " "), v) for k, v in report.summary.items() if k != "by_tier")):
+        summary.append([key, safe_cell(value)])
+    summary.append([])
+    summary.append(["tier", "authors"])
+    for tier, count in sorted(report.summary.get("by_tier", {}).items()):
+        summary.append([tier, count])
+    for title, columns, items in (("Leaderboard", BOARD_COLUMNS, report.leaderboard),
+                                  ("Top posts", POST_COLUMNS, report.top_posts),
+                                  ("Trend", ("week", "author", "posts"), report.trend)):
+        sheet = book.create_sheet(title)
+        sheet.append(list(columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in _rows(items, columns):
+            sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula
+    book.save(path)
+
+
+def write_pdf(report: InfluencerReport, path: Path) -> None:
+    pdf = ReportPdf(f"Influencer report: {report.brand}")
+    pdf.heading(f"Influencer report: {report.brand}")
+    pdf.para(f"Period: {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (UTC)")
+    figures = report.summary
+    pdf.table(["figure", "value"], [
+        ["authors scored", figures["authors"]], ["posts about the brand", figures["posts"]],
+        ["posts by the top 10", figures["top10_posts"]],
+        ["top-10 sentiment (-1..+1)", "n/a" if figures["top10_sentiment"] is None else figures["top10_sentiment"]],
+        ["VIP authors", figures["vip_authors"]], ["likely bots (>= 0.5)", figures["likely_bots"]],
+        *[[f"tier {tier}", n] for tier, n in sorted(figures["by_tier"].items())]], widths=(90, 60))
+    top = report.leaderboard[:10]
+    if top:
+        pdf.chart(bar_chart([r["handle"] for r in top], [r["score"] for r in top], "Top 10 influence scores"))
+        pdf.add_page()
+        pdf.heading("Leaderboard")
+        pdf.table(["#", "author", "network", "tier", "score", "reach", "engage", "author.", "relev.", "recency",
+                   "bot", "sentiment"],
+                  [[r["rank"], "@" + r["handle"], r["network"], r["tier"], f"{r['score']:.1f}",
+                    *(f"{r[c]:.2f}" for c in COMPONENTS), f"{r['bot_likelihood']:.2f}",
+                    "" if r["sentiment"] is None else f"{r['sentiment']:+.2f}"] for r in report.leaderboard[:30]],
+                  widths=(8, 34, 18, 14, 13, 13, 14, 14, 13, 15, 11, 17), size=7)
+    if report.trend:
+        weeks = sorted({t["week"] for t in report.trend})
+        totals = [sum(t["posts"] for t in report.trend if t["week"] == w) for w in weeks]
+        pdf.chart(line_chart(weeks, totals, "Posts about the brand by the top 10, per week"))
+    if report.top_posts:
+        pdf.add_page()
+        pdf.heading("Top posts")
+        for post in report.top_posts[:10]:
+            pdf.para(f"@{post['author']} on {post['network']}, {post['created_at']:%Y-%m-%d}, "
+                     f"engagement {post['engagement']}", bold=True)
+            pdf.para(post["text"][:500])
+    pdf.output(str(path))
+
+
+def export_influencers(report: InfluencerReport, fmt: str, output: Path) -> Path:
+    """Write the report in ``fmt`` (csv, xlsx, pdf) to ``output``; return the path."""
+    writers = {"csv": write_csv, "xlsx": write_xlsx, "pdf": write_pdf}
+    if fmt not in writers:
+        raise BrandpulseError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    output = Path(output)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        writers[fmt](report, output)
+    except OSError as exc:
+        raise BrandpulseError(f"could not write {output}: {exc.strerror}; pick a writable path") from exc
+    return output
+
+
+def to_bytes(report: InfluencerReport, fmt: str) -> bytes:
+    """The report file's bytes (for dashboard downloads)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_influencers(report, fmt, Path(tmp) / f"report.{fmt}")
+        return path.read_bytes()
+

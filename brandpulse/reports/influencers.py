@@ -1,0 +1,74 @@
+"""The influencer report: who moves the conversation about a brand in a period, and how."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from brandpulse.errors import BrandpulseError
+from brandpulse.influence import WEIGHTS, gather_inputs, score_rows
+from brandpulse.settings import Settings
+from store.engine import session_scope
+from store.influence import (
+    brand_named,
+    how_often_did_authors_post_about,
+    which_posts_of_authors_stand_out,
+)
+from store.models import utcnow
+
+COMPONENTS = tuple(WEIGHTS)
+
+
+@dataclass
+class InfluencerReport:
+    brand: str
+    since: datetime
+    until: datetime
+    leaderboard: list[dict[str, Any]]
+    top_posts: list[dict[str, Any]]
+    trend: list[dict[str, Any]]  # {"week", "author", "posts"}
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _week(day: str) -> str:
+    moment = date.fromisoformat(day)
+    return (moment - timedelta(days=moment.weekday())).isoformat()
+
+
+def build_influencer_report(settings: Settings, brand_name: str, since: datetime | None = None,
+                            limit: int = 50) -> InfluencerReport:
+    """Score every author who posted about the brand since ``since`` and rank them."""
+    now = utcnow()
+    since = since or now - timedelta(days=settings.influence.window_days)
+    with session_scope(settings.database.url) as session:
+        brand = brand_named(session, brand_name)
+        if brand is None:
+            raise BrandpulseError(f"brand {brand_name!r} is not tracked; check the name in config.yaml")
+        inputs = gather_inputs(session, settings, since, [brand.id])
+        rows = sorted(score_rows(inputs, now, settings.influence.recency_days), key=lambda r: -r["score"])
+        board = []
+        for rank, row in enumerate(rows[:limit], 1):
+            author = inputs.authors[row["author_id"]]
+            board.append({"rank": rank, "handle": author["handle"], "network": author["network"],
+                          "followers": author["followers"] or 0, "tier": row["tier"], "score": row["score"],
+                          **{c: row[c] for c in COMPONENTS}, "bot_likelihood": row["bot_likelihood"],
+                          "bot_signals": ", ".join(f"{k} {v:.2f}" for k, v in row["bot_signals"].items() if v),
+                          "sentiment": row["sentiment"], "posts_about_brand": row["posts_about_brand"],
+                          "vip": row["vip"], "author_id": row["author_id"]})
+        top_ids = [r["author_id"] for r in board[:10]]
+        posts = which_posts_of_authors_stand_out(session, brand.id, top_ids, since) if top_ids else []
+        weekly: Counter = Counter()
+        handles = {r["author_id"]: r["handle"] for r in board}
+        for author_id, day, count in how_often_did_authors_post_about(session, brand.id, top_ids, since):
+            weekly[(_week(day), handles[author_id])] += count
+    tiers = Counter(r["tier"] for r in rows)
+    scored = [r["sentiment"] for r in board[:10] if r["sentiment"] is not None]
+    summary = {"authors": len(rows), "by_tier": dict(tiers), "vip_authors": sum(r["vip"] for r in rows),
+               "likely_bots": sum(r["bot_likelihood"] >= 0.5 for r in rows),
+               "top10_sentiment": round(sum(scored) / len(scored), 3) if scored else None,
+               "top10_posts": sum(r["posts_about_brand"] for r in board[:10]),
+               "posts": sum(r["posts_about_brand"] for r in rows)}
+    trend = [{"week": week, "author": author, "posts": n} for (week, author), n in sorted(weekly.items())]
+    return InfluencerReport(brand.name, since, now, board, posts, trend, summary)

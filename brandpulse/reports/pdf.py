@@ -1,0 +1,91 @@
+"""A small PDF writer for reports (fpdf2 with a Unicode font) and matplotlib charts as PNG."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to memory
+import matplotlib.pyplot as plt  # noqa: E402
+from fpdf import FPDF  # noqa: E402
+
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"  # DejaVu ships with matplotlib
+
+
+class ReportPdf(FPDF):
+    """A4 portrait, DejaVu Sans (covers most scripts), page numbers in the footer."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(format="A4")
+        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        self.set_title(title)
+        self.set_author("brandpulse")
+        self.set_auto_page_break(True, margin=15)
+        self.add_page()
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("DejaVu", "", 8)
+        self.cell(0, 8, f"brandpulse · page {self.page_no()}", align="C")
+
+    def heading(self, text: str) -> None:
+        self.set_font("DejaVu", "B", 15)
+        self.multi_cell(0, 9, text, new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def para(self, text: str, bold: bool = False, size: int = 10) -> None:
+        self.set_font("DejaVu", "B" if bold else "", size)
+        self.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
+              size: int = 9) -> None:
+        self.set_font("DejaVu", "B", size)
+        for title, width in zip(header, widths):
+            self.cell(width, 6, str(title), border=1)
+        self.ln()
+        self.set_font("DejaVu", "", size)
+        for row in rows:
+            for value, width in zip(row, widths):
+                text = str(value)
+                while text and self.get_string_width(text) > width - 1:
+                    text = text[:-1]
+                self.cell(width, 5.5, text, border=1)
+            self.ln()
+        self.ln(3)
+
+    def chart(self, png: bytes, width: float = 180) -> None:
+        """Place a PNG chart across the page."""
+        self.image(io.BytesIO(png), w=width)
+        self.ln(2)
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=130)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[float], title: str) -> bytes:
+    """A horizontal bar chart, largest on top."""
+    figure, axis = plt.subplots(figsize=(7, 3.6))
+    axis.barh(list(reversed(labels)), list(reversed(values)), color="#1f77b4")
+    axis.set_title(title)
+    axis.grid(axis="x", alpha=0.3)
+    return _png(figure)
+
+
+def line_chart(labels: Sequence[str], values: Sequence[float], title: str) -> bytes:
+    """A line over categories (weeks, days)."""
+    figure, axis = plt.subplots(figsize=(7, 3))
+    axis.plot(list(labels), list(values), marker="o", color="#d62728")
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.tick_params(axis="x", labelrotation=45, labelsize=7)
+    return _png(figure)
