@@ -42,7 +42,7 @@ from store.collectors import (  # noqa: E402
 )
 from store.engine import get_engine, migrate, normalize_url, session_scope  # noqa: E402
 from store.mentions import save_mentions  # noqa: E402
-from store.models import Mention  # noqa: E402
+from store.models import Mention, User  # noqa: E402
 from store.overview import what_are_the_top_terms  # noqa: E402
 from store.rollups import refresh_rollups  # noqa: E402
 from store.tickets import how_many_tickets_by_status  # noqa: E402
@@ -164,27 +164,31 @@ def pages(settings: Settings, rng: random.Random, now: datetime, actor: Actor) -
             which_gaps_did_sources_have(session)
             how_many_records_were_quarantined(session)
 
-    return {"Overview": overview, "Mentions": mentions, "Mentions (text search)": lambda: mentions("refund"),
+    return {"Overview": overview, "Mentions": mentions, "Mentions (common word)": lambda: mentions("refund"),
+            "Mentions (rare word)": lambda: mentions("post 4242 "),
             "Care inbox": inbox, "Alerts": alerts, "Sources": sources}
 
 
-def bench(url: str, count: int, runs: int) -> None:
+def bench(url: str, count: int, runs: int, reuse: bool = False) -> None:
     now = datetime.now(timezone.utc)
     settings = bench_settings(url)
     migrate(url)
-    started = time.perf_counter()
-    fill(settings, count, now)
-    print(f"  filled {count:,} mentions + analyses in {time.perf_counter() - started:.0f}s")
+    if not reuse:
+        started = time.perf_counter()
+        fill(settings, count, now)
+        print(f"  filled {count:,} mentions + analyses in {time.perf_counter() - started:.0f}s")
+        with session_scope(url) as session:
+            add_user(session, "lead", "bench-password", "care_lead", team="care")
+        started = time.perf_counter()
+        tickets = triage_new(settings, now=now)
+        print(f"  triage opened {tickets:,} tickets in {time.perf_counter() - started:.1f}s")
+        started = time.perf_counter()
+        with session_scope(url) as session:
+            days = refresh_rollups(session)
+        print(f"  rollups: {days} days rebuilt in {time.perf_counter() - started:.1f}s")
     with session_scope(url) as session:
-        lead = add_user(session, "lead", "bench-password", "care_lead", team="care")
+        lead = session.execute(select(User).where(User.username == "lead")).scalar_one()
         actor = Actor(lead.id, lead.username, lead.role, lead.team)
-    started = time.perf_counter()
-    tickets = triage_new(settings, now=now)
-    print(f"  triage opened {tickets:,} tickets in {time.perf_counter() - started:.1f}s")
-    started = time.perf_counter()
-    with session_scope(url) as session:
-        days = refresh_rollups(session)
-    print(f"  rollups: {days} days rebuilt in {time.perf_counter() - started:.1f}s")
     rng = random.Random(11)
     for name, page in pages(settings, rng, now, actor).items():
         page()  # warm the connection and the OS cache
@@ -205,8 +209,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--postgres", default=os.environ.get("BRANDPULSE_TEST_POSTGRES_URL"))
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--keep", type=Path, help="SQLite file to fill once and reuse on later runs")
     args = parser.parse_args()
-    if not args.skip_sqlite:
+    if args.keep:
+        print(f"sqlite ({args.keep}), {args.mentions:,} mentions")
+        bench(f"sqlite:///{args.keep.resolve()}", args.mentions, args.runs, reuse=args.keep.exists())
+    elif not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             print(f"sqlite, {args.mentions:,} mentions")
             bench(f"sqlite:///{tmp}/bench.db", args.mentions, args.runs)

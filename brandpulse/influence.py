@@ -27,7 +27,7 @@ from store.influence import (
 )
 from store.models import utcnow
 
-WEIGHTS = {"reach": 0.30, "engagement": 0.25, "authority": 0.20, "relevance": 0.15, "recency": 0.10}
+WEIGHTS = {"reach": 0.35, "engagement": 0.25, "authority": 0.20, "relevance": 0.10, "recency": 0.10}
 HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.\-]{0,99})")
 
 

@@ -15,8 +15,11 @@ from brandpulse.collecting import (
     process_holder,
     release_leases,
 )
+from brandpulse.influence import refresh_influence
 from brandpulse.pipeline import analyze_pending, run_alerts
+from brandpulse.reports.brand import run_scheduled_reports
 from brandpulse.settings import Settings, tracked_brands
+from brandpulse.topics import refresh_topics
 from brandpulse.triage import triage_new
 from store.brands import sync_brands
 from store.engine import session_scope
@@ -54,7 +57,10 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
                               id=f"collect:{name}:{brand.name}", next_run_time=soon)
     stages = [("analyze", analyze_pending, settings.nlp.interval_seconds),
               ("triage", triage_new, settings.care.interval_seconds),
-              ("alerts", run_alerts, settings.alerts.interval_seconds)]
+              ("alerts", run_alerts, settings.alerts.interval_seconds),
+              ("influence", refresh_influence, settings.influence.interval_minutes * 60),
+              ("topics", refresh_topics, settings.topics.interval_minutes * 60),
+              ("reports", run_scheduled_reports, 3600)]
     for name, function, seconds in stages:
         scheduler.add_job(_guarded(name, function, settings), "interval", seconds=seconds,
                           jitter=min(seconds * 0.1, 10), id=name, next_run_time=soon)

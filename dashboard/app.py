@@ -12,9 +12,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from brandpulse.access import require_page  # noqa: E402
 from brandpulse.errors import AccessDeniedError, BrandpulseError  # noqa: E402
 from dashboard import auth, data  # noqa: E402
-from dashboard.views import alerts, inbox, mentions, overview, sources, users  # noqa: E402
+from dashboard.views import (  # noqa: E402
+    alerts,
+    inbox,
+    influencers,
+    mentions,
+    overview,
+    sources,
+    topics,
+    users,
+    voice,
+)
 
 PAGES = {"Overview": overview.render, "Mentions": mentions.render, "Care inbox": inbox.render,
+         "Share of voice": voice.render, "Topics": topics.render, "Influencers": influencers.render,
          "Alerts": alerts.render, "Sources": sources.render, "Users": users.render}
 
 st.set_page_config(page_title="brandpulse", layout="wide")

@@ -135,3 +135,36 @@ def quarantine_counts() -> list[dict]:
     with session_scope(_url()) as session:
         return [{"origin": o, "records": n, "a reason": r}
                 for o, n, r in how_many_records_were_quarantined(session)]
+
+
+@st.cache_data(ttl=300)
+def influencers(brand_id: int, tiers: tuple[str, ...]) -> list[dict]:
+    from store.influence import who_leads_the_conversation
+
+    with session_scope(_url()) as session:
+        return who_leads_the_conversation(session, brand_id, 100, tiers)
+
+
+def influencer_report(actor, brand: str, since, fmt: str) -> bytes:
+    """The influencer report file (role-checked: report.export)."""
+    from brandpulse.access import require
+    from brandpulse.reports.export import to_bytes
+    from brandpulse.reports.influencers import build_influencer_report
+
+    require(actor, "report.export")
+    return to_bytes(build_influencer_report(settings(), brand, since), fmt)
+
+
+@st.cache_data(ttl=TTL)
+def voice(brand: str, since, until, by: str, sentiment: str | None) -> list[dict]:
+    from brandpulse.voice import share_of_voice
+
+    return share_of_voice(settings(), brand, since, until, by=by, sentiment=sentiment)
+
+
+@st.cache_data(ttl=300)
+def topics(brand_id: int) -> list[dict]:
+    from store.topics import what_are_people_talking_about
+
+    with session_scope(_url()) as session:
+        return [t.model_dump() for t in what_are_people_talking_about(session, brand_id)]

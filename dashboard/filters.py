@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import streamlit as st
 
@@ -13,21 +13,33 @@ SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("complaint", "question", "suggestion", "praise", "other")
 
 
-def sidebar_filters() -> tuple[MentionFilter, dict | None]:
-    """Draw the filters; return the filter and the selected own brand (None if no brands)."""
+def own_brands() -> list[dict]:
+    """Own brands in config order (all brands when none is marked as own)."""
     brands = data.brands()
     order = {b.name: i for i, b in enumerate(data.settings().brands)}
-    own = sorted([b for b in brands if not b["is_competitor"]] or brands,
-                 key=lambda b: (order.get(b["name"], len(order)), b["name"]))
+    return sorted([b for b in brands if not b["is_competitor"]] or brands,
+                  key=lambda b: (order.get(b["name"], len(order)), b["name"]))
+
+
+def brand_and_period(days: int = 30) -> tuple[dict | None, date, date]:
+    """The sidebar's brand and period pickers (shared by every marketing page)."""
+    own = own_brands()
+    today = datetime.now(timezone.utc).date()
     if not own:
-        return MentionFilter(), None
+        return None, today - timedelta(days=days), today
     names = [b["name"] for b in own]
     chosen = st.sidebar.selectbox("Brand", names, key="filter_brand")
-    brand = own[names.index(chosen)]
-    today = datetime.now(timezone.utc).date()
-    period = st.sidebar.date_input("Period", (today - timedelta(days=30), today), key="filter_period")
+    period = st.sidebar.date_input("Period", (today - timedelta(days=days), today), key="filter_period")
     start, end = (period if isinstance(period, (tuple, list)) and len(period) == 2
-                  else (today - timedelta(days=30), today))
+                  else (today - timedelta(days=days), today))
+    return own[names.index(chosen)], start, end
+
+
+def sidebar_filters() -> tuple[MentionFilter, dict | None]:
+    """Draw the filters; return the filter and the selected own brand (None if no brands)."""
+    brand, start, end = brand_and_period()
+    if brand is None:
+        return MentionFilter(), None
     networks, languages = data.filter_choices()
     flt = MentionFilter(
         brand_ids=(brand["id"],),

@@ -77,3 +77,14 @@ def what_are_the_top_terms(session: Session, flt: "MentionFilter", labels: tuple
     statement = (statement.where(t.label.in_(labels)).group_by(t.label, t.term)
                  .order_by(func.sum(t.mentions).desc(), t.term).limit(limit))
     return [{"label": label, "term": term, "mentions": int(n)} for label, term, n in session.execute(statement)]
+
+
+def how_did_share_of_voice_move(session: Session, brand_ids: tuple[int, ...],
+                                flt: "MentionFilter") -> list[dict[str, Any]]:
+    """Mentions per day, brand, network and sentiment for a brand and its rivals (from rollups)."""
+    r = MentionRollup
+    statement = _where(select(r.day, Brand.name, r.network, r.sentiment, func.sum(r.mentions))
+                       .join(Brand, Brand.id == r.brand_id), r, flt, brands=False)
+    statement = statement.where(r.brand_id.in_(brand_ids)).group_by(r.day, Brand.name, r.network, r.sentiment)
+    return [{"day": day, "brand": brand, "network": network, "sentiment": sentiment, "mentions": int(n)}
+            for day, brand, network, sentiment, n in session.execute(statement)]

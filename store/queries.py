@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, exists, func, select
 from sqlmodel import Session
 
 from store.buckets import time_bucket
@@ -47,9 +47,9 @@ class MentionFilter:
 
 
 def _filtered(statement: Select, flt: MentionFilter, *, join_analysis: bool = False) -> Select:
-    if flt.brand_ids:
-        statement = statement.where(Mention.id.in_(
-            select(MentionBrand.mention_id).where(MentionBrand.brand_id.in_(flt.brand_ids))))
+    if flt.brand_ids:  # EXISTS on the (mention, brand) key: the newest-first scan stops at its limit
+        statement = statement.where(exists().where(MentionBrand.mention_id == Mention.id,
+                                                   MentionBrand.brand_id.in_(flt.brand_ids)))
     if flt.since is not None:
         statement = statement.where(Mention.created_at >= flt.since)
     if flt.until is not None:

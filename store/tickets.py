@@ -168,3 +168,14 @@ def how_many_tickets_by_status(session: Session) -> dict[str, int]:
     """Ticket counts per status."""
     rows = session.execute(select(Ticket.status, func.count()).group_by(Ticket.status))
     return {status: count for status, count in rows}
+
+
+def how_did_care_do(session: Session, brand_id: int, since: datetime, until: datetime) -> dict[str, int]:
+    """Tickets of a brand opened in a period, how many are resolved, and first-response SLA breaches."""
+    opened = (Ticket.brand_id == brand_id, Ticket.created_at >= since, Ticket.created_at < until)
+    late = or_(and_(Ticket.first_response_at.is_(None), Ticket.first_response_due < until),
+               Ticket.first_response_at > Ticket.first_response_due)
+    total, resolved, breached = session.execute(select(
+        func.count(Ticket.id), func.count(Ticket.id).filter(Ticket.status.in_(CLOSED_STATUSES)),
+        func.count(Ticket.id).filter(late)).where(*opened)).one()
+    return {"opened": total, "closed": resolved, "first_response_breached": breached}

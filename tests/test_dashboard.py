@@ -183,3 +183,33 @@ def test_sources_page_shows_health_and_quarantine(app, demo):
     health = app.dataframe[0].value
     assert list(health["state"]) == ["rate_limited"] and "X rate limit" in health["last error"][0]
     assert app.dataframe[1].value["records"][0] == 1
+
+
+def test_brand_manager_downloads_the_influencer_report_marketing_cannot(new_app, demo):
+    app = sign_in(new_app(), demo, "brand")
+    open_page(app, "Influencers")
+    board = app.dataframe[0].value
+    assert len(board) > 10 and list(board["score"]) == sorted(board["score"], reverse=True)
+    assert {"reach", "engagement", "authority", "relevance", "recency", "bot_likelihood"} <= set(board.columns)
+    app.selectbox(key="report_format").set_value("csv")
+    app.button(key="report_prepare").click().run()
+    assert not app.exception
+    download = app.get("download_button")
+    assert download and download[0].proto.label == "Download CSV"
+    other = sign_in(new_app(), demo, "marketing")
+    open_page(other, "Influencers")
+    assert other.dataframe and not [b for b in other.button if b.key == "report_prepare"]
+
+
+def test_topics_page_shows_the_emerging_outage_first(app):
+    open_page(app, "Topics", brand="Nimbus Mobile")
+    first = app.expander[0].label
+    assert first.startswith("EMERGING") and len(app.get("vega_lite_chart")) == 1
+    assert any("outage" in t.value or "signal" in t.value for t in app.text)
+
+
+def test_share_of_voice_page_draws_time_network_and_sentiment_charts(app):
+    open_page(app, "Share of voice", brand="Nimbus Mobile")
+    assert [s.value for s in app.subheader] == ["Share of all mentions over time", "By network",
+                                                "Among positive mentions", "Among negative mentions"]
+    assert len(app.get("vega_lite_chart")) == 4

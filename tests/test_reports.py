@@ -77,3 +77,43 @@ def test_export_refuses_an_unknown_brand_or_format(conversation, tmp_path):
     result = runner.invoke(app, ["export", "influencers", "--brand", "Nimbus Mobile", "--format", "doc",
                                  "--output", str(tmp_path / "x.doc")])
     assert result.exit_code == 1 and "format 'doc' is not one of csv, xlsx, pdf" in result.output
+
+
+def test_scheduled_weekly_report_is_written_once_and_delivered(conversation, write_config, tmp_path, monkeypatch):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from brandpulse.influence import refresh_influence
+    from brandpulse.pipeline import analyze_pending
+    from brandpulse.reports.brand import run_scheduled_reports
+
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("BRANDPULSE_REPORT_HOOK", f"json://127.0.0.1:{server.server_port}/reports")
+    settings = write_config(reports={"cadence": "weekly", "folder": str(tmp_path / "reports"), "deliver": True},
+                            alerts={"channels": [{"name": "team", "url_env": "BRANDPULSE_REPORT_HOOK"}]})
+    analyze_pending(settings)
+    refresh_influence(settings)
+    monday = NOW - timedelta(days=NOW.weekday()) + timedelta(days=7)  # next week's Monday: this week is complete
+    try:
+        [path] = run_scheduled_reports(settings, now=monday)
+        assert run_scheduled_reports(settings, now=monday) == []  # once per period
+    finally:
+        server.shutdown()
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    assert "Nimbus Mobile: weekly report" in text and "mentions" in text
+    assert "\n6 " in text or " 6 " in text  # the six posts of the week
+    assert "Top influencers" in text and "@hub" in text
+    assert received and received[0]["attachments"][0]["filename"] == path.name

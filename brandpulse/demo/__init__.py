@@ -15,8 +15,10 @@ import yaml
 from brandpulse.accounts import create_user
 from brandpulse.alerting import evaluate_alerts
 from brandpulse.importer import ImportResult, import_file
+from brandpulse.influence import refresh_influence
 from brandpulse.pipeline import AnalyzeResult, analyze_pending
 from brandpulse.settings import Settings, load_settings
+from brandpulse.topics import refresh_topics
 from brandpulse.triage import triage_new
 from store.engine import get_engine, migrate
 from store.models import utcnow
@@ -91,4 +93,6 @@ def prepare_demo(directory: Path | str = "demo-run",
     users = _create_users(settings)
     tickets = triage_new(settings, now=now)
     alerts = evaluate_alerts(settings, now=now, hours_back=30 * 24)
+    step("influence", refresh_influence(settings, now=now), None)
+    step("topics", sum(refresh_topics(settings, now=now).values()), None)
     return DemoResult(directory, config_path, settings, imported, analysis, tickets, alerts, users)

@@ -1,0 +1,64 @@
+"""Influencers: who moves the conversation about a brand, why (score components), and the report."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from brandpulse.access import Actor, may, require
+from brandpulse.influence import WEIGHTS
+from brandpulse.tiers import TIERS
+from dashboard import data
+from dashboard.filters import brand_and_period
+
+COLUMNS = ["handle", "network", "tier", "score", "followers", *WEIGHTS, "bot_likelihood", "sentiment",
+           "posts_about_brand", "vip"]
+
+
+def render(actor: Actor) -> None:
+    st.header("Influencers")
+    brand, start, _ = brand_and_period(90)
+    if brand is None:
+        st.info("No brands yet.")
+        return
+    tiers = st.multiselect("Tiers", [name for name, _ in TIERS], key="influencer_tiers")
+    board = data.influencers(brand["id"], tuple(tiers))
+    if not board:
+        st.info("No influence scores yet: the scheduler computes them hourly, or run `brandpulse influence`.")
+    else:
+        frame = pd.DataFrame(board)
+        st.dataframe(frame[COLUMNS], hide_index=True, width="stretch", column_config={
+            "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.1f"),
+            "bot_likelihood": st.column_config.NumberColumn("bot likelihood", format="%.2f"),
+            "sentiment": st.column_config.NumberColumn("sentiment (-1..1)", format="%+.2f")})
+        st.subheader("What makes the top 15")
+        parts = frame.head(15).melt(id_vars=["handle"], value_vars=list(WEIGHTS), var_name="component")
+        parts["points"] = parts.apply(lambda r: 100 * WEIGHTS[r["component"]] * r["value"], axis=1)
+        chart = alt.Chart(parts).mark_bar().encode(
+            x=alt.X("sum(points):Q", title="points before the bot discount"),
+            y=alt.Y("handle:N", sort="-x", title=None), color="component:N",
+            tooltip=["handle", "component", alt.Tooltip("value:Q", format=".2f"), alt.Tooltip("points:Q", format=".1f")])
+        st.altair_chart(chart, width="stretch")
+        suspicious = frame[frame["bot_likelihood"] >= 0.5]
+        if not suspicious.empty:
+            st.caption(f"{len(suspicious)} authors look automated (bot likelihood ≥ 0.5); their scores are lowered.")
+            st.dataframe(suspicious[["handle", "network", "bot_likelihood", "bot_signals"]], hide_index=True)
+    if may(actor, "report.export"):
+        _report(actor, brand, start)
+
+
+def _report(actor: Actor, brand: dict, start) -> None:
+    require(actor, "report.export")
+    st.subheader("Influencer report")
+    fmt = st.selectbox("Format", ["xlsx", "pdf", "csv"], key="report_format")
+    if st.button("Prepare report", key="report_prepare"):
+        since = datetime.combine(start, time.min, timezone.utc)
+        st.session_state["report_file"] = (fmt, data.influencer_report(actor, brand["name"], since, fmt))
+    prepared = st.session_state.get("report_file")
+    if prepared:
+        kind, payload = prepared
+        st.download_button(f"Download {kind.upper()}", payload, key="report_download",
+                           file_name=f"influencers-{brand['name'].lower().replace(' ', '-')}.{kind}")
