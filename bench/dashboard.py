@@ -210,6 +210,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("BRANDPULSE_TEST_POSTGRES_URL"))
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", type=Path, help="SQLite file to fill once and reuse on later runs")
+    parser.add_argument("--keep-postgres", metavar="DB", help="PostgreSQL database name to fill once and reuse")
     args = parser.parse_args()
     if args.keep:
         print(f"sqlite ({args.keep}), {args.mentions:,} mentions")
@@ -218,7 +219,17 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             print(f"sqlite, {args.mentions:,} mentions")
             bench(f"sqlite:///{tmp}/bench.db", args.mentions, args.runs)
-    if args.postgres:
+    if args.postgres and args.keep_postgres:
+        admin = create_engine(normalize_url(args.postgres), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                        {"n": args.keep_postgres}).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{args.keep_postgres}"'))
+        print(f"postgresql ({args.keep_postgres}), {args.mentions:,} mentions")
+        bench(normalize_url(args.postgres).rsplit("/", 1)[0] + "/" + args.keep_postgres, args.mentions, args.runs,
+              reuse=bool(exists))
+    elif args.postgres:
         name = f"brandpulse_bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(normalize_url(args.postgres), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:

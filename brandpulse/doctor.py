@@ -137,9 +137,22 @@ def _health(settings: Settings) -> list[Check]:
     return checks
 
 
+def _channels(settings: Settings) -> list[Check]:
+    """Each alert channel's URL variable is set (its value is never printed)."""
+    from brandpulse.delivery import channel_url
+
+    checks = [Check(f"alert channel {c.name}", "ok" if channel_url(c) else "fail",
+                    f"{c.url_env} is set" if channel_url(c) else
+                    f"{c.url_env} is not set; put the channel's apprise URL in the environment or .env")
+              for c in settings.alerts.channels]
+    if not checks:
+        checks.append(Check("alert channels", "warn", "none configured: alerts are only shown in the dashboard"))
+    return checks
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in table order."""
     brands = ", ".join(b.name for b in settings.brands) or "none (add brands to config.yaml)"
     checks = [Check("config", "ok" if settings.brands else "warn", f"{config_path()}: brands {brands}"),
               _database(settings)]
-    return checks + _models(settings) + _sources(settings)
+    return checks + _models(settings) + _sources(settings) + _channels(settings)

@@ -95,3 +95,8 @@ class ReportSettings(_Strict):
     cadence: Literal["off", "daily", "weekly"] = "off"
     folder: Path = Path("reports")
     deliver: bool = False  # also send each report through the alert channels
+
+    @field_validator("cadence", mode="before")
+    @classmethod
+    def _yaml_off(cls, value):
+        return "off" if value is False else value  # YAML reads a bare `off` as false
