@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.dashboard import OWN, bench_settings  # noqa: E402
-from brandpulse.alert_rules import detect, detect_posts  # noqa: E402
+from brandpulse.alert_rules import HourlySeries, detect, detect_posts  # noqa: E402
 from brandpulse.alerting import backtest  # noqa: E402
 from brandpulse.influence import refresh_influence  # noqa: E402
 from brandpulse.settings_alerts import AlertSettings  # noqa: E402
@@ -50,6 +50,7 @@ def alert_rules_in_memory(brands: int = 10, days: int = 90) -> tuple[float, int]
         for h in range(1, 4):
             series[bucket_label(spike - timedelta(hours=h), "hour")] = (400, 400, 300)
         first = end - timedelta(days=days + 35)
+        series = HourlySeries(series)
         for hour in range(days * 24):
             window_end = end - timedelta(hours=hour)
             fired += len(detect(rules, series, window_end, first)) + len(detect_posts(rules, [], [], window_end))

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
+
 from brandpulse.settings_alerts import AlertSettings
-from store.buckets import bucket_label
+from store.buckets import parse_bucket
 
 WEEK = timedelta(days=7)
 
@@ -31,54 +33,82 @@ class Finding:
     mentions: list[dict[str, Any]] = field(default_factory=list)  # evidence when the rule is about posts
 
 
-def window_sum(series: dict[str, tuple[int, int, int]], end: datetime, hours: int) -> tuple[int, int, int]:
+class HourlySeries:
+    """Hour label -> (mentions, analysed, negative), with O(1) window sums from prefix sums."""
+
+    def __init__(self, counts: dict[str, tuple[int, int, int]]) -> None:
+        if isinstance(counts, HourlySeries):
+            counts = counts.counts
+        self.counts = counts
+        hours = [parse_bucket(label, "hour") for label in counts]
+        self.start = min(hours) if hours else datetime(1970, 1, 1, tzinfo=timezone.utc)
+        size = int((max(hours) - self.start).total_seconds() // 3600) + 1 if hours else 0
+        values = np.zeros((size + 1, 3), dtype=np.int64)
+        for moment, row in zip(hours, counts.values()):
+            values[int((moment - self.start).total_seconds() // 3600) + 1] = row
+        self.prefix = values.cumsum(axis=0)
+
+    def _index(self, moment: datetime) -> int:
+        offset = int((moment - self.start).total_seconds() // 3600)
+        return min(max(offset, 0), len(self.prefix) - 1)
+
+    def window(self, end: datetime, hours: int) -> tuple[int, int, int]:
+        """(mentions, analysed, negative) summed over the ``hours`` before ``end``."""
+        total = self.prefix[self._index(end)] - self.prefix[self._index(end - timedelta(hours=hours))]
+        return int(total[0]), int(total[1]), int(total[2])
+
+
+def window_sum(series, end: datetime, hours: int) -> tuple[int, int, int]:
     """(mentions, analysed, negative) summed over the ``hours`` before ``end``."""
-    totals = [0, 0, 0]
-    for h in range(hours, 0, -1):
-        row = series.get(bucket_label(end - timedelta(hours=h), "hour"))
-        if row:
-            totals = [a + b for a, b in zip(totals, row)]
-    return totals[0], totals[1], totals[2]
+    return (series if isinstance(series, HourlySeries) else HourlySeries(series)).window(end, hours)
 
 
 def robust_z(value: float, history: list[float]) -> tuple[float, float]:
-    """(z, median): distance from the median in robust standard deviations (MAD, Poisson-floored)."""
+    """(z, median): distance from the median in robust standard deviations.
+
+    The spread is the MAD, floored by Poisson noise (√median) and by 15% of the median, so a
+    lucky calm baseline never turns ordinary noise into an alert.
+    """
     median = statistics.median(history)
     mad = statistics.median(abs(x - median) for x in history)
-    spread = max(1.4826 * mad, median ** 0.5, 1.0)
+    spread = max(1.4826 * mad, median ** 0.5, 0.15 * median, 1.0)
     return (value - median) / spread, median
 
 
 def _volume(rules: AlertSettings, series, end: datetime, data_since: datetime | None) -> Finding | None:
     rule = rules.volume_spike
     hours = timedelta(hours=rule.window_hours)
-    if data_since is None or end - hours - WEEK * rule.baseline_weeks >= data_since:
-        history = [window_sum(series, end - WEEK * k, rule.window_hours)[0]
-                   for k in range(1, rule.baseline_weeks + 1)]
-        basis = f"same hours of the week, {rule.baseline_weeks} weeks"
+    if data_since is None or end - 2 * hours - WEEK * rule.baseline_weeks >= data_since:
+        # the same hours of the week in earlier weeks, plus the window just before and just after
+        # each (not overlapping it): 3 independent samples a week, so the spread is estimated from
+        # 12 windows rather than 4
+        history = [series.window(end - WEEK * k + hours * shift, rule.window_hours)[0]
+                   for k in range(1, rule.baseline_weeks + 1) for shift in (-1, 0, 1)]
+        basis = f"same hours of the week and the windows beside them, {rule.baseline_weeks} weeks"
     elif end - hours * (rule.baseline_windows + 1) >= data_since:
-        history = [window_sum(series, end - hours * k, rule.window_hours)[0]
+        history = [series.window(end - hours * k, rule.window_hours)[0]
                    for k in range(1, rule.baseline_windows + 1)]
         basis = f"previous {rule.baseline_windows} windows (less than {rule.baseline_weeks} weeks of data)"
     else:
         return None  # too little history: the start of collection is never a spike
-    current = window_sum(series, end, rule.window_hours)[0]
+    current = series.window(end, rule.window_hours)[0]
     z, median = robust_z(current, history)
-    if current < rule.min_count or z < rule.threshold:
+    if current < rule.min_count or z < rule.threshold or current < rule.min_ratio * median:
         return None
     return Finding("volume_spike", f"{current} mentions in {rule.window_hours}h, usual {median:g}",
                    "critical" if z >= 2 * rule.threshold else "warning", end - hours, end, current, median,
-                   {"z": round(z, 2), "baseline_basis": basis, "baseline_values": history})
+                   {"z": round(z, 2), "ratio": round(current / max(median, 1), 2), "baseline_basis": basis,
+                    "baseline_values": history})
 
 
 def _negative(rules: AlertSettings, series, end: datetime) -> Finding | None:
     rule = rules.negative_share
-    _, scored, negative = window_sum(series, end, rule.window_hours)
+    _, scored, negative = series.window(end, rule.window_hours)
     if scored < rule.min_count:
         return None
     share = negative / scored
-    _, base_scored, base_negative = window_sum(series, end - timedelta(hours=rule.window_hours),
-                                               rule.baseline_days * 24)
+    _, base_scored, base_negative = series.window(end - timedelta(hours=rule.window_hours),
+                                                  rule.baseline_days * 24)
     baseline = base_negative / base_scored if base_scored else 0.0
     rose = share - baseline >= rule.min_increase
     if not rose and (rule.max_share is None or share < rule.max_share):
@@ -89,9 +119,11 @@ def _negative(rules: AlertSettings, series, end: datetime) -> Finding | None:
                    {"negative": negative, "analysed": scored, "baseline_days": rule.baseline_days})
 
 
-def detect(rules: AlertSettings, series: dict[str, tuple[int, int, int]], end: datetime,
-           data_since: datetime | None = None) -> list[Finding]:
-    """The series rules (volume spike, negative share) on the window ending at ``end``."""
+def detect(rules: AlertSettings, series, end: datetime, data_since: datetime | None = None) -> list[Finding]:
+    """The series rules (volume spike, negative share) on the window ending at ``end``.
+
+    ``series`` is a HourlySeries or its hour-label dict."""
+    series = series if isinstance(series, HourlySeries) else HourlySeries(series)
     found = []
     if rules.volume_spike.enabled:
         found.append(_volume(rules, series, end, data_since))

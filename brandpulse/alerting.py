@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from brandpulse.access import Actor, require
-from brandpulse.alert_rules import WEEK, Finding, detect, detect_posts
+from brandpulse.alert_rules import WEEK, Finding, HourlySeries, detect, detect_posts
 from brandpulse.errors import BrandpulseError
 from brandpulse.settings import Settings
 from brandpulse.tiers import TIERS, tier_of
@@ -31,7 +31,7 @@ SERIES_RULES = ("volume_spike", "negative_share", "crisis_keywords")  # one aler
 @dataclass
 class BrandHistory:
     """Everything the rules read for one brand over a span: hourly series and candidate posts."""
-    series: dict[str, tuple[int, int, int]]
+    series: HourlySeries
     data_since: datetime | None
     complaints: list[dict[str, Any]]
     keyword_hits: list[dict[str, Any]]
@@ -40,7 +40,7 @@ class BrandHistory:
 def _lookback(settings: Settings) -> timedelta:
     rules = settings.alerts
     volume = rules.volume_spike
-    return max(timedelta(hours=volume.window_hours) + WEEK * volume.baseline_weeks,
+    return max(timedelta(hours=2 * volume.window_hours) + WEEK * volume.baseline_weeks,
                timedelta(hours=volume.window_hours * (volume.baseline_windows + 1)),
                timedelta(hours=rules.negative_share.window_hours, days=rules.negative_share.baseline_days),
                timedelta(hours=rules.crisis_keywords.window_hours))
@@ -57,7 +57,7 @@ def load_history(session, settings: Settings, brand_id: int, since: datetime, un
         post["tier"] = tier_of(post["followers"])
     hits = which_mentions_use_words(session, brand_id, start, until, rules.crisis_keywords.keywords) \
         if rules.crisis_keywords.enabled else []
-    return BrandHistory(how_many_mentions_per_hour(session, brand_id, start, until),
+    return BrandHistory(HourlySeries(how_many_mentions_per_hour(session, brand_id, start, until)),
                         when_was_brand_first_mentioned(session, brand_id), complaints, hits)
 
 

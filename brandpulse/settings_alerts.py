@@ -24,6 +24,7 @@ class VolumeSpikeRule(_Strict):
     baseline_windows: int = Field(default=28, ge=4)  # fallback while fewer weeks of history exist
     min_count: int = Field(default=20, ge=1)
     threshold: float = Field(default=4.0, gt=0, description="robust z-score that fires")
+    min_ratio: float = Field(default=1.5, ge=1)  # and at least this many times the usual count
 
 
 class NegativeShareRule(_Strict):

@@ -55,7 +55,7 @@ def test_spike_against_the_same_hours_of_the_week_fires():
     assert set(findings) == {"volume_spike", "negative_share"}
     volume = findings["volume_spike"]
     assert volume.detail["baseline_basis"].startswith("same hours of the week")
-    assert len(volume.detail["baseline_values"]) == 4 and volume.observed > 2 * volume.baseline
+    assert len(volume.detail["baseline_values"]) == 12 and volume.observed > 2 * volume.baseline
     assert findings["negative_share"].baseline == pytest.approx(0.2, abs=0.05)
 
 
