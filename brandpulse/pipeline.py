@@ -17,6 +17,7 @@ from store.analyses import (
 )
 from store.engine import session_scope
 from store.rollups import refresh_rollups
+from store.search import refresh_search_index
 
 
 @dataclass
@@ -68,9 +69,12 @@ def analyze_pending(settings: Settings, limit: int | None = None,
 
 
 def refresh_overview(settings: Settings) -> int:
-    """Recount the overview's daily rollups for every day touched since the last refresh."""
+    """Recount the overview's daily rollups for every day touched since the last refresh, and add
+    new mentions to the text-search index; return how many days were recounted."""
     with session_scope(settings.database.url) as session:
-        return refresh_rollups(session)
+        days = refresh_rollups(session)
+        refresh_search_index(session)
+        return days
 
 
 @dataclass

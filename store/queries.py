@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlmodel import Session
 
 from store.buckets import time_bucket
@@ -26,6 +26,7 @@ from store.overview import (
     rollups_answer,
     share_from_rollups,
 )
+from store.search import which_mentions_contain
 from store.tickets import OPEN_STATUSES
 
 
@@ -46,7 +47,22 @@ class MentionFilter:
         return bool(self.sentiments or self.intents)
 
 
-def _filtered(statement: Select, flt: MentionFilter, *, join_analysis: bool = False) -> Select:
+def _search_clause(session: Session, term: str):
+    """Mentions containing ``term``: from the search index where it can answer, LIKE for the rest."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = Mention.text.ilike(f"%{escaped}%", escape="\\")
+    ids, watermark = which_mentions_contain(session, term)
+    if ids is None:
+        return like
+    return or_(Mention.id.in_(ids), and_(Mention.id > watermark, like))
+
+
+def _filtered_in(session: Session, statement: Select, flt: MentionFilter) -> Select:
+    """_filtered, with the text search resolved against the search index."""
+    return _filtered(statement, flt, search=_search_clause(session, flt.search) if flt.search else None)
+
+
+def _filtered(statement: Select, flt: MentionFilter, *, search=None) -> Select:
     if flt.brand_ids:  # EXISTS on the (mention, brand) key: the newest-first scan stops at its limit
         statement = statement.where(exists().where(MentionBrand.mention_id == Mention.id,
                                                    MentionBrand.brand_id.in_(flt.brand_ids)))
@@ -64,7 +80,7 @@ def _filtered(statement: Select, flt: MentionFilter, *, join_analysis: bool = Fa
     if flt.intents:
         statement = statement.where(Analysis.primary_intent.in_(flt.intents))
     if flt.search:
-        statement = statement.where(Mention.text.ilike(f"%{flt.search}%"))
+        statement = statement.where(search if search is not None else Mention.text.ilike(f"%{flt.search}%"))
     return statement
 
 
@@ -76,7 +92,7 @@ def what_are_the_headline_figures(session: Session, flt: MentionFilter) -> dict[
     """Volume, net sentiment (positive minus negative share), complaint rate, analysed count."""
     if rollups_answer(session, flt):
         return headline_from_rollups(session, flt)
-    statement = _filtered(_with_analysis(select(
+    statement = _filtered_in(session, _with_analysis(select(
         func.count(Mention.id),
         func.count(Analysis.sentiment),
         func.sum(case((Analysis.sentiment == "positive", 1), else_=0)),
@@ -96,7 +112,7 @@ def how_many_mentions_per_day(session: Session, flt: MentionFilter) -> list[dict
         return daily_from_rollups(session, flt)
     day = time_bucket(session, Mention.created_at, "day")
     sentiment = func.coalesce(Analysis.sentiment, "unscored")
-    statement = _filtered(_with_analysis(select(day, sentiment, func.count(Mention.id))
+    statement = _filtered_in(session, _with_analysis(select(day, sentiment, func.count(Mention.id))
                                          .select_from(Mention)), flt).group_by(day, sentiment)
     return [{"day": d, "sentiment": s, "mentions": n} for d, s, n in session.execute(statement)]
 
@@ -109,7 +125,7 @@ def what_is_the_share_of_voice(session: Session, brand_ids: tuple[int, ...],
     if rollups_answer(session, scoped):
         rows = share_from_rollups(session, brand_ids, scoped)
     else:
-        statement = _filtered(_with_analysis(
+        statement = _filtered_in(session, _with_analysis(
             select(Brand.name, func.count(Mention.id)).select_from(Mention)
             .join(MentionBrand, MentionBrand.mention_id == Mention.id)
             .join(Brand, Brand.id == MentionBrand.brand_id)), scoped)
@@ -121,7 +137,7 @@ def what_is_the_share_of_voice(session: Session, brand_ids: tuple[int, ...],
 
 def which_mentions_match(session: Session, flt: MentionFilter, limit: int = 200) -> list[dict[str, Any]]:
     """Newest mentions under the filters, with author and analysis summary."""
-    statement = _filtered(_with_analysis(
+    statement = _filtered_in(session, _with_analysis(
         select(Mention.id, Mention.created_at, Mention.network, Author.handle, Author.followers,
                Mention.text, Analysis.sentiment, Analysis.primary_intent, Analysis.complaint_score,
                Mention.likes + Mention.replies + Mention.reposts)
