@@ -101,8 +101,6 @@ class MentionBrand(SQLModel, table=True):
 
 class Analysis(SQLModel, table=True):
     __tablename__ = "analyses"
-    __table_args__ = (Index("ix_analyses_sentiment", "sentiment"),
-                      Index("ix_analyses_intent", "primary_intent"))
     id: Optional[int] = Field(default=None, primary_key=True)
     mention_id: int = Field(foreign_key="mentions.id", unique=True, ondelete="CASCADE")
     model_name: str = Field(max_length=200)
