@@ -17,15 +17,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from datetime import time as day_start
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
+from bench.postgres import kept_database, throwaway_database  # noqa: E402
 from brandpulse import care  # noqa: E402
 from brandpulse.access import Actor  # noqa: E402
 from brandpulse.records import AuthorRecord, MentionRecord  # noqa: E402
@@ -40,7 +40,7 @@ from store.collectors import (  # noqa: E402
     which_gaps_did_sources_have,
     which_sources_report_health,
 )
-from store.engine import get_engine, migrate, normalize_url, session_scope  # noqa: E402
+from store.engine import migrate, session_scope  # noqa: E402
 from store.mentions import save_mentions  # noqa: E402
 from store.models import Mention, User  # noqa: E402
 from store.overview import what_are_the_top_terms  # noqa: E402
@@ -226,29 +226,13 @@ def main() -> None:
             print(f"sqlite, {args.mentions:,} mentions")
             bench(f"sqlite:///{tmp}/bench.db", args.mentions, args.runs)
     if args.postgres and args.keep_postgres:
-        admin = create_engine(normalize_url(args.postgres), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                        {"n": args.keep_postgres}).first()
-            if not exists:
-                connection.execute(text(f'CREATE DATABASE "{args.keep_postgres}"'))
+        url, existed = kept_database(args.postgres, args.keep_postgres)
         print(f"postgresql ({args.keep_postgres}), {args.mentions:,} mentions")
-        bench(normalize_url(args.postgres).rsplit("/", 1)[0] + "/" + args.keep_postgres, args.mentions, args.runs,
-              reuse=bool(exists))
+        bench(url, args.mentions, args.runs, reuse=existed)
     elif args.postgres:
-        name = f"brandpulse_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(normalize_url(args.postgres), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = normalize_url(args.postgres).rsplit("/", 1)[0] + "/" + name
-        try:
+        with throwaway_database(args.postgres) as url:
             print(f"postgresql, {args.mentions:,} mentions")
             bench(url, args.mentions, args.runs)
-        finally:
-            get_engine(url).dispose()
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 if __name__ == "__main__":
     main()

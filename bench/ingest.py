@@ -16,16 +16,15 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
 
+from bench.postgres import throwaway_database  # noqa: E402
 from brandpulse.records import AuthorRecord, MentionRecord  # noqa: E402
-from store.engine import get_engine, migrate, normalize_url, session_scope  # noqa: E402
+from store.engine import migrate, session_scope  # noqa: E402
 from store.mentions import save_mentions  # noqa: E402
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)
@@ -76,20 +75,10 @@ def main() -> None:
         print(f"sqlite      {args.mentions:,} mentions in {elapsed:6.1f}s = {rate:9,.0f} mentions/s "
               f"(peak RSS {peak_rss_mb():,.0f} MB)")
     if args.postgres:
-        name = f"brandpulse_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(normalize_url(args.postgres), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = normalize_url(args.postgres).rsplit("/", 1)[0] + "/" + name
-        try:
+        with throwaway_database(args.postgres) as url:
             rate, elapsed = run(url, args.mentions, args.batch)
             print(f"postgresql  {args.mentions:,} mentions in {elapsed:6.1f}s = {rate:9,.0f} mentions/s "
                   f"(peak RSS {peak_rss_mb():,.0f} MB)")
-        finally:
-            get_engine(url).dispose()
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
 
 if __name__ == "__main__":
     main()

@@ -25,14 +25,6 @@ from store.models import (
 
 OPEN_STATUSES = ("new", "assigned", "in_progress", "waiting_customer")
 CLOSED_STATUSES = ("resolved", "dismissed")
-TRANSITIONS = {
-    "new": {"assigned", "in_progress", "dismissed", "resolved"},
-    "assigned": {"in_progress", "waiting_customer", "resolved", "dismissed", "new"},
-    "in_progress": {"waiting_customer", "resolved", "dismissed", "assigned"},
-    "waiting_customer": {"in_progress", "resolved", "dismissed"},
-    "resolved": {"in_progress"},
-    "dismissed": {"new"},
-}
 
 
 @dataclass

@@ -56,7 +56,8 @@ def _report(actor: Actor, brand: dict, start) -> None:
     fmt = st.selectbox("Format", ["xlsx", "pdf", "csv"], key="report_format")
     if st.button("Prepare report", key="report_prepare"):
         since = datetime.combine(start, time.min, timezone.utc)
-        st.session_state["report_file"] = (fmt, data.influencer_report(actor, brand["name"], since, fmt))
+        with st.spinner("Scoring every author of the period and writing the report…"):
+            st.session_state["report_file"] = (fmt, data.influencer_report(actor, brand["name"], since, fmt))
     prepared = st.session_state.get("report_file")
     if prepared:
         kind, payload = prepared
