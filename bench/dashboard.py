@@ -28,6 +28,7 @@ from sqlalchemy import select  # noqa: E402
 from bench.postgres import kept_database, throwaway_database  # noqa: E402
 from brandpulse import care  # noqa: E402
 from brandpulse.access import Actor  # noqa: E402
+from brandpulse.pipeline import refresh_overview  # noqa: E402
 from brandpulse.records import AuthorRecord, MentionRecord  # noqa: E402
 from brandpulse.settings import Settings  # noqa: E402
 from brandpulse.triage import triage_new  # noqa: E402
@@ -44,8 +45,6 @@ from store.engine import migrate, session_scope  # noqa: E402
 from store.mentions import save_mentions  # noqa: E402
 from store.models import Mention, User  # noqa: E402
 from store.overview import what_are_the_top_terms  # noqa: E402
-from store.rollups import refresh_rollups  # noqa: E402
-from store.search import refresh_search_index  # noqa: E402
 from store.tickets import how_many_tickets_by_status  # noqa: E402
 from store.users import add_user  # noqa: E402
 
@@ -184,14 +183,8 @@ def bench(url: str, count: int, runs: int, reuse: bool = False) -> None:
         tickets = triage_new(settings, now=now)
         print(f"  triage opened {tickets:,} tickets in {time.perf_counter() - started:.1f}s")
         started = time.perf_counter()
-        with session_scope(url) as session:
-            days = refresh_rollups(session)
-        print(f"  rollups: {days} days rebuilt in {time.perf_counter() - started:.1f}s")
-    started = time.perf_counter()
-    with session_scope(url) as session:
-        indexed = refresh_search_index(session)
-    if indexed:
-        print(f"  search index: {indexed:,} mentions added in {time.perf_counter() - started:.1f}s")
+        days = refresh_overview(settings)
+        print(f"  rollups ({days} days), search index and planner statistics in {time.perf_counter() - started:.1f}s")
     with session_scope(url) as session:
         lead = session.execute(select(User).where(User.username == "lead")).scalar_one()
         actor = Actor(lead.id, lead.username, lead.role, lead.team)

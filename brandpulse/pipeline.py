@@ -16,6 +16,7 @@ from store.analyses import (
     which_mentions_await_analysis,
 )
 from store.engine import session_scope
+from store.maintenance import keep_statistics_fresh
 from store.rollups import refresh_rollups
 from store.search import refresh_search_index
 
@@ -73,7 +74,7 @@ def refresh_overview(settings: Settings) -> int:
     new mentions to the text-search index; return how many days were recounted."""
     with session_scope(settings.database.url) as session:
         days = refresh_rollups(session)
-        refresh_search_index(session)
+        keep_statistics_fresh(session, refresh_search_index(session))
         return days
 
 

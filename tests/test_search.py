@@ -40,3 +40,18 @@ def test_index_and_like_agree_and_newer_posts_are_found(settings, database_url, 
     with session_scope(database_url) as session:
         assert search.which_mentions_contain(session, "nimbus")[0] is None
     assert len(found(database_url, "nimbus")) == 5
+
+
+def test_planner_statistics_are_refreshed_after_a_big_load_on_postgresql(database_url):
+    from sqlalchemy import text
+
+    from store.maintenance import BIG_CHANGE, keep_statistics_fresh
+
+    with session_scope(database_url) as session:
+        assert keep_statistics_fresh(session, BIG_CHANGE - 1) is False
+        ran = keep_statistics_fresh(session, BIG_CHANGE)
+        assert ran is database_url.startswith("postgresql")
+        if ran:
+            analysed = session.execute(text("SELECT last_analyze FROM pg_stat_user_tables "
+                                            "WHERE relname = 'mentions'")).scalar()
+            assert analysed is not None
