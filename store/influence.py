@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from store.buckets import time_bucket
-from store.bulk import dialect_insert
+from store.bulk import upsert_rows
 from store.models import Analysis, Author, AuthorInfluence, Brand, Mention, MentionBrand
 
 
@@ -71,10 +71,9 @@ def which_texts_may_mention_someone(session: Session, since: datetime,
 
 
 def save_influence(session: Session, brand_id: int, rows: list[dict[str, Any]]) -> None:
-    """Replace a brand's influence scores with ``rows``."""
+    """Replace a brand's influence scores with ``rows`` (COPY on PostgreSQL)."""
     session.execute(delete(AuthorInfluence).where(AuthorInfluence.brand_id == brand_id))
-    for start in range(0, len(rows), 5000):
-        session.execute(dialect_insert(session, AuthorInfluence), rows[start:start + 5000])
+    upsert_rows(session, AuthorInfluence, rows, ("author_id", "brand_id"))
 
 
 def who_leads_the_conversation(session: Session, brand_id: int, limit: int = 50,
