@@ -257,10 +257,8 @@ class CollectorGap(SQLModel, table=True):
     backfilled_items: int = 0
 
 
-class MentionRollup(SQLModel, table=True):
-    """Mentions per day and brand under every dashboard filter (rebuilt per touched day)."""
-    __tablename__ = "mention_rollups"
-    __table_args__ = (Index("ix_mention_rollups_brand_day", "brand_id", "day"),)
+class RollupKey(SQLModel):
+    """The dimensions both rollups count by: a UTC day, a brand and every dashboard filter."""
     id: Optional[int] = Field(default=None, primary_key=True)
     day: str = Field(max_length=10)  # YYYY-MM-DD, UTC
     brand_id: int = Field(foreign_key="brands.id", ondelete="CASCADE")
@@ -268,21 +266,20 @@ class MentionRollup(SQLModel, table=True):
     language: str = Field(default="", max_length=12)
     sentiment: str = Field(default="unscored", max_length=10)
     intent: str = Field(default="", max_length=20)
+
+
+class MentionRollup(RollupKey, table=True):
+    """Mentions per day and brand under every dashboard filter (rebuilt per touched day)."""
+    __tablename__ = "mention_rollups"
+    __table_args__ = (Index("ix_mention_rollups_brand_day", "brand_id", "day"),)
     mentions: int = 0
     complaints: int = 0
 
 
-class TermRollup(SQLModel, table=True):
+class TermRollup(RollupKey, table=True):
     """Entity and aspect counts per day and brand under the same filters as MentionRollup."""
     __tablename__ = "term_rollups"
     __table_args__ = (Index("ix_term_rollups_brand_day", "brand_id", "day"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
-    day: str = Field(max_length=10)
-    brand_id: int = Field(foreign_key="brands.id", ondelete="CASCADE")
-    network: str = Field(max_length=20)
-    language: str = Field(default="", max_length=12)
-    sentiment: str = Field(default="unscored", max_length=10)
-    intent: str = Field(default="", max_length=20)
     label: str = Field(max_length=20)  # ASPECT, ORG, PRODUCT, PERSON, GPE, BRAND, COMPETITOR...
     term: str = Field(max_length=200)
     mentions: int = 0
