@@ -35,12 +35,13 @@ def render(actor: Actor) -> None:
             "bot_likelihood": st.column_config.NumberColumn("bot likelihood", format="%.2f"),
             "sentiment": st.column_config.NumberColumn("sentiment (-1..1)", format="%+.2f")})
         st.subheader("What makes the top 15")
-        parts = frame.head(15).melt(id_vars=["handle"], value_vars=list(WEIGHTS), var_name="component")
+        top = frame.head(15).assign(author=lambda f: "@" + f["handle"] + " (" + f["network"] + ")")
+        parts = top.melt(id_vars=["author"], value_vars=list(WEIGHTS), var_name="component")
         parts["points"] = parts.apply(lambda r: 100 * WEIGHTS[r["component"]] * r["value"], axis=1)
         chart = alt.Chart(parts).mark_bar().encode(
             x=alt.X("sum(points):Q", title="points before the bot discount"),
-            y=alt.Y("handle:N", sort="-x", title=None), color="component:N",
-            tooltip=["handle", "component", alt.Tooltip("value:Q", format=".2f"), alt.Tooltip("points:Q", format=".1f")])
+            y=alt.Y("author:N", sort="-x", title=None), color="component:N",
+            tooltip=["author", "component", alt.Tooltip("value:Q", format=".2f"), alt.Tooltip("points:Q", format=".1f")])
         st.altair_chart(chart, width="stretch")
         suspicious = frame[frame["bot_likelihood"] >= 0.5]
         if not suspicious.empty:
