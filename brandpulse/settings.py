@@ -105,6 +105,8 @@ class RedditSourceSettings(Strict):
     watch_subreddits: list[str] = Field(default_factory=list)  # comment streams to poll
     search_limit: int = Field(default=250, ge=1, le=1000)
     timeout_seconds: float = Field(default=20, gt=0)
+    author_karma: bool = True  # look up new authors' karma (Reddit's reach) via /user/NAME/about
+    karma_lookups_per_pass: int = Field(default=30, ge=0, le=500)  # each is one API call
 
 
 class MastodonSourceSettings(Strict):

@@ -69,7 +69,11 @@ class BlueskyCollector:
         self._client = None  # logged in once, then reused: createSession is rate-limited
 
     def _listen(self, keywords: list[str], since_us: int | None, page: Page) -> int | None:
-        from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+        from websockets.exceptions import (
+            ConnectionClosed,
+            InvalidURI,
+            WebSocketException,
+        )
         from websockets.sync.client import connect
 
         wanted = [tuple(tokenize_text(k)) for k in keywords]
@@ -115,8 +119,12 @@ class BlueskyCollector:
 
     def _search(self, brand: BrandSettings, since: str | None, page: Page) -> str | None:
         from atproto import Client
-        from atproto_client.exceptions import (BadRequestError, NetworkError, RequestException,
-                                               UnauthorizedError)
+        from atproto_client.exceptions import (
+            BadRequestError,
+            NetworkError,
+            RequestException,
+            UnauthorizedError,
+        )
 
         try:
             if self._client is None:

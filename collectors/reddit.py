@@ -7,6 +7,7 @@ newest search time; each pass returns only what is new.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
@@ -57,6 +58,7 @@ class RedditCollector:
                                   timeout=settings.timeout_seconds, check_for_async=False,
                                   check_for_updates=False)
         self.reddit.read_only = True
+        self._karma: dict[str, tuple[int, datetime] | None] = {}
 
     def _listing(self, items: Iterable, label: str) -> list:
         try:
@@ -107,4 +109,30 @@ class RedditCollector:
             if thing.fullname.startswith("t3_"):
                 newest = max(newest, created)
         page.next_cursor = json.dumps({"newest": newest, "seen": seen[-SEEN_KEPT:]})
+        self._add_karma(page.mentions)
         return page
+
+    def _add_karma(self, mentions: list[MentionRecord]) -> None:
+        """Authors' karma (link + comment: Reddit's measure of reach) and account age, from
+        /user/NAME/about, at most ``karma_lookups_per_pass`` new authors a pass, cached."""
+        if not self.settings.author_karma:
+            return
+        budget = self.settings.karma_lookups_per_pass
+        for mention in mentions:
+            author = mention.author
+            if author is None:
+                continue
+            if author.handle not in self._karma and budget > 0:
+                budget -= 1
+                self._karma[author.handle] = self._lookup(author.handle)
+            known = self._karma.get(author.handle)
+            if known:
+                mention.author = replace(author, followers=known[0], created_at=known[1])
+
+    def _lookup(self, name: str) -> tuple[int, datetime] | None:
+        try:
+            user = self.reddit.redditor(name)
+            karma = int(user.link_karma or 0) + int(user.comment_karma or 0)
+            return karma, datetime.fromtimestamp(float(user.created_utc), timezone.utc)
+        except (prawcore.PrawcoreException, AttributeError, TypeError, ValueError):
+            return None  # suspended, deleted or rate-limited: reach stays unknown, the page goes on

@@ -16,8 +16,13 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from brandpulse.errors import (CollectorError, RateLimitedError, RecordError, SourceUnavailableError,
-                               UsageCappedError)
+from brandpulse.errors import (
+    CollectorError,
+    RateLimitedError,
+    RecordError,
+    SourceUnavailableError,
+    UsageCappedError,
+)
 from brandpulse.query import parse_query, to_native
 from brandpulse.records import AuthorRecord, MentionRecord, Page
 from brandpulse.settings import BrandSettings, XSourceSettings

@@ -13,6 +13,7 @@ from store.bulk import dialect_insert, upsert_rows
 from store.models import Author, Brand, Mention, MentionBrand, Quarantine, utcnow
 
 CHUNK = 500
+KEPT_WHEN_UNKNOWN = ("followers", "following", "post_count", "profile_url", "created_at")
 AUTHOR_REFRESHED = ("handle", "name", "followers", "following", "post_count", "verified",
                     "profile_url", "created_at", "updated_at")
 MENTION_REFRESHED = ("likes", "replies", "reposts", "quotes", "views")
@@ -53,7 +54,7 @@ def save_authors(session: Session, authors: Iterable[AuthorRecord]) -> dict[tupl
              "post_count": a.post_count, "verified": bool(a.verified), "profile_url": a.profile_url,
              "created_at": as_utc(a.created_at) if a.created_at else None, "updated_at": now}
             for a in unique.values()]
-    upsert_rows(session, Author, rows, ("network", "native_id"), AUTHOR_REFRESHED)
+    upsert_rows(session, Author, rows, ("network", "native_id"), AUTHOR_REFRESHED, keep_known=KEPT_WHEN_UNKNOWN)
     return _ids_by_key(session, Author, unique)
 
 

@@ -75,7 +75,7 @@ class Mention(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     language: Optional[str] = Field(default=None, max_length=12)
     created_at: datetime
-    collected_at: datetime = Field(default_factory=utcnow, index=True)
+    collected_at: datetime = Field(default_factory=utcnow)
     author_id: Optional[int] = Field(default=None, foreign_key="authors.id", ondelete="SET NULL")
     likes: int = 0
     replies: int = 0
@@ -290,6 +290,7 @@ class RollupState(SQLModel, table=True):
     __tablename__ = "rollup_state"
     name: str = Field(primary_key=True, max_length=40)
     refreshed_at: datetime
+    last_mention_id: int = 0  # mentions above this id are new since the refresh
 
 
 class AuthorInfluence(SQLModel, table=True):

@@ -35,15 +35,17 @@ def _dimensions():
             func.coalesce(Analysis.sentiment, "unscored"), func.coalesce(Analysis.primary_intent, ""))
 
 
-def which_days_changed(session: Session, since: datetime | None) -> list[str]:
-    """Day labels of mentions collected or analysed since ``since`` (every day when None)."""
+def which_days_changed(session: Session, after_id: int | None, since: datetime | None) -> list[str]:
+    """Day labels of mentions stored after mention ``after_id`` or analysed since ``since``
+    (every day when ``after_id`` is None). New mentions are found by id, so ingestion needs no
+    extra index."""
     day = time_bucket(session, Mention.created_at, "day")
-    if since is None:
+    if after_id is None:
         return sorted(session.execute(select(day).distinct()).scalars())
-    collected = select(day.label("day")).where(Mention.collected_at >= since)
+    stored = select(day.label("day")).where(Mention.id > after_id)
     analysed = (select(day.label("day")).join(Analysis, Analysis.mention_id == Mention.id)
                 .where(Analysis.analyzed_at >= since))
-    return sorted(session.execute(select(union(collected, analysed).subquery().c.day).distinct()).scalars())
+    return sorted(session.execute(select(union(stored, analysed).subquery().c.day).distinct()).scalars())
 
 
 def rebuild_day(session: Session, day: str) -> None:
@@ -81,11 +83,14 @@ def refresh_rollups(session: Session) -> int:
     """Rebuild every day touched since the last refresh; return how many days were rebuilt."""
     state = session.get(RollupState, STATE)
     mark = utcnow()
-    days = which_days_changed(session, state.refreshed_at - OVERLAP if state else None)
+    newest = session.execute(select(func.coalesce(func.max(Mention.id), 0))).scalar_one()
+    days = which_days_changed(session, state.last_mention_id if state else None,
+                              state.refreshed_at - OVERLAP if state else None)
     for day in days:
         rebuild_day(session, day)
     if state is None:
         state = RollupState(name=STATE, refreshed_at=mark)
     state.refreshed_at = mark
+    state.last_mention_id = newest
     session.add(state)
     return len(days)

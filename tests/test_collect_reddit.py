@@ -111,3 +111,37 @@ def test_missing_credentials_name_the_variables(write_config, monkeypatch):
         monkeypatch.delenv(f"BRANDPULSE_REDDIT_{name}", raising=False)
     with pytest.raises(MissingSecretError, match="BRANDPULSE_REDDIT_CLIENT_ID"):
         collect_all(write_config(sources={"reddit": {"enabled": True}}))
+
+
+def test_author_karma_is_reach_and_unknown_karma_never_erases_it(reddit_settings, server, database_url):
+    from datetime import datetime, timezone
+
+    from store.models import Author
+
+    about = json.loads(recorded("reddit/redditor_about.json").body)["data"]
+    server.route("GET", SEARCH, recorded("reddit/subreddit_search.json"))
+    server.route("GET", "/user/dClauzel/about/", recorded("reddit/redditor_about.json"))
+    collect_all(reddit_settings(query="praw OR oauth OR reddit OR the", karma_lookups_per_pass=3))
+    lookups = [r["path"] for r in server.requests if r["path"].startswith("/user/")]
+    assert len(lookups) == 3  # the budget per pass; the others wait for a later pass
+    with session_scope(database_url) as session:
+        authors = {a.handle: a for a in session.execute(select(Author)).scalars()}
+    known = authors["dClauzel"]
+    assert known.followers == about["link_karma"] + about["comment_karma"]
+    assert known.created_at == datetime.fromtimestamp(about["created_utc"], timezone.utc)
+    assert all(a.followers is None for handle, a in authors.items() if handle != "dClauzel")  # 404: unknown
+    server.route("GET", "/user/dClauzel/about/", Reply(404, "{}"))
+    fresh = body_of("reddit/subreddit_search.json")
+    for child in fresh["data"]["children"]:  # new posts by the same authors
+        child["data"]["id"] += "x"
+        child["data"]["name"] += "x"
+        child["data"]["created_utc"] = 1_500_000_000.0  # after the first pass's newest post
+    server.route("GET", SEARCH, Reply(200, json.dumps(fresh)))
+    (second,) = collect_all(reddit_settings(query="praw OR oauth OR reddit OR the", author_karma=False))
+    assert second.stored >= 1
+    with session_scope(database_url) as session:
+        again = session.execute(select(Author).where(Author.handle == "dClauzel")).scalar_one()
+        posts = session.execute(select(func.count()).select_from(Mention)
+                                .where(Mention.author_id == again.id)).scalar()
+    assert posts == 2  # the author was saved again, without karma this time
+    assert again.followers == known.followers  # ...and what was known is kept
