@@ -13,8 +13,6 @@ from typing import ClassVar, Literal
 
 import yaml
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -30,16 +28,11 @@ from brandpulse.settings_alerts import (
     ReportSettings,
     TopicSettings,
 )
+from brandpulse.settings_base import Strict
 from brandpulse.settings_care import CareSettings, RoutingRule, TeamSettings  # noqa: F401 (re-exported)
 
 DEFAULT_CONFIG = Path("config.yaml")
 Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
-
-
-class Strict(BaseModel):
-    """Base for every settings section: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _valid_query(value: str) -> str:

@@ -5,18 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from brandpulse.settings_base import Strict
 from brandpulse.tiers import Tier
 
 Severity = Literal["info", "warning", "critical"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class VolumeSpikeRule(_Strict):
+class VolumeSpikeRule(Strict):
     """Mentions in a window against the same hours of the week in earlier weeks (median, MAD)."""
     enabled: bool = True
     window_hours: int = Field(default=6, ge=1, le=168)
@@ -27,7 +24,7 @@ class VolumeSpikeRule(_Strict):
     min_ratio: float = Field(default=1.5, ge=1)  # and at least this many times the usual count
 
 
-class NegativeShareRule(_Strict):
+class NegativeShareRule(Strict):
     """The negative share of a window against the share over the baseline days before it."""
     enabled: bool = True
     window_hours: int = Field(default=6, ge=1, le=168)
@@ -37,13 +34,13 @@ class NegativeShareRule(_Strict):
     max_share: float | None = Field(default=None, gt=0, le=1)  # also fire at this share, whatever the baseline
 
 
-class InfluencerComplaintRule(_Strict):
+class InfluencerComplaintRule(Strict):
     """A complaint from an author at or above a tier."""
     enabled: bool = True
     min_tier: Tier = "macro"
 
 
-class CrisisKeywordsRule(_Strict):
+class CrisisKeywordsRule(Strict):
     """Posts about the brand using crisis words (recall, lawsuit, data breach, ...)."""
     enabled: bool = True
     keywords: list[str] = Field(default_factory=lambda: ["recall", "lawsuit", "data breach", "hacked",
@@ -52,7 +49,7 @@ class CrisisKeywordsRule(_Strict):
     min_count: int = Field(default=1, ge=1)
 
 
-class AlertChannel(_Strict):
+class AlertChannel(Strict):
     """Where alerts go: an apprise URL kept in an environment variable (it holds a secret)."""
     name: str
     url_env: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")  # e.g. BRANDPULSE_ALERT_SLACK_URL
@@ -60,7 +57,7 @@ class AlertChannel(_Strict):
     rules: list[str] = Field(default_factory=list)  # empty: every rule
 
 
-class AlertSettings(_Strict):
+class AlertSettings(Strict):
     interval_seconds: float = Field(default=300, gt=0)
     cooldown_minutes: int = Field(default=360, ge=0)
     volume_spike: VolumeSpikeRule = VolumeSpikeRule()
@@ -70,7 +67,7 @@ class AlertSettings(_Strict):
     channels: list[AlertChannel] = Field(default_factory=list)
 
 
-class InfluenceSettings(_Strict):
+class InfluenceSettings(Strict):
     window_days: int = Field(default=90, ge=1, le=3650)
     recency_days: float = Field(default=30, gt=0)  # a brand post this old weighs 1/e
     interval_minutes: float = Field(default=60, gt=0)
@@ -85,14 +82,14 @@ class InfluenceSettings(_Strict):
         return value
 
 
-class TopicSettings(_Strict):
+class TopicSettings(Strict):
     days: int = Field(default=14, ge=1, le=90)
     max_mentions: int = Field(default=4000, ge=50)
     max_topics: int = Field(default=12, ge=2, le=50)
     interval_minutes: float = Field(default=360, gt=0)
 
 
-class ReportSettings(_Strict):
+class ReportSettings(Strict):
     cadence: Literal["off", "daily", "weekly"] = "off"
     folder: Path = Path("reports")
     deliver: bool = False  # also send each report through the alert channels

@@ -7,8 +7,9 @@ from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from brandpulse.settings_base import Strict
 from brandpulse.tiers import Tier
 
 Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
@@ -16,11 +17,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PLACEHOLDERS = ("author", "brand", "agent", "ticket", "link", "network")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BusinessHours(_Strict):
+class BusinessHours(Strict):
     """When a team works; SLA clocks only run inside these hours."""
     days: list[Weekday] = Field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1)
     start: time = time(9, 0)
@@ -43,7 +40,7 @@ class BusinessHours(_Strict):
         return self
 
 
-class TeamSettings(_Strict):
+class TeamSettings(Strict):
     name: str = Field(min_length=1)
     first_response_minutes: int = Field(default=60, gt=0)
     resolution_hours: int = Field(default=24, gt=0)
@@ -51,7 +48,7 @@ class TeamSettings(_Strict):
     auto_assign: bool = True  # new tickets go to the team's agent with the fewest open tickets
 
 
-class RoutingRule(_Strict):
+class RoutingRule(Strict):
     """Every field given must match; the first matching rule picks the team."""
     team: str
     brand: str | None = None
@@ -63,7 +60,7 @@ class RoutingRule(_Strict):
     min_followers: int | None = Field(default=None, ge=0)
 
 
-class CareSettings(_Strict):
+class CareSettings(Strict):
     ticket_intents: list[Literal["complaint", "question"]] = Field(
         default_factory=lambda: ["complaint", "question"]
     )
