@@ -21,7 +21,7 @@ from store.alerts import (
     which_mentions_lead_window,
     which_mentions_use_words,
 )
-from store.brands import which_brands_are_tracked
+from store.brands import the_brand_named, which_brands_are_tracked
 from store.engine import session_scope
 from store.models import utcnow
 
@@ -121,11 +121,7 @@ def backtest(settings: Settings, brand_name: str, since: datetime, until: dateti
     if since >= until:
         raise BrandpulseError(f"backtest start {since:%Y-%m-%d %H:%M} is not before its end {until:%Y-%m-%d %H:%M}")
     with session_scope(settings.database.url) as session:
-        brands = {b.name.lower(): b for b in which_brands_are_tracked(session)}
-        brand = brands.get(brand_name.lower())
-        if brand is None:
-            raise BrandpulseError(f"brand {brand_name!r} is not tracked; known: "
-                                  f"{', '.join(b.name for b in brands.values())}")
+        brand = the_brand_named(session, brand_name)
         history = load_history(session, settings, brand.id, since, until)
     return replay(settings, history, since, until, {})
 

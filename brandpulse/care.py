@@ -15,7 +15,7 @@ from brandpulse.settings import Settings
 from brandpulse.sla import sla_status
 from store.customers import link_authors_as_customer
 from store.engine import session_scope
-from store.models import Ticket, utcnow
+from store.models import Mention, Ticket, utcnow
 from store.ticket_actions import (
     add_ticket_note,
     assign_ticket,
@@ -131,11 +131,11 @@ def render_canned(template: str, values: dict[str, str]) -> str:
 def draft_reply(settings: Settings, actor: Actor, ticket_id: int, body: str) -> dict[str, str]:
     """Save a reply draft on the ticket; return it with the link to the post it answers."""
     with session_scope(settings.database.url) as session:
-        _may_work(actor, get_ticket(session, ticket_id))
+        ticket = get_ticket(session, ticket_id)
+        _may_work(actor, ticket)
         add_ticket_note(session, ticket_id, body, actor.id, kind="draft")
-        detail = what_does_this_ticket_cover(session, ticket_id)
-        first = next((m for m in detail["mentions"] if m["id"] == detail["ticket"].mention_id), None)
-        return {"draft": body.strip(), "link": (first or {}).get("url") or ""}
+        original = session.get(Mention, ticket.mention_id)
+        return {"draft": body.strip(), "link": (original.url if original else None) or ""}
 
 
 def canned_values(context: dict[str, Any], actor: Actor) -> dict[str, str]:

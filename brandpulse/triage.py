@@ -95,11 +95,12 @@ def triage_new(settings: Settings, now: datetime | None = None) -> int:
                 window = now - timedelta(hours=care.merge_window_hours)
                 for row in which_open_tickets_may_share_a_grievance(session, candidate.brand_id, window):
                     index.add(("ticket", row["ticket_id"]), row)
-            hit = index.match(_grievance(candidate)) if care.merge_window_hours else None
+            grievance = _grievance(candidate)
+            hit = index.match(grievance) if care.merge_window_hours else None
             if hit:
                 merges.append((hit[0], candidate.mention_id, hit[1]))
             else:
-                index.add(("new", candidate.mention_id), _grievance(candidate))
+                index.add(("new", candidate.mention_id), grievance)
                 fresh.append(candidate)
         created = _open(session, settings, fresh, teams, now)
         opened = which_tickets_cover(session, [m for kind, m in (ref for ref, _, _ in merges) if kind == "new"])

@@ -8,9 +8,8 @@ from typing import Any
 
 from brandpulse.errors import BrandpulseError
 from brandpulse.settings import Settings
-from store.brands import who_are_the_rivals_of
+from store.brands import the_brand_named, who_are_the_rivals_of
 from store.engine import session_scope
-from store.influence import brand_named
 from store.overview import how_did_share_of_voice_move
 from store.queries import MentionFilter
 
@@ -31,9 +30,7 @@ def share_of_voice(settings: Settings, brand_name: str, since: datetime, until: 
     start = datetime.combine(since.date(), time.min, timezone.utc)
     end = datetime.combine(until.date() + timedelta(days=1), time.min, timezone.utc)
     with session_scope(settings.database.url) as session:
-        brand = brand_named(session, brand_name)
-        if brand is None:
-            raise BrandpulseError(f"brand {brand_name!r} is not tracked; check the name in config.yaml")
+        brand = the_brand_named(session, brand_name)
         ids = (brand.id,) + tuple(r.id for r in who_are_the_rivals_of(session, brand.id))
         rows = how_did_share_of_voice_move(session, ids, MentionFilter(since=start, until=end))
     totals: dict[str, int] = defaultdict(int)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
+from brandpulse.errors import BrandpulseError
 from store.bulk import dialect_insert
 from store.models import Brand, BrandRival, utcnow
 
@@ -50,5 +52,14 @@ def who_are_the_rivals_of(session: Session, brand_id: int) -> list[Brand]:
 
 
 def brand_named(session: Session, name: str) -> Brand | None:
-    """The brand with this exact name, if tracked."""
-    return session.exec(select(Brand).where(Brand.name == name)).first()
+    """The brand with this name (case-insensitive), if tracked."""
+    return session.exec(select(Brand).where(func.lower(Brand.name) == name.lower())).first()
+
+
+def the_brand_named(session: Session, name: str) -> Brand:
+    """The tracked brand with this name, or an error naming the brands that are tracked."""
+    brand = brand_named(session, name)
+    if brand is None:
+        known = ", ".join(b.name for b in which_brands_are_tracked(session)) or "none yet"
+        raise BrandpulseError(f"brand {name!r} is not tracked (tracked: {known}); check the name in config.yaml")
+    return brand

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from store.buckets import time_bucket
 from store.bulk import upsert_rows
-from store.models import Analysis, Author, AuthorInfluence, Brand, Mention, MentionBrand
+from store.models import Analysis, Author, AuthorInfluence, Mention, MentionBrand
 
 
 def how_did_authors_post(session: Session, since: datetime) -> dict[int, dict[str, Any]]:
@@ -105,11 +105,6 @@ def which_posts_of_authors_stand_out(session: Session, brand_id: int, author_ids
         .order_by(engagement.desc(), Mention.id).limit(limit))
     keys = ("mention_id", "author", "network", "created_at", "text", "url", "engagement", "sentiment")
     return [dict(zip(keys, row)) for row in rows]
-
-
-def brand_named(session: Session, name: str) -> Brand | None:
-    """The brand with this name (case-insensitive), if tracked."""
-    return session.execute(select(Brand).where(func.lower(Brand.name) == name.lower())).scalar()
 
 
 def how_often_did_authors_post_about(session: Session, brand_id: int, author_ids: Sequence[int],

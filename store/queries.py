@@ -26,7 +26,7 @@ from store.overview import (
     rollups_answer,
     share_from_rollups,
 )
-from store.search import which_mentions_contain
+from store.search import like_pattern, which_mentions_contain
 from store.tickets import OPEN_STATUSES
 
 
@@ -49,8 +49,7 @@ class MentionFilter:
 
 def _search_clause(session: Session, term: str):
     """Mentions containing ``term``: from the search index where it can answer, LIKE for the rest."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = Mention.text.ilike(f"%{escaped}%", escape="\\")
+    like = Mention.text.ilike(like_pattern(term), escape="\\")
     ids, watermark = which_mentions_contain(session, term)
     if ids is None:
         return like

@@ -15,6 +15,11 @@ from sqlmodel import Session
 CAP = 5000
 
 
+def like_pattern(term: str) -> str:
+    """``%term%`` with LIKE's wildcards in the term escaped (escape character: backslash)."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
@@ -54,7 +59,6 @@ def which_mentions_contain(session: Session, term: str) -> tuple[list[int] | Non
         rows = session.execute(text("SELECT rowid FROM mention_fts WHERE mention_fts MATCH :q LIMIT :cap"),
                                {"q": phrase, "cap": CAP + 1}).scalars().all()
     else:
-        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = session.execute(text("SELECT mention_id FROM mention_search WHERE text ILIKE :p LIMIT :cap"),
-                               {"p": pattern, "cap": CAP + 1}).scalars().all()
+                               {"p": like_pattern(term), "cap": CAP + 1}).scalars().all()
     return (None if len(rows) > CAP else list(rows)), watermark

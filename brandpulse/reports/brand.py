@@ -14,8 +14,9 @@ from brandpulse.reports.pdf import ReportPdf, bar_chart, line_chart
 from brandpulse.settings import Settings
 from brandpulse.voice import share_of_voice
 from store.alerts import which_alerts_fired
+from store.brands import brand_named, the_brand_named
 from store.engine import session_scope
-from store.influence import brand_named, who_leads_the_conversation
+from store.influence import who_leads_the_conversation
 from store.models import utcnow
 from store.overview import what_are_the_top_terms
 from store.queries import (
@@ -47,9 +48,7 @@ def write_brand_report(settings: Settings, brand_name: str, cadence: str, end: d
         raise BrandpulseError(f"report cadence {cadence!r}: use daily or weekly")
     start, previous = end - LENGTH[cadence], end - 2 * LENGTH[cadence]
     with session_scope(settings.database.url) as session:
-        brand = brand_named(session, brand_name)
-        if brand is None:
-            raise BrandpulseError(f"brand {brand_name!r} is not tracked; check the name in config.yaml")
+        brand = the_brand_named(session, brand_name)
         flt = MentionFilter(brand_ids=(brand.id,), since=start, until=end)
         now_figures = what_are_the_headline_figures(session, flt)
         before = what_are_the_headline_figures(session, MentionFilter(brand_ids=(brand.id,), since=previous,

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from brandpulse.errors import BrandpulseError
 from brandpulse.influence import WEIGHTS, gather_inputs, score_rows
 from brandpulse.settings import Settings
+from store.brands import the_brand_named
 from store.engine import session_scope
 from store.influence import (
-    brand_named,
     how_often_did_authors_post_about,
     which_posts_of_authors_stand_out,
 )
@@ -43,9 +42,7 @@ def build_influencer_report(settings: Settings, brand_name: str, since: datetime
     now = utcnow()
     since = since or now - timedelta(days=settings.influence.window_days)
     with session_scope(settings.database.url) as session:
-        brand = brand_named(session, brand_name)
-        if brand is None:
-            raise BrandpulseError(f"brand {brand_name!r} is not tracked; check the name in config.yaml")
+        brand = the_brand_named(session, brand_name)
         inputs = gather_inputs(session, settings, since, [brand.id])
         rows = sorted(score_rows(inputs, now, settings.influence.recency_days), key=lambda r: -r["score"])
         board = []
