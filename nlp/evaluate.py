@@ -18,7 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 from nlp.datasets import COMPLAINT_DOMAINS, Split, load_training_data
-from nlp.train import embed_texts, fit_complaint_head
+from nlp.complaint_head import unseen_domain_macro_f1
+from nlp.train import embed_texts
 
 DEV_TASKS = ("sentiment", "emotion", "offensive", "suggestion")
 FROZEN_TRAIN_CAP = 20_000
@@ -44,22 +45,9 @@ def task_metrics(task: str, gold: list[int], predicted: list[int]) -> dict[str, 
     return {f"{task} macro-F1": f1_score(gold, predicted, average="macro")}
 
 
-def complaint_folds(split: Split) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(domain, train index, test index) for leaving out each product domain in turn."""
-    groups = np.array(split.groups)
-    return [(domain, np.where(groups != domain)[0], np.where(groups == domain)[0])
-            for domain in COMPLAINT_DOMAINS if (groups == domain).any()]
-
-
 def complaint_unseen_domains(features: np.ndarray, split: Split, c: float = 1.0) -> float:
-    """Macro-F1 over the pooled predictions of every left-out domain."""
-    labels = np.array(split.labels)
-    gold, predicted = [], []
-    for _, train_idx, test_idx in complaint_folds(split):
-        head = fit_complaint_head(features[train_idx], labels[train_idx].tolist(), c)
-        gold += labels[test_idx].tolist()
-        predicted += head.predict(features[test_idx]).tolist()
-    return f1_score(gold, predicted, average="macro")
+    """Macro-F1 over the pooled predictions of every left-out product domain."""
+    return unseen_domain_macro_f1(features, split.labels, split.groups, c)
 
 
 def _vader(report: Report, dev: dict[str, Split], complaint: Split) -> None:
@@ -114,13 +102,13 @@ def _model_system(report: Report, system: str, model_path: Path, quantize: bool,
     from nlp.model import MultiTaskScorer
 
     log(f"{system}: dev splits")
-    scorer = MultiTaskScorer(model_path, quantize=quantize)
+    scorer = MultiTaskScorer(model_path, quantize=quantize)  # the batch size the pipeline uses
     for task in DEV_TASKS:
         probs = scorer.score(dev[task].texts).probabilities[task]
         for name, value in task_metrics(task, dev[task].labels, probs.argmax(1).tolist()).items():
             report.put(name, system, value)
     log(f"{system}: complaint, leave-one-domain-out")
-    features = embed_texts(scorer.model, scorer.tokenizer, complaint.texts)
+    features = scorer.score(complaint.texts).embeddings
     report.put("complaint macro-F1 (unseen domains)", system, complaint_unseen_domains(features, complaint))
 
 

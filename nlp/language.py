@@ -41,11 +41,14 @@ class LanguageStage:
         self.supported = {code.lower() for code in supported}
 
     def process(self, docs: Sequence[Doc]) -> None:
+        detected: dict[str, str] = {}  # reposts are identified once
         for doc in docs:
             given = (doc.fields.get("source_language") or "").lower().split("-")[0]
             language = given if given and given not in ("und", "zxx", "qme", "qam") else None
             if language is None:
-                language, _ = detect_language(doc.text)
+                if doc.text not in detected:
+                    detected[doc.text] = detect_language(doc.text)[0]
+                language = detected[doc.text]
             supported = language == UNDETERMINED or language in self.supported
             doc.fields["language"] = language
             doc.fields["language_supported"] = supported

@@ -48,8 +48,8 @@ class LexiconSentimentStage:
     """VADER polarity → negative / neutral / positive with normalised proportions."""
 
     name = "lexicon_sentiment"
-    reads = ("text",)
-    writes = ("sentiment", "sentiment_scores")
+    reads = ("text", "language_supported")
+    writes = ("sentiment", "sentiment_scores", "compound")
 
     def process(self, docs: Sequence[Doc]) -> None:
         vader = _vader()
@@ -71,7 +71,7 @@ class IntentRulesStage:
     """Complaint probability and intents (complaint, question, suggestion, praise) by rules."""
 
     name = "intent_rules"
-    reads = ("text", "sentiment", "compound")
+    reads = ("text", "language_supported", "sentiment", "compound")
     writes = ("complaint", "complaint_score", "intents", "primary_intent")
 
     def __init__(self, complaint_threshold: float = 0.5) -> None:

@@ -1,8 +1,9 @@
 """The transformer analysis stage: one shared encoder pass per text feeding every head.
 
-Loaded once per process, LoRA merged into the base weights, optionally int8
-dynamically quantized; texts are de-duplicated (reposts are scored once) and
-batched sorted by length.
+Loaded once per process. The default runtime is the int8 model under ONNX Runtime
+(nlp.onnx_runtime); ``quantize=False`` runs the fp32 PyTorch model, the reference the
+int8 one is measured against. Texts are de-duplicated (reposts are scored once),
+tokenized once, and batched sorted by token count so padding is minimal.
 """
 
 from __future__ import annotations
@@ -23,89 +24,105 @@ from nlp.stage import Doc
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "brandpulse-minilm-multitask"
 MAX_LENGTH = 128
+MAX_CHARS = 4000
 SEVERITY = LABELS["severity"]
+INT8_BATCH = 8  # small batches stay in cache: fastest for int8 on two cores (bench/)
+FP32_BATCH = 64
 
 
-def configure_threads(threads: int | None = None) -> int:
-    """Use every core the process may run on (intra-op), one inter-op thread."""
-    import torch
-
-    count = threads or len(os.sched_getaffinity(0))
-    torch.set_num_threads(count)
-    return count
-
-
-def quantize_encoder(encoder):
-    """int8 dynamic quantization, per-channel weights, of the inner transformer layers.
-
-    The first and last layers and the tiny heads stay fp32: on the dev splits that
-    halves the quality loss of quantizing everything, for most of the speed-up.
-    """
-    import warnings
-
-    import torch
-    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-    last = encoder.config.num_hidden_layers - 1
-    kept = ("encoder.layer.0.", f"encoder.layer.{last}.")
-    spec = {name: per_channel_dynamic_qconfig for name, module in encoder.named_modules()
-            if isinstance(module, torch.nn.Linear) and not name.startswith(kept)}
-    with warnings.catch_warnings():  # torch.ao is deprecated upstream but works in 2.13
-        warnings.simplefilter("ignore")
-        return quantize_dynamic(encoder, spec, dtype=torch.qint8)
+def available_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0))
 
 
 @dataclass
 class Scores:
-    """Per-task probabilities for a batch, each of shape (n, classes)."""
+    """Per-task probabilities for a batch, each of shape (n, classes), and pooled embeddings."""
     probabilities: dict[str, np.ndarray]
+    embeddings: np.ndarray
+
+
+class TorchMultiTask:
+    """The fp32 PyTorch model (LoRA merged): ids and mask in, {task: probabilities} out."""
+
+    def __init__(self, model_dir: Path, threads: int) -> None:
+        import torch
+
+        from nlp.multitask import load_artifacts
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+        self.model = load_artifacts(model_dir)
+        self.tasks = list(self.model.heads) + ["complaint"]
+
+    def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        ids, mask = self.torch.from_numpy(input_ids), self.torch.from_numpy(attention_mask)
+        with self.torch.inference_mode():
+            pooled = self.model.embed(ids, mask)
+            out = {task: self.torch.softmax(head, dim=-1).numpy()
+                   for task, head in self.model.heads_of(pooled, self.tasks).items()}
+        out["embedding"] = pooled.numpy()
+        return out
+
+    def map(self, function, batches):
+        """Batches one after another: torch spreads each over its intra-op threads."""
+        return map(function, batches)
 
 
 class MultiTaskScorer:
     """Loads the committed model and scores texts; the same code path as the pipeline."""
 
     def __init__(self, path: Path | str = DEFAULT_MODEL, quantize: bool = True,
-                 batch_size: int = 64) -> None:
-        import torch
+                 batch_size: int | None = None) -> None:
         from transformers import AutoTokenizer
 
-        from nlp.multitask import base_model_dir, load_artifacts
+        from nlp.multitask import base_model_dir
 
         path = Path(path)
         if not (path / "heads.safetensors").exists():
             raise AnalysisError(f"no trained model at {path}; run `brandpulse nlp train --data "
                                 f"../shared/data --output {path}` or set nlp.analyzer: lexicon")
-        configure_threads()
         self.meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
         self.name, self.version = self.meta["name"], self.meta["version"]
         self.tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-        model = load_artifacts(path)
         if quantize:
-            model.encoder = quantize_encoder(model.encoder)
+            from nlp.onnx_runtime import OnnxMultiTask
+
+            self.backend = OnnxMultiTask(path, available_cores())
             self.version += "+int8"
-        self.model = model.eval()
-        self.batch_size = batch_size
-        self.torch = torch
+        else:
+            self.backend = TorchMultiTask(path, available_cores())
+        self.batch_size = batch_size or (INT8_BATCH if quantize else FP32_BATCH)
 
     def score(self, texts: Sequence[str]) -> Scores:
         """Probabilities for every task; identical texts are scored once."""
-        cleaned = [normalize(t)[:4000] or "." for t in texts]
-        unique = list(dict.fromkeys(cleaned))
-        order = sorted(range(len(unique)), key=lambda i: len(unique[i]))
-        tasks = list(self.model.heads) + ["complaint"]
-        out = {t: np.zeros((len(unique), self.model.heads[t].out_features if t in self.model.heads
-                            else 2), dtype=np.float32) for t in tasks}
-        with self.torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start:start + self.batch_size]
-                batch = self.tokenizer([unique[i] for i in idx], padding=True, truncation=True,
-                                       max_length=MAX_LENGTH, return_tensors="pt")
-                logits = self.model(batch["input_ids"], batch["attention_mask"], tasks=tasks)
-                for task, value in logits.items():
-                    out[task][idx] = self.torch.softmax(value, dim=-1).numpy()
+        cleaned = [normalize(t)[:MAX_CHARS] or "." for t in texts]
+        unique = list(dict.fromkeys(cleaned)) or ["."]  # an empty batch still has every task's shape
+        ids = self.tokenizer(unique, truncation=True, max_length=MAX_LENGTH)["input_ids"]
+        order = sorted(range(len(unique)), key=lambda i: len(ids[i]))
+        batches = [order[start:start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        out: dict[str, np.ndarray] = {}
+        for idx, values in zip(batches, self.backend.map(self._run, [[ids[i] for i in b] for b in batches])):
+            for name, value in values.items():
+                if name not in out:
+                    out[name] = np.zeros((len(unique), value.shape[1]), dtype=np.float32)
+                out[name][idx] = value
         position = {text: i for i, text in enumerate(unique)}
         rows = [position[t] for t in cleaned]
-        return Scores({task: probs[rows] for task, probs in out.items()})
+        embeddings = out.pop("embedding")[rows]
+        return Scores({task: probs[rows] for task, probs in out.items()}, embeddings)
+
+    def _run(self, batch: list[list[int]]) -> dict[str, np.ndarray]:
+        return self.backend.run(*self._pad(batch))
+
+    def _pad(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        width = max(map(len, batch))
+        input_ids = np.full((len(batch), width), self.tokenizer.pad_token_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, tokens in enumerate(batch):
+            input_ids[row, :len(tokens)] = tokens
+            mask[row, :len(tokens)] = 1
+        return input_ids, mask
 
 
 @lru_cache(maxsize=4)

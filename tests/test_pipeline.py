@@ -10,7 +10,6 @@ from brandpulse.records import AuthorRecord, MentionRecord
 from brandpulse.triage import triage_new
 from nlp.analyzer import Analyzer, build_analyzer
 from store.analyses import which_mentions_failed_analysis
-from store.buckets import bucket_label
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.models import Analysis, Mention, Ticket, TicketEvent
