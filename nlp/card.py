@@ -62,7 +62,18 @@ square root of their size, class-weighted cross-entropy; seed {config['seed']}.
 Task sizes: {json.dumps(meta['task_sizes'])}. Trained in {meta['train_seconds']} s on CPU.
 
 Stage 2: the complaint head is a balanced logistic regression (C={config['complaint_c']}) on the
-frozen pooled embeddings of {meta['complaint_head_examples']} complaint examples.
+frozen pooled embeddings of {meta['complaint_head_examples']} complaint examples. Rows of the
+product domains weigh {meta.get('complaint_product_weight', 1.0)} times the airline, FINCORP and random-tweet rows; that weight
+is chosen from {{1, 4, 16}} by leave-one-domain-out over the product domains (see
+`nlp/complaint_head.py`), and the dev score below nests the choice inside each fold.
+
+## Runtimes
+
+"model fp32" is the PyTorch model with the adapter merged. "model int8", the default in the
+pipeline, is the same network exported to ONNX on first use (cached under
+`~/.cache/brandpulse`), its weight matrices quantized to int8 per channel with activations
+quantized on the fly (ONNX Runtime dynamic quantization); the attention products, layer norms
+and embeddings stay fp32.
 
 ## Dev scores
 
@@ -76,7 +87,7 @@ tested on it, and the encoder never saw that dataset.
 
 ```bash
 brandpulse nlp train --data ../shared/data --output nlp/models/{meta['name']} --steps {config['steps']}
-brandpulse nlp evaluate --data ../shared/data
+brandpulse nlp evaluate --data ../shared/data --card
 ```
 
 ## Limits

