@@ -89,16 +89,12 @@ def _naive_full(texts: list[str], model_path: str | None, queue) -> None:
 
 
 def _naive_extras() -> list:
-    """Language and entities one text at a time, with the pipeline's components."""
-    import spacy
-
+    """Language and entities one text at a time, with the pipeline's own components."""
     from brandpulse.settings import Settings
-    from nlp.entities import DEFAULT_ASPECTS, SPACY_MODEL, UNUSED_COMPONENTS, ruler_patterns
+    from nlp.entities import DEFAULT_ASPECTS, EntityStage, ruler_patterns
     from nlp.language import detect_language
 
-    nlp = spacy.load(SPACY_MODEL, exclude=UNUSED_COMPONENTS)
-    nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER"}).add_patterns(
-        ruler_patterns(Settings().brands, DEFAULT_ASPECTS))
+    nlp = EntityStage(ruler_patterns(Settings().brands, DEFAULT_ASPECTS)).nlp
     return [detect_language, lambda text: nlp(text).ents]
 
 
