@@ -25,6 +25,7 @@ from nlp.stage import Doc
 DEFAULT_MODEL = Path(__file__).parent / "models" / "brandpulse-minilm-multitask"
 MAX_LENGTH = 128
 MAX_CHARS = 4000
+EMBEDDING = "embedding"  # the pooled embedding's name beside the task outputs of a backend
 SEVERITY = LABELS["severity"]
 INT8_BATCH = 8  # small batches stay in cache: fastest for int8 on two cores (bench/)
 FP32_BATCH = 64
@@ -53,15 +54,14 @@ class TorchMultiTask:
         torch.set_num_threads(threads)
         self.torch = torch
         self.model = load_artifacts(model_dir)
-        self.tasks = list(self.model.heads) + ["complaint"]
 
     def run(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         ids, mask = self.torch.from_numpy(input_ids), self.torch.from_numpy(attention_mask)
         with self.torch.inference_mode():
             pooled = self.model.embed(ids, mask)
             out = {task: self.torch.softmax(head, dim=-1).numpy()
-                   for task, head in self.model.heads_of(pooled, self.tasks).items()}
-        out["embedding"] = pooled.numpy()
+                   for task, head in self.model.heads_of(pooled).items()}
+        out[EMBEDDING] = pooled.numpy()
         return out
 
     def map(self, function, batches):
@@ -109,7 +109,7 @@ class MultiTaskScorer:
                 out[name][idx] = value
         position = {text: i for i, text in enumerate(unique)}
         rows = [position[t] for t in cleaned]
-        embeddings = out.pop("embedding")[rows]
+        embeddings = out.pop(EMBEDDING)[rows]
         return Scores({task: probs[rows] for task, probs in out.items()}, embeddings)
 
     def _run(self, batch: list[list[int]]) -> dict[str, np.ndarray]:

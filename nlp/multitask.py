@@ -44,9 +44,14 @@ class MultiTaskModel(nn.Module):
         output = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         return mean_pool(output.last_hidden_state, attention_mask)
 
+    @property
+    def task_names(self) -> list[str]:
+        """Every head's task, the complaint head last."""
+        return list(self.heads) + ["complaint"]
+
     def heads_of(self, pooled: torch.Tensor, tasks=None) -> dict[str, torch.Tensor]:
-        """{task: logits} of the named heads (all, complaint last, by default) on pooled embeddings."""
-        names = tasks or list(self.heads) + ["complaint"]
+        """{task: logits} of the named heads (all by default) on pooled embeddings."""
+        names = tasks or self.task_names
         return {task: (self.complaint if task == "complaint" else self.heads[task])(pooled)
                 for task in names}
 

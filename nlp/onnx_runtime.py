@@ -19,7 +19,6 @@ import numpy as np
 from brandpulse.errors import AnalysisError
 
 EXPORT_FORMAT = "1"  # bump when the exported graph changes
-OUTPUT_EMBEDDING = "embedding"
 
 
 def cache_dir() -> Path:
@@ -66,10 +65,10 @@ def export_fp32(model_dir: Path, output: Path) -> list[str]:
     """Export encoder + pooling + every head (softmax probabilities) and the pooled embedding."""
     import torch
 
+    from nlp.model import EMBEDDING
     from nlp.multitask import load_artifacts
 
     model = load_artifacts(model_dir)
-    tasks = list(model.heads) + ["complaint"]
 
     class Probabilities(torch.nn.Module):
         def __init__(self) -> None:
@@ -78,10 +77,10 @@ def export_fp32(model_dir: Path, output: Path) -> list[str]:
 
         def forward(self, input_ids, attention_mask):
             pooled = self.model.embed(input_ids, attention_mask)
-            logits = self.model.heads_of(pooled, tasks).values()
+            logits = self.model.heads_of(pooled).values()
             return (*[torch.softmax(value, dim=-1) for value in logits], pooled)
 
-    names = [*tasks, OUTPUT_EMBEDDING]
+    names = [*model.task_names, EMBEDDING]
     example = torch.ones((2, 8), dtype=torch.long)
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
             **{name: {0: "batch"} for name in names}}
