@@ -32,9 +32,9 @@ MODEL_VERSION = "1.0.0"
 @dataclass
 class TrainConfig:
     seed: int = 13
-    steps: int = 6000
+    steps: int = 9600
     batch_size: int = 32
-    max_length: int = 96
+    max_length: int = 64
     lr: float = 4e-4
     head_lr: float = 1e-3
     warmup: float = 0.06
