@@ -115,18 +115,20 @@ def predict(input: Path = typer.Argument(..., help="CSV with id,text header or J
 @nlp_app.command()
 @friendly
 def bench(data: Optional[Path] = typer.Option(None, help="real tweets to time (default: demo posts)"),
-          count: int = typer.Option(3000), naive_count: int = typer.Option(500)) -> None:
+          count: int = typer.Option(3000), naive_count: int = typer.Option(500),
+          repeats: int = typer.Option(3, help="timed runs per system; the median is reported")) -> None:
     """Mentions/s and peak RSS of the full pipeline and of a naive fp32 one-at-a-time baseline."""
     from nlp.bench import run_bench
 
-    result = run_bench(data, count, naive_count)
+    result = run_bench(data, count, naive_count, repeats=repeats)
+    console.print(f"median of {result['repeats']} timed runs per system, range in brackets")
     console.print(f"texts: {result['texts']} from {result['source']} ({result['unique_texts']} unique)")
-    console.print(f"full pipeline: {result['pipeline_per_s']:,.1f} mentions/s, "
+    console.print(f"full pipeline: {result['pipeline_per_s']:,.1f} mentions/s {result['pipeline_range']}, "
                   f"peak RSS {result['pipeline_peak_rss_mb']:,} MB")
     console.print("  each stage alone: " + ", ".join(
         f"{name} {rate:,.1f}/s" for name, rate in result["stages_alone_per_s"].items()))
     console.print(f"naive baseline, fp32 model one text at a time ({result['naive_texts']} texts): "
-                  f"{result['naive_per_s']:,.1f} mentions/s, peak RSS {result['naive_peak_rss_mb']:,} MB"
+                  f"{result['naive_per_s']:,.1f} mentions/s {result['naive_range']}, peak RSS {result['naive_peak_rss_mb']:,} MB"
                   f" -> speed-up {result['speedup']}x")
     console.print(f"naive baseline with language and entities too: "
                   f"{result['naive_same_outputs_per_s']:,.1f} mentions/s, peak RSS "

@@ -15,8 +15,10 @@ import gzip
 import json
 import multiprocessing
 import resource
+import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 DEMO = Path(__file__).resolve().parent.parent / "brandpulse" / "demo" / "mentions.jsonl.gz"
 
@@ -42,7 +44,17 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _pipeline(texts: list[str], model_path: str | None, queue) -> None:
+def _rates(count: int, repeats: int, work: Callable[[], None]) -> list[float]:
+    """Texts per second of ``repeats`` timed runs of ``work`` over ``count`` texts (warm-up not timed)."""
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        rates.append(count / (time.perf_counter() - started))
+    return rates
+
+
+def _pipeline(texts: list[str], model_path: str | None, repeats: int, queue) -> None:
     from brandpulse.settings import Settings
     from nlp.analyzer import build_analyzer
     from nlp.stage import Doc
@@ -50,10 +62,12 @@ def _pipeline(texts: list[str], model_path: str | None, queue) -> None:
     settings = Settings.model_validate({"nlp": {"model_path": model_path}} if model_path else {})
     analyzer = build_analyzer(settings)
     analyzer.analyze([Doc(key=0, text="warm up the model")])
-    started = time.perf_counter()
-    for start in range(0, len(texts), 256):
-        analyzer.analyze([Doc(key=i, text=t) for i, t in enumerate(texts[start:start + 256])])
-    rate = len(texts) / (time.perf_counter() - started)
+
+    def analyze_all() -> None:
+        for start in range(0, len(texts), 256):
+            analyzer.analyze([Doc(key=i, text=t) for i, t in enumerate(texts[start:start + 256])])
+
+    rates = _rates(len(texts), repeats, analyze_all)
     stages = {}  # each stage alone over the same texts, in 256-text batches
     docs = [Doc(key=i, text=t) for i, t in enumerate(texts)]
     for stage in analyzer.stages:
@@ -61,10 +75,10 @@ def _pipeline(texts: list[str], model_path: str | None, queue) -> None:
         for start in range(0, len(docs), 256):
             stage.process(docs[start:start + 256])
         stages[stage.name] = round(len(docs) / (time.perf_counter() - started), 1)
-    queue.put((rate, _peak_rss_mb(), stages))
+    queue.put((rates, _peak_rss_mb(), stages))
 
 
-def _naive(texts: list[str], model_path: str | None, queue, same_outputs: bool = False) -> None:
+def _naive(texts: list[str], model_path: str | None, repeats: int, queue, same_outputs: bool = False) -> None:
     import torch
     from transformers import AutoTokenizer
 
@@ -74,18 +88,21 @@ def _naive(texts: list[str], model_path: str | None, queue, same_outputs: bool =
     model = load_artifacts(Path(model_path or DEFAULT_MODEL))
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
     extras = _naive_extras() if same_outputs else []
-    started = time.perf_counter()
-    with torch.inference_mode():
-        for text in texts:
-            batch = tokenizer(text, truncation=True, max_length=128, return_tensors="pt")
-            model(batch["input_ids"], batch["attention_mask"])
-            for extra in extras:
-                extra(text)
-    queue.put((len(texts) / (time.perf_counter() - started), _peak_rss_mb(), {}))
+
+    def one_at_a_time(chunk: list[str]) -> None:
+        with torch.inference_mode():
+            for text in chunk:
+                batch = tokenizer(text, truncation=True, max_length=128, return_tensors="pt")
+                model(batch["input_ids"], batch["attention_mask"])
+                for extra in extras:
+                    extra(text)
+
+    one_at_a_time(texts[:8])  # warm-up
+    queue.put((_rates(len(texts), repeats, lambda: one_at_a_time(texts)), _peak_rss_mb(), {}))
 
 
-def _naive_full(texts: list[str], model_path: str | None, queue) -> None:
-    _naive(texts, model_path, queue, same_outputs=True)
+def _naive_full(texts: list[str], model_path: str | None, repeats: int, queue) -> None:
+    _naive(texts, model_path, repeats, queue, same_outputs=True)
 
 
 def _naive_extras() -> list:
@@ -99,10 +116,10 @@ def _naive_extras() -> list:
     return [detect_language, lambda text: stage.process([Doc(key=0, text=text)])]
 
 
-def _run(target, texts: list[str], model_path: str | None) -> tuple[float, float, dict]:
+def _run(target, texts: list[str], model_path: str | None, repeats: int) -> tuple[list[float], float, dict]:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=target, args=(texts, model_path, queue))
+    process = context.Process(target=target, args=(texts, model_path, repeats, queue))
     process.start()
     result = queue.get()
     process.join()
@@ -110,16 +127,23 @@ def _run(target, texts: list[str], model_path: str | None) -> tuple[float, float
 
 
 def run_bench(data_dir: Path | None = None, count: int = 3000, naive_count: int = 500,
-              model_path: str | None = None) -> dict:
-    """Both systems' mentions/s and peak RSS, and the speed-up."""
+              model_path: str | None = None, repeats: int = 3) -> dict:
+    """Both systems' mentions/s (median of ``repeats`` runs, with the range) and peak RSS, and the speed-up."""
     texts, source = benchmark_texts(data_dir, count)
-    pipeline_rate, pipeline_rss, stages = _run(_pipeline, texts, model_path)
-    naive_rate, naive_rss, _ = _run(_naive, texts[:naive_count], model_path)
-    full_rate, full_rss, _ = _run(_naive_full, texts[:naive_count], model_path)
-    return {"source": source, "texts": len(texts), "unique_texts": len(set(texts)),
-            "pipeline_per_s": round(pipeline_rate, 1), "pipeline_peak_rss_mb": round(pipeline_rss),
+    pipeline, pipeline_rss, stages = _run(_pipeline, texts, model_path, repeats)
+    naive, naive_rss, _ = _run(_naive, texts[:naive_count], model_path, repeats)
+    full, full_rss, _ = _run(_naive_full, texts[:naive_count], model_path, repeats)
+    pipeline_rate, naive_rate, full_rate = map(statistics.median, (pipeline, naive, full))
+
+    def spread(rates: list[float]) -> list[float]:
+        return [round(min(rates), 1), round(max(rates), 1)]
+
+    return {"source": source, "texts": len(texts), "unique_texts": len(set(texts)), "repeats": repeats,
+            "pipeline_per_s": round(pipeline_rate, 1), "pipeline_range": spread(pipeline),
+            "pipeline_peak_rss_mb": round(pipeline_rss),
             "stages_alone_per_s": stages, "naive_texts": min(naive_count, len(texts)),
-            "naive_per_s": round(naive_rate, 1), "naive_peak_rss_mb": round(naive_rss),
+            "naive_per_s": round(naive_rate, 1), "naive_range": spread(naive),
+            "naive_peak_rss_mb": round(naive_rss),
             "speedup": round(pipeline_rate / naive_rate, 2),
             "naive_same_outputs_per_s": round(full_rate, 1),
             "naive_same_outputs_peak_rss_mb": round(full_rss),
