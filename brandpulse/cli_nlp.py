@@ -116,7 +116,7 @@ def predict(input: Path = typer.Argument(..., help="CSV with id,text header or J
 @friendly
 def bench(data: Optional[Path] = typer.Option(None, help="real tweets to time (default: demo posts)"),
           count: int = typer.Option(3000), naive_count: int = typer.Option(500),
-          repeats: int = typer.Option(3, help="timed runs per system; the median is reported")) -> None:
+          repeats: int = typer.Option(5, help="timed runs per system; the median is reported")) -> None:
     """Mentions/s and peak RSS of the full pipeline and of a naive fp32 one-at-a-time baseline."""
     from nlp.bench import run_bench
 

@@ -54,6 +54,7 @@ class EntityStage:
     name = "entities"
     reads = ("text", "language_supported")
     writes = ("entities",)
+    threads = 1  # spaCy's small matrices run on one BLAS thread (see process)
 
     def __init__(self, patterns: list[dict], batch_size: int = 256) -> None:
         import spacy
@@ -71,7 +72,7 @@ class EntityStage:
         live = [doc for doc in docs if not doc.skip_scoring]
         texts = [(doc.text or "")[:5000] for doc in live]
         unique = list(dict.fromkeys(texts))  # reposts are parsed once
-        with threadpool_limits(1, user_api="blas"):  # small matrices: extra BLAS threads only contend
+        with threadpool_limits(self.threads, user_api="blas"):  # small matrices: extra BLAS threads only contend
             parsed = list(self.nlp.pipe(unique, batch_size=self.batch_size))
         found = dict(zip(unique, map(self._entities, parsed)))
         for doc, text in zip(live, texts):

@@ -73,7 +73,7 @@ class MultiTaskScorer:
     """Loads the committed model and scores texts; the same code path as the pipeline."""
 
     def __init__(self, path: Path | str = DEFAULT_MODEL, quantize: bool = True,
-                 batch_size: int | None = None) -> None:
+                 batch_size: int | None = None, threads: int | None = None) -> None:
         from transformers import AutoTokenizer
 
         from nlp.multitask import base_model_dir
@@ -85,13 +85,14 @@ class MultiTaskScorer:
         self.meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
         self.name, self.version = self.meta["name"], self.meta["version"]
         self.tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+        self.threads = threads or available_cores()
         if quantize:
             from nlp.onnx_runtime import OnnxMultiTask
 
-            self.backend = OnnxMultiTask(path, available_cores())
+            self.backend = OnnxMultiTask(path, self.threads)
             self.version += "+int8"
         else:
-            self.backend = TorchMultiTask(path, available_cores())
+            self.backend = TorchMultiTask(path, self.threads)
         self.batch_size = batch_size or (INT8_BATCH if quantize else FP32_BATCH)
 
     def score(self, texts: Sequence[str]) -> Scores:
@@ -126,9 +127,10 @@ class MultiTaskScorer:
 
 
 @lru_cache(maxsize=4)
-def load_scorer(path: str = str(DEFAULT_MODEL), quantize: bool = True) -> MultiTaskScorer:
-    """One scorer per (model, quantization) per process."""
-    return MultiTaskScorer(path, quantize=quantize)
+def load_scorer(path: str = str(DEFAULT_MODEL), quantize: bool = True,
+                threads: int | None = None) -> MultiTaskScorer:
+    """One scorer per (model, quantization, threads) per process; threads default to every core."""
+    return MultiTaskScorer(path, quantize=quantize, threads=threads)
 
 
 class TransformerStage:

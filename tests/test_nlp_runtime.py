@@ -102,3 +102,17 @@ def test_a_broken_export_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(AnalysisError, match="could not export .*broken-model.* nlp.quantize: false"):
         exported_model(broken)
     assert not any((tmp_path / "cache").rglob("*.onnx"))
+
+
+@needs_model
+@pytest.mark.parametrize("entities", [True, False])
+def test_the_model_leaves_spacy_its_core_when_both_run_at_once(entities):
+    from brandpulse.settings import Settings
+    from nlp.analyzer import _model
+    from nlp.model import TransformerStage, available_cores
+
+    analyzer = _model(Settings.model_validate({"nlp": {"entities": entities}}))
+    scorer = next(stage.scorer for stage in analyzer.stages if isinstance(stage, TransformerStage))
+    expected = max(1, available_cores() - 1) if entities else available_cores()
+    assert scorer.threads == expected
+    assert [stage.name for stage in analyzer.stages][-1] == ("entities" if entities else "transformer")
