@@ -15,6 +15,9 @@ from store.engine import session_scope
 from store.mentions import save_mentions
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
+# The conversation ends on a Thursday to Sunday (this week's, or last week's early in the week),
+# so its six posts (two days apart at most) always share one Monday-to-Sunday week.
+CONVERSATION_END = NOW if NOW.weekday() >= 3 else NOW - timedelta(days=3)
 runner = CliRunner()
 
 
@@ -23,12 +26,12 @@ def conversation(write_config, database_url):
     settings = write_config()
     hub = AuthorRecord("x", "h", handle="hub", followers=250_000)
     records = [MentionRecord(network="x", native_id="root", text="Nimbus Mobile eSIM review: great coverage",
-                             created_at=NOW - timedelta(days=2), brands=["Nimbus Mobile"], author=hub,
+                             created_at=CONVERSATION_END - timedelta(days=2), brands=["Nimbus Mobile"], author=hub,
                              likes=900, reposts=120)]
     for i in range(5):
         records.append(MentionRecord(
             network="x", native_id=f"r{i}", text=f"=HYPERLINK(\"http://evil\") @hub Nimbus Mobile agree {i}",
-            in_reply_to_id="root", created_at=NOW - timedelta(days=1, minutes=i), brands=["Nimbus Mobile"],
+            in_reply_to_id="root", created_at=CONVERSATION_END - timedelta(days=1, minutes=i), brands=["Nimbus Mobile"],
             author=AuthorRecord("x", f"f{i}", handle=f"fan{i}", followers=15 + i)))
     with session_scope(database_url) as session:
         save_mentions(session, records)
@@ -106,7 +109,8 @@ def test_scheduled_weekly_report_is_written_once_and_delivered(conversation, wri
                             alerts={"channels": [{"name": "team", "url_env": "BRANDPULSE_REPORT_HOOK"}]})
     analyze_pending(settings)
     refresh_influence(settings)
-    monday = NOW - timedelta(days=NOW.weekday()) + timedelta(days=7)  # next week's Monday: this week is complete
+    # the Monday after the conversation's week: that week is complete
+    monday = CONVERSATION_END - timedelta(days=CONVERSATION_END.weekday()) + timedelta(days=7)
     try:
         [path] = run_scheduled_reports(settings, now=monday)
         assert run_scheduled_reports(settings, now=monday) == []  # once per period
