@@ -63,7 +63,8 @@ def train(data: Path = typer.Option(..., help="folder laid out like ../shared/da
 
     if complaint_head_only:
         meta = refit_complaint_head(data, output)
-        console.print(f"complaint head refitted (product-domain weight {meta['complaint_product_weight']})")
+        console.print(f"complaint head refitted (C {meta['complaint_c']}, "
+                      f"product-domain weight {meta['complaint_product_weight']})")
         if evaluate:
             report = run_evaluation(data, output, baselines=False, log=console.print)
             console.print(f"model card: {write_model_card(output, report)}")

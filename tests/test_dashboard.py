@@ -1,5 +1,6 @@
 """The Streamlit dashboard on a real demo database, through streamlit.testing's AppTest."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from brandpulse.access import PAGES, pages_for
+from nlp.model import DEFAULT_MODEL
 
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -104,7 +106,8 @@ def test_mentions_explorer_searches_and_shows_analysis_with_model(app):
     frame = app.dataframe[0].value
     assert len(frame) > 0 and frame["text"].str.contains("outage", case=False).all()
     shown = app.json[0].value
-    assert "brandpulse-minilm-multitask@1.0.0+int8" in shown
+    meta = json.loads((DEFAULT_MODEL / "meta.json").read_text(encoding="utf-8"))
+    assert f"brandpulse-minilm-multitask@{meta['version']}+int8" in shown
 
 
 def test_user_text_is_rendered_literally_never_as_html(app):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from nlp.card import write_model_card
 from nlp.model import MultiTaskScorer
-from nlp.train import TrainConfig, train_model
+from nlp.train import MODEL_VERSION, TrainConfig, train_model
 
 POSITIVE = ["love the new update", "great service, thank you", "best coffee in town", "so happy with it"]
 NEGATIVE = ["worst experience ever", "still waiting for my refund", "the app keeps crashing", "awful support"]
@@ -52,4 +52,4 @@ def test_tiny_training_run_produces_a_loadable_small_model(tmp_path):
     scorer = MultiTaskScorer(output, quantize=True)
     probs = scorer.score(["love it", "refund now"]).probabilities
     assert probs["sentiment"].shape == (2, 3) and probs["complaint"].shape == (2, 2)
-    assert json.loads((output / "meta.json").read_text())["version"] == "1.0.0"
+    assert json.loads((output / "meta.json").read_text())["version"] == MODEL_VERSION
