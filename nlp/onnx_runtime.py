@@ -13,6 +13,7 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -92,8 +93,9 @@ def export_fp32(model_dir: Path, output: Path) -> list[str]:
     return names
 
 
-def quantize_int8(source: Path, output: Path) -> None:
-    """Dynamic int8 quantization of the weight MatMuls (per channel); attention products stay fp32."""
+def quantize_int8(source: Path, output: Path, keep_fp32: Sequence[str] = ()) -> None:
+    """Dynamic int8 quantization of the weight MatMuls (per channel) but the nodes named in
+    ``keep_fp32`` (see bench/int8_sensitivity.py); attention products stay fp32."""
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -103,7 +105,7 @@ def quantize_int8(source: Path, output: Path) -> None:
     root.setLevel(logging.ERROR)  # it logs a pre-processing hint that does not apply here
     try:
         quantize_dynamic(str(source), str(output), per_channel=True, weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul"],
+                         op_types_to_quantize=["MatMul"], nodes_to_exclude=list(keep_fp32),
                          extra_options={"DefaultTensorType": 1, "MatMulConstBOnly": True})
     finally:
         root.setLevel(level)

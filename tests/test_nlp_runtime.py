@@ -91,6 +91,21 @@ def test_int8_export_is_cached_per_model_version(tmp_path, monkeypatch):
 
 
 @needs_model
+def test_int8_quantizes_every_weight_projection_but_those_asked_to_stay_fp32(tmp_path):
+    import onnx
+
+    from nlp.onnx_runtime import export_fp32, quantize_int8
+
+    export_fp32(DEFAULT_MODEL, tmp_path / "fp32.onnx")
+    kept = "/encoder/encoder/layer.0/output/dense/MatMul"
+    for keep, integer_matmuls in (((), 6 * 6 + 7), ((kept,), 6 * 6 + 7 - 1)):  # 6 layers x 6, 7 heads
+        quantize_int8(tmp_path / "fp32.onnx", tmp_path / "int8.onnx", keep_fp32=keep)
+        nodes = onnx.load(str(tmp_path / "int8.onnx")).graph.node
+        assert sum(node.op_type == "MatMulInteger" for node in nodes) == integer_matmuls
+        assert any(node.name == kept and node.op_type == "MatMul" for node in nodes) == bool(keep)
+
+
+@needs_model
 def test_a_broken_export_is_a_clear_error(tmp_path, monkeypatch):
     from brandpulse.errors import AnalysisError
     from nlp.onnx_runtime import exported_model
