@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from nlp.complaint_head import CANDIDATES
 from nlp.evaluate import TARGETS, Report
+
+
+def _grid(setting: str) -> str:
+    """The candidate values of one complaint-head setting, as a set: {0.001, 0.01, ...}."""
+    values = sorted({getattr(candidate, setting) for candidate in CANDIDATES})
+    return "{" + ", ".join(f"{value:g}" for value in values) + "}"
+
 
 SOURCES = """\
 | Task | Data | Licence |
@@ -68,7 +76,7 @@ closely, not bit for bit.
 Stage 2: the complaint head is a balanced logistic regression (C={meta.get('complaint_c', 1.0)}) on the
 frozen pooled embeddings of {meta['complaint_head_examples']} complaint examples. Rows of the
 product domains weigh {meta.get('complaint_product_weight', 1.0)} times the airline, FINCORP and random-tweet rows. C and
-that weight are chosen from {{0.001, 0.01, 0.1, 1}} × {{1, 4, 16, 64}} by leave-one-domain-out
+that weight are chosen from {_grid('c')} × {_grid('product_weight')} by leave-one-domain-out
 over the product domains (see `nlp/complaint_head.py`): strong regularisation keeps the head
 off each domain's vocabulary. The dev score below nests the choice inside each fold.
 
