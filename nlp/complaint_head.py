@@ -15,14 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-import os
-
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
 from nlp.datasets import COMPLAINT_DOMAINS
+from nlp.model import available_cores
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def choose_head_settings(features: np.ndarray, labels, groups) -> HeadSettings:
     labels, groups = np.asarray(labels), np.asarray(groups)
     if len(domain_folds(groups)) < 2:
         return UNTUNED
-    cores = min(len(CANDIDATES), len(os.sched_getaffinity(0)))
+    cores = min(len(CANDIDATES), available_cores())
     scores = Parallel(n_jobs=cores)(delayed(_left_out_macro_f1)(features, labels, groups, settings)
                                     for settings in CANDIDATES)
     return CANDIDATES[int(np.argmax(scores))]
