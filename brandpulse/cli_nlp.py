@@ -33,6 +33,7 @@ def _progress() -> Progress:
 
 def _print_report(report) -> None:
     from nlp.evaluate import TARGETS
+    from nlp.int8_drift import DRIFT_COLUMNS, mean_drift
 
     systems: list[str] = []
     for values in report.rows.values():
@@ -44,6 +45,14 @@ def _print_report(report) -> None:
         cells = ["n/a" if values.get(s) is None else f"{values[s]:.4f}" for s in systems]
         table.add_row(metric, *cells, str(TARGETS.get(metric, "")))
     console.print(table)
+    if report.drift:
+        drift = Table(title="int8 − fp32 on the same dev texts (paired bootstrap)")
+        for column in DRIFT_COLUMNS:
+            drift.add_column(column)
+        for row in report.drift:
+            drift.add_row(*row.cells())
+        console.print(drift)
+        console.print(f"mean int8 − fp32 over the metrics: {mean_drift(report.drift):+.2f} points")
 
 
 @nlp_app.command()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nlp.complaint_head import CANDIDATES
 from nlp.evaluate import TARGETS, Report
+from nlp.int8_drift import DRIFT_COLUMNS, Drift, mean_drift
 
 
 def _grid(setting: str) -> str:
@@ -40,14 +41,23 @@ def report_table(report: Report) -> str:
     return "\n".join(lines)
 
 
+def drift_table(drifts: list[Drift]) -> str:
+    """Markdown table of the int8 − fp32 differences, their intervals and the mean over metrics."""
+    lines = ["| " + " | ".join(DRIFT_COLUMNS) + " |", "|---" * len(DRIFT_COLUMNS) + "|"]
+    lines += ["| " + " | ".join(d.cells()) + " |" for d in drifts]
+    return "\n".join(lines) + f"\n\nMean over the metrics: {mean_drift(drifts):+.2f} points."
+
+
 def write_model_card(output: Path, report: Report | None) -> Path:
     """README.md beside the adapter: data, hyper-parameters, dev scores, how to reproduce."""
     meta = json.loads((output / "meta.json").read_text(encoding="utf-8"))
     if report is not None:
         meta["dev_scores"] = report.rows
+        meta["int8_drift"] = [d.as_dict() for d in report.drift]
         (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     config = meta["config"]
     scores = report_table(report) if report else "(not evaluated: run `brandpulse nlp evaluate`)"
+    drift = drift_table(report.drift) if report and report.drift else "(not measured)"
     text = f"""# {meta['name']} {meta['version']}
 
 One shared MiniLM encoder pass per text feeding heads for sentiment (negative / neutral /
@@ -87,6 +97,12 @@ pipeline, is the same network exported to ONNX on first use (cached under
 `~/.cache/brandpulse`), its weight matrices quantized to int8 per channel with activations
 quantized on the fly (ONNX Runtime dynamic quantization); the attention products, layer norms
 and embeddings stay fp32.
+
+How far int8 moves each dev metric, in points, with a 95% interval from 1,000 paired
+resamples of the dev texts (both runtimes scored on the same resampled texts), and the
+share of texts both runtimes label the same:
+
+{drift}
 
 ## Dev scores
 

@@ -80,8 +80,9 @@ def choose_head_settings(features: np.ndarray, labels, groups) -> HeadSettings:
     return CANDIDATES[int(np.argmax(scores))]
 
 
-def unseen_domain_macro_f1(features: np.ndarray, labels, groups, choose: bool = True) -> float:
-    """Macro-F1 over the pooled predictions of every left-out product domain.
+def unseen_domain_predictions(features: np.ndarray, labels, groups,
+                              choose: bool = True) -> tuple[list[int], list[int]]:
+    """Gold and predicted labels of every left-out product domain, pooled.
 
     With ``choose`` the settings of each fold are chosen inside that fold (nested
     leave-one-domain-out over the remaining domains); otherwise they are ``UNTUNED``.
@@ -91,4 +92,9 @@ def unseen_domain_macro_f1(features: np.ndarray, labels, groups, choose: bool = 
     def settings_for(train: np.ndarray) -> HeadSettings:
         return choose_head_settings(features[train], labels[train], groups[train]) if choose else UNTUNED
 
-    return f1_score(*_left_out_predictions(features, labels, groups, settings_for), average="macro")
+    return _left_out_predictions(features, labels, groups, settings_for)
+
+
+def unseen_domain_macro_f1(features: np.ndarray, labels, groups, choose: bool = True) -> float:
+    """Macro-F1 over the pooled predictions of every left-out product domain (see above)."""
+    return f1_score(*unseen_domain_predictions(features, labels, groups, choose), average="macro")

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from nlp.card import write_model_card
+from nlp.evaluate import evaluate
 from nlp.model import MultiTaskScorer
 from nlp.train import MODEL_VERSION, TrainConfig, train_model
 
@@ -34,10 +35,11 @@ def tiny_data(root: Path) -> Path:
                                                  {"id": 2, "text": "have a nice day", "label": "not_offensive"}])
         write(root / f"suggestions/{split}.csv", [{"id": 1, "text": "please add dark mode", "label": "suggestion"},
                                                    {"id": 2, "text": "it works", "label": "not_suggestion"}])
+    domains = ["software", "software", "food", "food"]  # two product domains: leave-one-domain-out runs
     write(root / "complaints/train.csv",
-          [{"id": i, "text": t, "label": "complaint", "domain": "software"} for i, t in enumerate(NEGATIVE)]
-          + [{"id": i, "text": t, "label": "not_complaint", "domain": "random_tweet"}
-             for i, t in enumerate(POSITIVE + NEUTRAL)])
+          [{"id": i, "text": t, "label": "complaint", "domain": d} for i, (t, d) in enumerate(zip(NEGATIVE, domains))]
+          + [{"id": i, "text": t, "label": "not_complaint", "domain": d} for i, (t, d) in enumerate(zip(NEUTRAL, domains))]
+          + [{"id": i, "text": t, "label": "not_complaint", "domain": "random_tweet"} for i, t in enumerate(POSITIVE)])
     return root
 
 
@@ -47,8 +49,11 @@ def test_tiny_training_run_produces_a_loadable_small_model(tmp_path):
     assert meta["name"] == "tiny-model" and meta["task_sizes"]["sentiment"] == 12
     size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
     assert size < 10 * 1024 * 1024
-    card = write_model_card(output, None)
-    assert "LoRA r=16" in card.read_text()
+    report = evaluate(tmp_path / "data", output, baselines=False)
+    assert [d.metric for d in report.drift] == list(report.rows)  # every metric, int8 against fp32
+    assert all(0 <= d.agreement <= 1 and d.low <= d.delta <= d.high for d in report.drift)
+    card = write_model_card(output, report).read_text()
+    assert "LoRA r=16" in card and "Mean over the metrics" in card and "suggestion F1" in card
     scorer = MultiTaskScorer(output, quantize=True)
     probs = scorer.score(["love it", "refund now"]).probabilities
     assert probs["sentiment"].shape == (2, 3) and probs["complaint"].shape == (2, 2)
