@@ -125,7 +125,7 @@ def _model_system(report: Report, system: str, model_path: Path, quantize: bool,
     return predictions
 
 
-def int8_drift(fp32: Predictions, int8: Predictions) -> list[Drift]:
+def drift_between(fp32: Predictions, int8: Predictions) -> list[Drift]:
     """int8 − fp32 on every metric, with paired bootstrap intervals over the same texts."""
     drifts: list[Drift] = []
     for task, (gold, reference) in fp32.items():
@@ -142,7 +142,7 @@ def evaluate(data_dir: Path | str, model_path: Path | str, baselines: bool = Tru
     fp32 = _model_system(report, "model fp32", Path(model_path), False, dev, complaint, log)
     int8 = _model_system(report, "model int8", Path(model_path), True, dev, complaint, log)
     log("int8 − fp32: paired bootstrap over the dev texts")
-    report.drift = int8_drift(fp32, int8)
+    report.drift = drift_between(fp32, int8)
     if baselines:
         _vader(report, dev, complaint)
         _frozen_baseline(report, train, dev, complaint, log)

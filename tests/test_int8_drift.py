@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from nlp.evaluate import int8_drift, task_metrics
+from nlp.evaluate import drift_between, task_metrics
 from nlp.int8_drift import mean_drift, paired_bootstrap
 
 
@@ -55,7 +55,7 @@ def test_every_metric_of_every_task_gets_a_drift_row():
     fp32 = {"sentiment": (gold, labels(8, classes=3).tolist()),
             "complaint": (labels(9, classes=2).tolist(), labels(10, classes=2).tolist())}
     int8 = {task: (g, p[:200] + list(reversed(p[200:]))) for task, (g, p) in fp32.items()}
-    drifts = int8_drift(fp32, int8)
+    drifts = drift_between(fp32, int8)
     expected = [*task_metrics("sentiment", [0, 1, 2], [0, 1, 2]), *task_metrics("complaint", [0, 1], [0, 1])]
     assert [d.metric for d in drifts] == expected
     assert mean_drift(drifts) == pytest.approx(np.mean([d.delta for d in drifts]))
