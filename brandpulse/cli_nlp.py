@@ -61,6 +61,7 @@ def train(data: Path = typer.Option(..., help="folder laid out like ../shared/da
           output: Path = typer.Option(Path("nlp/models/brandpulse-minilm-multitask")),
           steps: int = typer.Option(9600, help="stage-1 optimisation steps (~41 min on 2 cores)"),
           seed: int = typer.Option(13),
+          sampling_exponent: float = typer.Option(0.5, help="tasks drawn ∝ size ** exponent"),
           max_examples: Optional[int] = typer.Option(None, help="cap per task (smoke runs)"),
           evaluate: bool = typer.Option(True, help="score the dev splits into the model card"),
           complaint_head_only: bool = typer.Option(
@@ -79,7 +80,8 @@ def train(data: Path = typer.Option(..., help="folder laid out like ../shared/da
             console.print(f"model card: {write_model_card(output, report)}")
         return
 
-    config = TrainConfig(seed=seed, steps=steps, max_examples_per_task=max_examples)
+    config = TrainConfig(seed=seed, steps=steps, sampling_exponent=sampling_exponent,
+                         max_examples_per_task=max_examples)
     with _progress() as progress:
         task = progress.add_task("train", total=steps, info="")
 

@@ -41,6 +41,15 @@ def report_table(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _epochs(meta: dict) -> str:
+    """How many passes over its data each stage-1 task got, e.g. "sentiment 2.5, emotion 7.2"."""
+    config, sizes = meta["config"], meta["task_sizes"]
+    weights = {task: size ** config.get("sampling_exponent", 0.5) for task, size in sizes.items()}
+    total = sum(weights.values())
+    return ", ".join(f"{task} {config['steps'] * config['batch_size'] * weights[task] / total / size:.1f}"
+                     for task, size in sizes.items())
+
+
 def drift_table(drifts: list[Drift]) -> str:
     """Markdown table of the int8 − fp32 differences, their intervals and the mean over metrics."""
     lines = ["| " + " | ".join(DRIFT_COLUMNS) + " |", "|---" * len(DRIFT_COLUMNS) + "|"]
@@ -75,8 +84,9 @@ Texts are normalised as at inference: HTML entities decoded, handles → `@user`
 Stage 1: {config['steps']} steps, batch {config['batch_size']}, max length {config['max_length']},
 AdamW (encoder lr {config['lr']}, heads {config['head_lr']}, weight decay {config['weight_decay']}),
 linear warm-up {config['warmup']:.0%} then decay, LoRA r={config['lora_r']} alpha={config['lora_alpha']}
-dropout={config['lora_dropout']} on query/key/value/dense of all layers; tasks sampled by the
-square root of their size, batches of similar length drawn without replacement, class-weighted
+dropout={config['lora_dropout']} on query/key/value/dense of all layers; tasks sampled with
+probability ∝ size^{config.get('sampling_exponent', 0.5)} (epochs per task: {_epochs(meta)}),
+batches of similar length drawn without replacement, class-weighted
 cross-entropy, {'bfloat16 autocast' if config.get('bf16') else 'fp32'}; seed {config['seed']}.
 Task sizes: {json.dumps(meta['task_sizes'])}.
 Trained in {meta['train_seconds']} s on {meta['cpu_threads']} CPU threads. The seed fixes data order and

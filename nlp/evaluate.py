@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -129,7 +130,7 @@ def drift_between(fp32: Predictions, int8: Predictions) -> list[Drift]:
     """int8 − fp32 on every metric, with paired bootstrap intervals over the same texts."""
     drifts: list[Drift] = []
     for task, (gold, reference) in fp32.items():
-        drifts += paired_bootstrap(lambda g, p, task=task: task_metrics(task, g, p), gold, reference, int8[task][1])
+        drifts += paired_bootstrap(partial(task_metrics, task), gold, reference, int8[task][1])
     return drifts
 
 

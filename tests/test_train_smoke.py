@@ -36,10 +36,11 @@ def tiny_data(root: Path) -> Path:
         write(root / f"suggestions/{split}.csv", [{"id": 1, "text": "please add dark mode", "label": "suggestion"},
                                                    {"id": 2, "text": "it works", "label": "not_suggestion"}])
     domains = ["software", "software", "food", "food"]  # two product domains: leave-one-domain-out runs
+    rows = ([(t, "complaint", d) for t, d in zip(NEGATIVE, domains)]
+            + [(t, "not_complaint", d) for t, d in zip(NEUTRAL, domains)]
+            + [(t, "not_complaint", "random_tweet") for t in POSITIVE])
     write(root / "complaints/train.csv",
-          [{"id": i, "text": t, "label": "complaint", "domain": d} for i, (t, d) in enumerate(zip(NEGATIVE, domains))]
-          + [{"id": i, "text": t, "label": "not_complaint", "domain": d} for i, (t, d) in enumerate(zip(NEUTRAL, domains))]
-          + [{"id": i, "text": t, "label": "not_complaint", "domain": "random_tweet"} for i, t in enumerate(POSITIVE)])
+          [{"id": i, "text": t, "label": label, "domain": d} for i, (t, label, d) in enumerate(rows)])
     return root
 
 
