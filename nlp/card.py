@@ -125,7 +125,8 @@ tested on it, and the encoder never saw that dataset.
 ## Reproduce
 
 ```bash
-brandpulse nlp train --data ../shared/data --output nlp/models/{meta['name']} --steps {config['steps']}
+brandpulse nlp train --data ../shared/data --output nlp/models/{meta['name']} \\
+    --steps {config['steps']} --sampling-exponent {config.get('sampling_exponent', 0.5)}
 brandpulse nlp evaluate --data ../shared/data --card
 ```
 
