@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nlp.complaint_head import CANDIDATES
 from nlp.evaluate import TARGETS, Report
+from nlp.train import task_probabilities
 from nlp.int8_drift import DRIFT_COLUMNS, Drift, mean_drift
 
 
@@ -44,10 +45,9 @@ def report_table(report: Report) -> str:
 def _epochs(meta: dict) -> str:
     """How many passes over its data each stage-1 task got, e.g. "sentiment 2.5, emotion 7.2"."""
     config, sizes = meta["config"], meta["task_sizes"]
-    weights = {task: size ** config.get("sampling_exponent", 0.5) for task, size in sizes.items()}
-    total = sum(weights.values())
-    return ", ".join(f"{task} {config['steps'] * config['batch_size'] * weights[task] / total / size:.1f}"
-                     for task, size in sizes.items())
+    chances = task_probabilities(list(sizes.values()), config.get("sampling_exponent", 0.5))
+    return ", ".join(f"{task} {config['steps'] * config['batch_size'] * chance / size:.1f}"
+                     for (task, size), chance in zip(sizes.items(), chances))
 
 
 def drift_table(drifts: list[Drift]) -> str:

@@ -67,6 +67,12 @@ def stage_one_tasks(train: dict[str, Split]) -> dict[str, Split]:
     return tasks
 
 
+def task_probabilities(sizes: list[int], exponent: float) -> np.ndarray:
+    """Each stage-1 task's chance of being drawn for a step: proportional to its size ** exponent."""
+    weights = np.asarray(sizes, dtype=float) ** exponent
+    return weights / weights.sum()
+
+
 def class_weights(labels: list[int], classes: int) -> torch.Tensor:
     counts = np.bincount(labels, minlength=classes).astype(float) + 1.0
     weights = 1.0 / np.sqrt(counts)
@@ -152,8 +158,7 @@ def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | 
     lora = {"r": config.lora_r, "alpha": config.lora_alpha, "dropout": config.lora_dropout}
     model = MultiTaskModel(load_encoder(lora))
     names = list(tasks)
-    probabilities = np.array([len(tasks[t]) for t in names], dtype=float) ** config.sampling_exponent
-    probabilities /= probabilities.sum()
+    probabilities = task_probabilities([len(tasks[t]) for t in names], config.sampling_exponent)
     losses = {t: nn.CrossEntropyLoss(weight=class_weights(tasks[t].labels, model.heads[t].out_features))
               for t in names}
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
