@@ -42,10 +42,15 @@ def report_table(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _sampling_exponent(config: dict) -> float:
+    """The task-sampling exponent a model was trained with (models before the option used 0.5)."""
+    return config.get("sampling_exponent", 0.5)
+
+
 def _epochs(meta: dict) -> str:
     """How many passes over its data each stage-1 task got, e.g. "sentiment 2.5, emotion 7.2"."""
     config, sizes = meta["config"], meta["task_sizes"]
-    chances = task_probabilities(list(sizes.values()), config.get("sampling_exponent", 0.5))
+    chances = task_probabilities(list(sizes.values()), _sampling_exponent(config))
     return ", ".join(f"{task} {config['steps'] * config['batch_size'] * chance / size:.1f}"
                      for (task, size), chance in zip(sizes.items(), chances))
 
@@ -85,7 +90,7 @@ Stage 1: {config['steps']} steps, batch {config['batch_size']}, max length {conf
 AdamW (encoder lr {config['lr']}, heads {config['head_lr']}, weight decay {config['weight_decay']}),
 linear warm-up {config['warmup']:.0%} then decay, LoRA r={config['lora_r']} alpha={config['lora_alpha']}
 dropout={config['lora_dropout']} on query/key/value/dense of all layers; tasks sampled with
-probability ∝ size^{config.get('sampling_exponent', 0.5)} (epochs per task: {_epochs(meta)}),
+probability ∝ size^{_sampling_exponent(config)} (epochs per task: {_epochs(meta)}),
 batches of similar length drawn without replacement, class-weighted
 cross-entropy, {'bfloat16 autocast' if config.get('bf16') else 'fp32'}; seed {config['seed']}.
 Task sizes: {json.dumps(meta['task_sizes'])}.
@@ -126,7 +131,7 @@ tested on it, and the encoder never saw that dataset.
 
 ```bash
 brandpulse nlp train --data ../shared/data --output nlp/models/{meta['name']} \\
-    --steps {config['steps']} --sampling-exponent {config.get('sampling_exponent', 0.5)}
+    --steps {config['steps']} --sampling-exponent {_sampling_exponent(config)}
 brandpulse nlp evaluate --data ../shared/data --card
 ```
 
