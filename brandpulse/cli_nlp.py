@@ -31,20 +31,27 @@ def _progress() -> Progress:
                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=console)
 
 
+def _score_table(title: str, scores: dict, targets: bool, systems: list[str]) -> Table:
+    from nlp.evaluate import TARGETS, score_cells
+
+    table = Table(title=title)
+    for column in ["metric", *systems, *(["target"] if targets else [])]:
+        table.add_column(column)
+    for metric, values in scores.items():
+        table.add_row(metric, *score_cells(values, systems),
+                      *([str(TARGETS.get(metric, ""))] if targets else []))
+    return table
+
+
 def _print_report(report) -> None:
-    from nlp.evaluate import TARGETS
+    from nlp.evaluate import systems_of
     from nlp.int8_drift import DRIFT_COLUMNS, mean_drift
 
-    systems: list[str] = []
-    for values in report.rows.values():
-        systems += [s for s in values if s not in systems]
-    table = Table(title="dev scores")
-    for column in ["metric", *systems, "target"]:
-        table.add_column(column)
-    for metric, values in report.rows.items():
-        cells = ["n/a" if values.get(s) is None else f"{values[s]:.4f}" for s in systems]
-        table.add_row(metric, *cells, str(TARGETS.get(metric, "")))
-    console.print(table)
+    systems = systems_of(report.rows)  # the details' columns in the same order
+    console.print(_score_table("dev scores", report.rows, True, systems))
+    if report.details:
+        console.print(_score_table("per emotion class and per left-out complaint domain",
+                                   report.details, False, systems))
     if report.drift:
         drift = Table(title="int8 − fp32 on the same dev texts (paired bootstrap)")
         for column in DRIFT_COLUMNS:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from nlp.complaint_head import CANDIDATES
-from nlp.evaluate import TARGETS, Report
+from nlp.evaluate import TARGETS, Report, Table, score_cells, systems_of
 from nlp.train import task_probabilities
 from nlp.int8_drift import DRIFT_COLUMNS, Drift, mean_drift
 
@@ -29,16 +29,14 @@ SOURCES = """\
 """
 
 
-def report_table(report: Report) -> str:
-    """Markdown table: one row per metric, one column per system."""
-    systems: list[str] = []
-    for values in report.rows.values():
-        systems += [s for s in values if s not in systems]
-    lines = ["| metric | " + " | ".join(systems) + " | target |",
-             "|---" * (len(systems) + 2) + "|"]
-    for metric, values in report.rows.items():
-        cells = ["n/a" if values.get(s) is None else f"{values[s]:.4f}" for s in systems]
-        lines.append(f"| {metric} | " + " | ".join(cells) + f" | {TARGETS.get(metric, '')} |")
+def score_table(table: Table, targets: bool = True, systems: list[str] | None = None) -> str:
+    """Markdown table: one row per metric, one column per system (and the target, if asked)."""
+    systems = systems or systems_of(table)
+    lines = ["| metric | " + " | ".join(systems) + (" | target |" if targets else " |"),
+             "|---" * (len(systems) + 1 + targets) + "|"]
+    for metric, values in table.items():
+        target = f" {TARGETS.get(metric, '')} |" if targets else ""
+        lines.append(f"| {metric} | " + " | ".join(score_cells(values, systems)) + " |" + target)
     return "\n".join(lines)
 
 
@@ -67,10 +65,13 @@ def write_model_card(output: Path, report: Report | None) -> Path:
     meta = json.loads((output / "meta.json").read_text(encoding="utf-8"))
     if report is not None:
         meta["dev_scores"] = report.rows
+        meta["dev_details"] = report.details
         meta["int8_drift"] = [d.as_dict() for d in report.drift]
         (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     config = meta["config"]
-    scores = report_table(report) if report else "(not evaluated: run `brandpulse nlp evaluate`)"
+    scores = score_table(report.rows) if report else "(not evaluated: run `brandpulse nlp evaluate`)"
+    details = (score_table(report.details, targets=False, systems=systems_of(report.rows))
+               if report and report.details else "(not measured)")
     drift = drift_table(report.drift) if report and report.drift else "(not measured)"
     text = f"""# {meta['name']} {meta['version']}
 
@@ -126,6 +127,12 @@ Complaint is measured leave-one-domain-out over the product domains of the compl
 tested on it, and the encoder never saw that dataset.
 
 {scores}
+
+Where the two short targets lose their points: emotion F1 per class (macro-F1 is their
+mean, so the rare optimism class weighs as much as anger) and complaint macro-F1 per
+left-out domain (how the head carries to each new kind of brand). Counts are dev texts.
+
+{details}
 
 ## Reproduce
 

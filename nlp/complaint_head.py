@@ -54,6 +54,11 @@ def domain_folds(groups: np.ndarray) -> list[tuple[str, np.ndarray, np.ndarray]]
             for domain in COMPLAINT_DOMAINS if (groups == domain).any()]
 
 
+def left_out_domains(groups) -> list[str]:
+    """The product domain of each pooled left-out prediction, in the order they are returned."""
+    return [domain for domain, _, test in domain_folds(np.asarray(groups)) for _ in test]
+
+
 def _left_out_predictions(features, labels, groups, settings_for) -> tuple[list[int], list[int]]:
     """Gold and predicted labels of every left-out product domain; ``settings_for(train rows)``."""
     gold: list[int] = []

@@ -18,8 +18,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
-from nlp.datasets import COMPLAINT_DOMAINS, Split, load_training_data
-from nlp.complaint_head import unseen_domain_macro_f1, unseen_domain_predictions
+from nlp.datasets import COMPLAINT_DOMAINS, LABELS, Split, load_training_data
+from nlp.complaint_head import left_out_domains, unseen_domain_predictions
 from nlp.int8_drift import Drift, paired_bootstrap
 from nlp.train import embed_texts
 
@@ -28,14 +28,33 @@ COMPLAINT_METRIC = "complaint macro-F1 (unseen domains)"
 FROZEN_TRAIN_CAP = 20_000
 
 
+Table = dict[str, dict[str, float | None]]  # metric name → {system: value}
+
+
 @dataclass
 class Report:
-    """metric name → {system: value}; None where a system cannot do the task. ``drift``: int8 vs fp32."""
-    rows: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    """``rows``: the issue's metrics (None where a system cannot do the task); ``details``: the
+    per-class and per-domain parts of the two short targets; ``drift``: int8 against fp32."""
+    rows: Table = field(default_factory=dict)
+    details: Table = field(default_factory=dict)
     drift: list[Drift] = field(default_factory=list)
 
-    def put(self, metric: str, system: str, value: float | None) -> None:
-        self.rows.setdefault(metric, {})[system] = None if value is None else round(float(value), 4)
+    def put(self, metric: str, system: str, value: float | None, detail: bool = False) -> None:
+        table = self.details if detail else self.rows
+        table.setdefault(metric, {})[system] = None if value is None else round(float(value), 4)
+
+
+def score_cells(values: dict[str, float | None], systems: list[str]) -> list[str]:
+    """One metric's value per system, four decimals, "n/a" where a system has none."""
+    return ["n/a" if values.get(s) is None else f"{values[s]:.4f}" for s in systems]
+
+
+def systems_of(table: Table) -> list[str]:
+    """The systems of a score table, in the order they first appear."""
+    systems: list[str] = []
+    for values in table.values():
+        systems += [s for s in values if s not in systems]
+    return systems
 
 
 def task_metrics(task: str, gold: list[int], predicted: list[int]) -> dict[str, float]:
@@ -51,9 +70,30 @@ def task_metrics(task: str, gold: list[int], predicted: list[int]) -> dict[str, 
     return {f"{task} macro-F1": f1_score(gold, predicted, average="macro")}
 
 
-def complaint_unseen_domains(features: np.ndarray, split: Split) -> float:
-    """Macro-F1 over the pooled predictions of every left-out product domain (settings nested)."""
-    return unseen_domain_macro_f1(features, split.labels, split.groups)
+def detail_metrics(task: str, gold: list[int], predicted: list[int],
+                   domains: list[str] | None = None) -> dict[str, float]:
+    """Emotion F1 per class and complaint macro-F1 per domain (``domains``: each prediction's),
+    each named with its count of texts."""
+    if task == "emotion":
+        scores = f1_score(gold, predicted, average=None, labels=range(len(LABELS["emotion"])))
+        return {f"emotion F1: {label} ({gold.count(i)})": score
+                for i, (label, score) in enumerate(zip(LABELS["emotion"], scores))}
+    if task == "complaint":
+        domains = np.asarray(domains)
+        gold, predicted = np.asarray(gold), np.asarray(predicted)
+        return {f"complaint macro-F1: {domain} ({(domains == domain).sum()})":
+                f1_score(gold[domains == domain], predicted[domains == domain], average="macro")
+                for domain in dict.fromkeys(domains)}
+    return {}
+
+
+def _put_all(report: Report, system: str, task: str, gold: list[int], predicted: list[int],
+             domains: list[str] | None = None) -> None:
+    """A task's metrics and its details, for one system."""
+    for name, value in task_metrics(task, gold, predicted).items():
+        report.put(name, system, value)
+    for name, value in detail_metrics(task, gold, predicted, domains).items():
+        report.put(name, system, value, detail=True)
 
 
 def _vader(report: Report, dev: dict[str, Split], complaint: Split) -> None:
@@ -65,13 +105,12 @@ def _vader(report: Report, dev: dict[str, Split], complaint: Split) -> None:
         compound = vader.polarity_scores(text)["compound"]
         return 2 if compound >= 0.05 else 0 if compound <= -0.05 else 1
 
-    for name, value in task_metrics("sentiment", dev["sentiment"].labels,
-                                    [label(t) for t in dev["sentiment"].texts]).items():
-        report.put(name, "VADER", value)
+    _put_all(report, "VADER", "sentiment", dev["sentiment"].labels,
+             [label(t) for t in dev["sentiment"].texts])
     mask = np.isin(complaint.groups, COMPLAINT_DOMAINS)
-    gold = np.array(complaint.labels)[mask]
+    gold = np.array(complaint.labels)[mask].tolist()
     predicted = [int(label(t) == 0) for t, keep in zip(complaint.texts, mask) if keep]
-    report.put(COMPLAINT_METRIC, "VADER", f1_score(gold, predicted, average="macro"))
+    _put_all(report, "VADER", "complaint", gold, predicted, np.array(complaint.groups)[mask].tolist())
     for task in ("emotion", "offensive", "suggestion"):
         for name in task_metrics(task, [0, 1], [0, 1]):
             report.put(name, "VADER", None)
@@ -96,11 +135,12 @@ def _frozen_baseline(report: Report, train: dict[str, Split], dev: dict[str, Spl
         classifier = LogisticRegression(max_iter=2000, class_weight="balanced").fit(
             features, [split.labels[i] for i in idx])
         predicted = classifier.predict(embed_texts(model, tokenizer, dev[task].texts)).tolist()
-        for name, value in task_metrics(task, dev[task].labels, predicted).items():
-            report.put(name, "frozen+LR", value)
+        _put_all(report, "frozen+LR", task, dev[task].labels, predicted)
     log("frozen encoder + LR: complaint, leave-one-domain-out")
-    report.put(COMPLAINT_METRIC, "frozen+LR",
-               complaint_unseen_domains(embed_texts(model, tokenizer, complaint.texts), complaint))
+    features = embed_texts(model, tokenizer, complaint.texts)
+    _put_all(report, "frozen+LR", "complaint",
+             *unseen_domain_predictions(features, complaint.labels, complaint.groups),
+             left_out_domains(complaint.groups))
 
 
 Predictions = dict[str, tuple[list[int], list[int]]]  # task → (gold, predicted)
@@ -121,8 +161,7 @@ def _model_system(report: Report, system: str, model_path: Path, quantize: bool,
     features = scorer.score(complaint.texts).embeddings
     predictions["complaint"] = unseen_domain_predictions(features, complaint.labels, complaint.groups)
     for task, (gold, predicted) in predictions.items():
-        for name, value in task_metrics(task, gold, predicted).items():
-            report.put(name, system, value)
+        _put_all(report, system, task, gold, predicted, left_out_domains(complaint.groups))
     return predictions
 
 

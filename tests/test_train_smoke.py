@@ -53,8 +53,12 @@ def test_tiny_training_run_produces_a_loadable_small_model(tmp_path):
     report = evaluate(tmp_path / "data", output, baselines=False)
     assert [d.metric for d in report.drift] == list(report.rows)  # every metric, int8 against fp32
     assert all(0 <= d.agreement <= 1 and d.low <= d.delta <= d.high for d in report.drift)
+    assert set(report.details) == {"emotion F1: anger (1)", "emotion F1: joy (1)", "emotion F1: optimism (1)",
+                                   "emotion F1: sadness (1)", "complaint macro-F1: software (4)",
+                                   "complaint macro-F1: food (4)"}
     card = write_model_card(output, report).read_text()
     assert "LoRA r=16" in card and "Mean over the metrics" in card and "suggestion F1" in card
+    assert "| complaint macro-F1: food (4) |" in card
     scorer = MultiTaskScorer(output, quantize=True)
     probs = scorer.score(["love it", "refund now"]).probabilities
     assert probs["sentiment"].shape == (2, 3) and probs["complaint"].shape == (2, 2)
