@@ -99,7 +99,3 @@ def unseen_domain_predictions(features: np.ndarray, labels, groups,
 
     return _left_out_predictions(features, labels, groups, settings_for)
 
-
-def unseen_domain_macro_f1(features: np.ndarray, labels, groups, choose: bool = True) -> float:
-    """Macro-F1 over the pooled predictions of every left-out product domain (see above)."""
-    return f1_score(*unseen_domain_predictions(features, labels, groups, choose), average="macro")

@@ -160,8 +160,9 @@ def _model_system(report: Report, system: str, model_path: Path, quantize: bool,
     log(f"{system}: complaint, leave-one-domain-out")
     features = scorer.score(complaint.texts).embeddings
     predictions["complaint"] = unseen_domain_predictions(features, complaint.labels, complaint.groups)
+    domains = left_out_domains(complaint.groups)
     for task, (gold, predicted) in predictions.items():
-        _put_all(report, system, task, gold, predicted, left_out_domains(complaint.groups))
+        _put_all(report, system, task, gold, predicted, domains)
     return predictions
 
 
