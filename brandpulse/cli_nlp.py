@@ -66,9 +66,11 @@ def _print_report(report) -> None:
 @friendly
 def train(data: Path = typer.Option(..., help="folder laid out like ../shared/data"),
           output: Path = typer.Option(Path("nlp/models/brandpulse-minilm-multitask")),
-          steps: int = typer.Option(12000, help="stage-1 optimisation steps (~45-50 min on 2 cores)"),
-          seed: int = typer.Option(13),
-          sampling_exponent: float = typer.Option(0.65, help="tasks drawn ∝ size ** exponent"),
+          steps: Optional[int] = typer.Option(
+              None, help="stage-1 optimisation steps (default: the committed recipe's, ~45-50 min on 2 cores)"),
+          seed: Optional[int] = typer.Option(None, help="default: the committed recipe's"),
+          sampling_exponent: Optional[float] = typer.Option(
+              None, help="tasks drawn ∝ size ** exponent (default: the committed recipe's)"),
           max_examples: Optional[int] = typer.Option(None, help="cap per task (smoke runs)"),
           evaluate: bool = typer.Option(True, help="score the dev splits into the model card"),
           complaint_head_only: bool = typer.Option(
@@ -87,10 +89,11 @@ def train(data: Path = typer.Option(..., help="folder laid out like ../shared/da
             console.print(f"model card: {write_model_card(output, report)}")
         return
 
-    config = TrainConfig(seed=seed, steps=steps, sampling_exponent=sampling_exponent,
-                         max_examples_per_task=max_examples)
+    chosen = {"seed": seed, "steps": steps, "sampling_exponent": sampling_exponent}
+    config = TrainConfig(max_examples_per_task=max_examples,  # TrainConfig holds the recipe's defaults
+                         **{name: value for name, value in chosen.items() if value is not None})
     with _progress() as progress:
-        task = progress.add_task("train", total=steps, info="")
+        task = progress.add_task("train", total=config.steps, info="")
 
         def advance(step: int, total: int, loss: float) -> None:
             progress.update(task, completed=step, info=f"loss {loss:.3f}")

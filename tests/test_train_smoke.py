@@ -63,3 +63,18 @@ def test_tiny_training_run_produces_a_loadable_small_model(tmp_path):
     probs = scorer.score(["love it", "refund now"]).probabilities
     assert probs["sentiment"].shape == (2, 3) and probs["complaint"].shape == (2, 2)
     assert json.loads((output / "meta.json").read_text())["version"] == MODEL_VERSION
+
+
+def test_train_command_takes_the_recipe_defaults_from_train_config(tmp_path):
+    from typer.testing import CliRunner
+
+    from brandpulse.cli import app
+
+    output = tmp_path / "tiny-cli"
+    result = CliRunner().invoke(app, ["nlp", "train", "--data", str(tiny_data(tmp_path / "data")),
+                                      "--output", str(output), "--steps", "2", "--no-evaluate"])
+    assert result.exit_code == 0, result.output
+    config = json.loads((output / "meta.json").read_text())["config"]
+    recipe = TrainConfig()
+    assert config["steps"] == 2
+    assert (config["seed"], config["sampling_exponent"]) == (recipe.seed, recipe.sampling_exponent)
