@@ -71,6 +71,13 @@ def train(data: Path = typer.Option(..., help="folder laid out like ../shared/da
           seed: Optional[int] = typer.Option(None, help="default: the committed recipe's"),
           sampling_exponent: Optional[float] = typer.Option(
               None, help="tasks drawn ∝ size ** exponent (default: the committed recipe's)"),
+          teachers: Optional[int] = typer.Option(
+              None, help="models trained first with the recipe (seeds from --seed on) and distilled into this one"),
+          distill_fraction: Optional[float] = typer.Option(
+              None, help="share of the student's steps that distil the teachers (added to --steps)"),
+          work_dir: Optional[Path] = typer.Option(
+              None, help="where teachers are kept (default: beside --output); a finished one is reused"),
+          device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda when present)"),
           max_examples: Optional[int] = typer.Option(None, help="cap per task (smoke runs)"),
           evaluate: bool = typer.Option(True, help="score the dev splits into the model card"),
           complaint_head_only: bool = typer.Option(
@@ -89,16 +96,17 @@ def train(data: Path = typer.Option(..., help="folder laid out like ../shared/da
             console.print(f"model card: {write_model_card(output, report)}")
         return
 
-    chosen = {"seed": seed, "steps": steps, "sampling_exponent": sampling_exponent}
+    chosen = {"seed": seed, "steps": steps, "sampling_exponent": sampling_exponent, "teachers": teachers,
+              "distill_fraction": distill_fraction}
     config = TrainConfig(max_examples_per_task=max_examples,  # TrainConfig holds the recipe's defaults
                          **{name: value for name, value in chosen.items() if value is not None})
     with _progress() as progress:
-        task = progress.add_task("train", total=config.steps, info="")
+        task = progress.add_task("train", total=None, info="")
 
         def advance(step: int, total: int, loss: float) -> None:
-            progress.update(task, completed=step, info=f"loss {loss:.3f}")
+            progress.update(task, completed=step, total=total, info=f"loss {loss:.3f}")
 
-        meta = train_model(data, output, config, progress=advance)
+        meta = train_model(data, output, config, progress=advance, device=device, work_dir=work_dir)
     report = run_evaluation(data, output, baselines=False, log=console.print) if evaluate else None
     card = write_model_card(output, report)
     console.print(f"model {meta['name']}@{meta['version']} written to {output} (card: {card})")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 from nlp.complaint_head import CANDIDATES
+from nlp.distill import DISTILLED_TASKS, student_steps
 from nlp.evaluate import TARGETS, Report, Table, score_cells, systems_of
 from nlp.train import task_probabilities
 from nlp.int8_drift import DRIFT_COLUMNS, Drift, mean_drift
@@ -45,12 +47,33 @@ def _sampling_exponent(config: dict) -> float:
     return config.get("sampling_exponent", 0.5)
 
 
+def _trained_on(meta: dict) -> str:
+    """Where stage 1 ran, e.g. "2 CPU threads" or "cuda (student only)"."""
+    device = meta.get("device", "cpu")
+    return f"{meta['cpu_threads']} CPU threads" if device == "cpu" else device
+
+
 def _epochs(meta: dict) -> str:
     """How many passes over its data each stage-1 task got, e.g. "sentiment 2.5, emotion 7.2"."""
     config, sizes = meta["config"], meta["task_sizes"]
     chances = task_probabilities(list(sizes.values()), _sampling_exponent(config))
     return ", ".join(f"{task} {config['steps'] * config['batch_size'] * chance / size:.1f}"
                      for (task, size), chance in zip(sizes.items(), chances))
+
+
+def _distillation(meta: dict) -> str:
+    """The card's paragraph on the teachers, if the model was distilled from any."""
+    config = meta["config"]
+    teachers = config.get("teachers", 0)
+    if not teachers:
+        return "No distillation: the model learnt from the labelled data alone."
+    seeds = ", ".join(str(config["seed"] + k) for k in range(teachers))
+    return (f"Distillation: {teachers} teacher(s) trained first with the recipe above and seed(s) {seeds}, "
+            f"without distillation. Their mean class probabilities on {meta.get('distillation_texts', '?')} "
+            "texts (every stage-1 training text once; no dev text and no product-domain complaint text) "
+            f"for {', '.join(DISTILLED_TASKS)} are learnt with a soft cross-entropy in "
+            f"{config['distill_fraction']:.0%} of {student_steps(SimpleNamespace(**config))} steps; the other "
+            f"{config['steps']} steps are the labelled steps above (see `nlp/distill.py`).")
 
 
 def drift_table(drifts: list[Drift]) -> str:
@@ -95,7 +118,10 @@ probability ∝ size^{_sampling_exponent(config)} (epochs per task: {_epochs(met
 batches of similar length drawn without replacement, class-weighted
 cross-entropy, {'bfloat16 autocast' if config.get('bf16') else 'fp32'}; seed {config['seed']}.
 Task sizes: {json.dumps(meta['task_sizes'])}.
-Trained in {meta['train_seconds']} s on {meta['cpu_threads']} CPU threads. The seed fixes data order and
+
+{_distillation(meta)}
+
+Trained in {meta['train_seconds']} s on {_trained_on(meta)}. The seed fixes data order and
 initialisation; bfloat16 kernels differ between CPUs, so another machine reproduces the scores
 closely, not bit for bit.
 
@@ -138,7 +164,8 @@ left-out domain (how the head carries to each new kind of brand). Counts are dev
 
 ```bash
 brandpulse nlp train --data ../shared/data --output nlp/models/{meta['name']} \\
-    --steps {config['steps']} --sampling-exponent {_sampling_exponent(config)}
+    --steps {config['steps']} --sampling-exponent {_sampling_exponent(config)} \\
+    --teachers {config.get('teachers', 0)} --distill-fraction {config.get('distill_fraction', 0.0)}
 brandpulse nlp evaluate --data ../shared/data --card
 ```
 

