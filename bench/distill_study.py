@@ -108,7 +108,7 @@ def main() -> None:
         started = time.perf_counter()
         train_model(args.data, path, teacher_config(recipe, index), device=device.type, complaint_head=False,
                     progress=lambda step, total, loss: step % 1000 == 0 and print(
-                        f"{path.name} {step}/{total} loss {loss:.3f} {time.perf_counter() - started:.0f}s", flush=True))
+                        f"{path.name} {step}/{total} loss {loss} {time.perf_counter() - started:.0f}s", flush=True))
         score_model(path.name, path, args.data, args.out, device, complaint_too=False)
     elif args.what == "ensemble":
         _, dev = load_training_data(args.data)
@@ -124,7 +124,7 @@ def main() -> None:
         started = time.perf_counter()
         train_model(args.data, path, recipe, device=device.type, work_dir=args.work,
                     progress=lambda step, total, loss: step % 1000 == 0 and print(
-                        f"{args.name} {step}/{total} loss {loss:.3f} {time.perf_counter() - started:.0f}s", flush=True))
+                        f"{args.name} {step}/{total} loss {loss} {time.perf_counter() - started:.0f}s", flush=True))
         score_model(args.name, path, args.data, args.out, device, not args.max_examples)
 
 

@@ -103,8 +103,9 @@ def train(data: Path = typer.Option(..., help="folder laid out like ../shared/da
     with _progress() as progress:
         task = progress.add_task("train", total=None, info="")
 
-        def advance(step: int, total: int, loss: float) -> None:
-            progress.update(task, completed=step, total=total, info=f"loss {loss:.3f}")
+        def advance(step: int, total: int, loss: float | None) -> None:
+            info = "teachers labelling the training texts" if loss is None else f"loss {loss:.3f}"
+            progress.update(task, completed=step, total=total, info=info)
 
         meta = train_model(data, output, config, progress=advance, device=device, work_dir=work_dir)
     report = run_evaluation(data, output, baselines=False, log=console.print) if evaluate else None

@@ -21,6 +21,7 @@ import torch
 from nlp.datasets import Split
 
 DISTILLED_TASKS = ("sentiment", "emotion", "offensive", "suggestion", "complaint_aux")
+LABEL_BATCH = 256
 
 
 def distillation_pool(tasks: dict[str, Split], dev: dict[str, Split]) -> list[str]:
@@ -56,10 +57,15 @@ def is_trained(path: Path, config) -> bool:
     return {"teachers": 0, "distill_fraction": 0.0, **recorded} == asdict(config)
 
 
+def labelling_batches(texts: int, teachers: int) -> int:
+    """How many batches the teachers run to label ``texts`` texts (the unit of labelling progress)."""
+    return teachers * -(-texts // LABEL_BATCH)
+
+
 @torch.no_grad()
-def teacher_probabilities(paths: list[Path], texts: list[str], device: torch.device,
-                          max_length: int, log: Callable[[str], None] = lambda m: None) -> dict[str, np.ndarray]:
-    """The teachers' mean class probabilities of every text, per distilled task."""
+def teacher_probabilities(paths: list[Path], texts: list[str], device: torch.device, max_length: int,
+                          progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """The teachers' mean class probabilities of every text, per distilled task; ``progress(batches done)``."""
     from transformers import AutoTokenizer
 
     from nlp.multitask import base_model_dir, load_artifacts
@@ -68,17 +74,20 @@ def teacher_probabilities(paths: list[Path], texts: list[str], device: torch.dev
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     mean: dict[str, np.ndarray] = {}
+    done = 0
     for path in paths:
-        log(f"soft labels from {Path(path).name} on {len(texts)} texts")
         model = load_artifacts(path).to(device)
-        for start in range(0, len(order), 256):
-            idx = order[start:start + 256]
+        for start in range(0, len(order), LABEL_BATCH):
+            idx = order[start:start + LABEL_BATCH]
             batch = encode_batch(tokenizer, [texts[i] for i in idx], max_length).to(device)
             logits = model.heads_of(model.embed(batch["input_ids"], batch["attention_mask"]),
                                     list(DISTILLED_TASKS))
             for task, values in logits.items():
                 probs = torch.softmax(values.float(), -1).cpu().numpy() / len(paths)
                 mean.setdefault(task, np.zeros((len(texts), probs.shape[1]), dtype=np.float32))[idx] += probs
+            done += 1
+            if progress:
+                progress(done)
         del model
     return mean
 

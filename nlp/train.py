@@ -26,7 +26,7 @@ from brandpulse.errors import AnalysisError
 from nlp.batching import LengthGroupedBatches
 from nlp.complaint_head import HeadSettings, choose_head_settings, fit_complaint_head
 from nlp.datasets import Split, load_training_data
-from nlp.distill import (DISTILLED_TASKS, distillation_pool, is_trained, soft_cross_entropy,
+from nlp.distill import (DISTILLED_TASKS, distillation_pool, is_trained, labelling_batches, soft_cross_entropy,
                          student_steps, teacher_config, teacher_dirs, teacher_probabilities)
 from nlp.multitask import (ENCODER_TASKS, MultiTaskModel, base_model_dir, load_artifacts, load_encoder,
                            save_artifacts, save_heads)
@@ -152,7 +152,7 @@ def refit_complaint_head(data_dir: Path | str, model_dir: Path | str) -> dict:
     return meta
 
 
-Progress = Callable[[int, int, float], None]
+Progress = Callable[[int, int, float | None], None]  # (done, total, running loss; None while labelling)
 
 
 def fit_encoder(tasks: dict[str, Split], config: TrainConfig, device: torch.device, tokenizer,
@@ -240,17 +240,18 @@ def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | 
     train, dev = load_training_data(data_dir)
     tasks = capped(stage_one_tasks(train), config.max_examples_per_task)
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-    soft, total = None, config.steps * config.teachers + student_steps(config)
+    pool = distillation_pool(tasks, dev) if config.teachers else []
+    if config.teachers and not pool:
+        raise AnalysisError(f"no training text in {data_dir} outside its dev splits to distil the teachers "
+                            "on; train with --teachers 0, or give training texts that are not dev texts")
+    offset = config.steps * config.teachers + labelling_batches(len(pool), config.teachers)
+    soft, total = None, offset + student_steps(config)
     report = progress and (lambda step, _total, loss: progress(step, total, loss))
     if config.teachers:
-        pool = distillation_pool(tasks, dev)
-        if not pool:
-            raise AnalysisError(f"no training text in {data_dir} outside its dev splits to distil the teachers "
-                                "on; train with --teachers 0, or give training texts that are not dev texts")
         work_dir = Path(work_dir) if work_dir else output.parent / f"{output.name}.teachers"
         paths = train_teachers(data_dir, work_dir, config, device, report)
-        soft = (pool, teacher_probabilities(paths, pool, device, config.max_length))
-    offset = config.steps * config.teachers
+        soft = (pool, teacher_probabilities(paths, pool, device, config.max_length, progress=report and (
+            lambda done: report(config.steps * config.teachers + done, total, None))))
     model, train_seconds = fit_encoder(tasks, config, device, tokenizer, report and (
         lambda step, _total, loss: report(offset + step, total, loss)), soft)
     complaint = train["complaint"]

@@ -62,7 +62,12 @@ def test_a_tiny_student_reuses_its_finished_teacher_and_records_the_distillation
     data = with_unlabelled_train_texts(tiny_data(tmp_path / "data"))
     config = TrainConfig(steps=3, batch_size=4, teachers=1, distill_fraction=0.5)
     work = tmp_path / "teachers"
-    meta = train_model(data, tmp_path / "student", config, work_dir=work)
+    seen = []
+    meta = train_model(data, tmp_path / "student", config, work_dir=work,
+                       progress=lambda step, total, loss: seen.append((step, total, loss)))
+    steps = [step for step, _, _ in seen]
+    assert steps == list(range(1, len(seen) + 1)) and {total for _, total, _ in seen} == {len(seen)}
+    assert [loss is None for _, _, loss in seen] == [False] * 3 + [True] + [False] * 6  # teacher, labels, student
     teacher = work / "teacher-seed13"
     assert is_trained(teacher, teacher_config(config, 0))
     assert meta["config"]["teachers"] == 1 and meta["distillation_texts"] > 0
