@@ -47,6 +47,13 @@ def _sampling_exponent(config: dict) -> float:
     return config.get("sampling_exponent", 0.5)
 
 
+def _teacher_options(config: dict) -> str:
+    """The train options that bring back a distilled model's teachers ("" for a model without any)."""
+    if not config.get("teachers"):
+        return ""
+    return f" \\\n    --teachers {config['teachers']} --distill-fraction {config['distill_fraction']}"
+
+
 def _trained_on(meta: dict) -> str:
     """Where stage 1 ran, e.g. "2 CPU threads" or "cuda (student only)"."""
     device = meta.get("device", "cpu")
@@ -164,8 +171,7 @@ left-out domain (how the head carries to each new kind of brand). Counts are dev
 
 ```bash
 brandpulse nlp train --data ../shared/data --output nlp/models/{meta['name']} \\
-    --steps {config['steps']} --sampling-exponent {_sampling_exponent(config)} \\
-    --teachers {config.get('teachers', 0)} --distill-fraction {config.get('distill_fraction', 0.0)}
+    --steps {config['steps']} --sampling-exponent {_sampling_exponent(config)}{_teacher_options(config)}
 brandpulse nlp evaluate --data ../shared/data --card
 ```
 

