@@ -43,20 +43,13 @@ TEACHERS = 3
 
 
 @torch.no_grad()
-def dev_probabilities(model_dir: Path, dev, device) -> dict[str, np.ndarray]:
+def dev_probabilities(model, tokenizer, dev) -> dict[str, np.ndarray]:
     """fp32 class probabilities of every dev text, per task."""
-    from transformers import AutoTokenizer
-
-    from nlp.multitask import base_model_dir, load_artifacts
-    from nlp.train import encode_batch
-
-    model = load_artifacts(model_dir).to(device)
-    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    device = next(model.parameters()).device
     out = {}
     for task in DEV_TASKS:
-        batch = encode_batch(tokenizer, dev[task].texts, 128).to(device)
-        logits = model.heads_of(model.embed(batch["input_ids"], batch["attention_mask"]), [task])[task]
-        out[task] = torch.softmax(logits.float(), -1).cpu().numpy()
+        pooled = torch.from_numpy(embed_texts(model, tokenizer, dev[task].texts)).to(device)
+        out[task] = torch.softmax(model.heads_of(pooled, [task])[task].float(), -1).cpu().numpy()
     return out
 
 
@@ -73,6 +66,20 @@ def scores(probabilities: dict[str, np.ndarray], dev, complaint, features=None) 
     return {name: round(float(value), 4) for name, value in result.items()}
 
 
+def record(out: Path, line: dict) -> None:
+    """Print one system's scores and append them to ``out/scores.jsonl``."""
+    print(json.dumps(line), flush=True)
+    with (out / "scores.jsonl").open("a") as handle:
+        handle.write(json.dumps(line) + "\n")
+
+
+def printer(name: str):
+    """A progress callback printing every 1000th step with the seconds since it was made."""
+    started = time.perf_counter()
+    return lambda step, total, loss: step % 1000 == 0 and print(
+        f"{name} {step}/{total} loss {loss} {time.perf_counter() - started:.0f}s", flush=True)
+
+
 def score_model(name: str, model_dir: Path, data: Path, out: Path, device, complaint_too: bool = True) -> None:
     from transformers import AutoTokenizer
 
@@ -80,17 +87,15 @@ def score_model(name: str, model_dir: Path, data: Path, out: Path, device, compl
 
     train, dev = load_training_data(data)
     complaint = train["complaint"]
-    probabilities = dev_probabilities(model_dir, dev, device)
+    model = load_artifacts(model_dir).to(device)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    probabilities = dev_probabilities(model, tokenizer, dev)
     np.savez(out / f"{name}.dev.npz", **probabilities)
-    features = None
-    if complaint_too:  # nested leave-one-domain-out: minutes on two cores
-        model = load_artifacts(model_dir).to(device)
-        features = embed_texts(model, AutoTokenizer.from_pretrained(base_model_dir()), complaint.texts)
+    # nested leave-one-domain-out: minutes on two cores
+    features = embed_texts(model, tokenizer, complaint.texts) if complaint_too else None
     meta = json.loads((model_dir / "meta.json").read_text())
-    line = {"system": name, "train_seconds": meta["train_seconds"], **scores(probabilities, dev, complaint, features)}
-    print(json.dumps(line), flush=True)
-    with (out / "scores.jsonl").open("a") as handle:
-        handle.write(json.dumps(line) + "\n")
+    record(out, {"system": name, "train_seconds": meta["train_seconds"],
+                 **scores(probabilities, dev, complaint, features)})
 
 
 def main() -> None:
@@ -111,26 +116,19 @@ def main() -> None:
     if args.what == "teacher":
         index = int(args.name)
         path = teacher_dirs(args.work, recipe.seed, TEACHERS)[index]
-        started = time.perf_counter()
         train_model(args.data, path, teacher_config(recipe, index), device=device.type, complaint_head=False,
-                    progress=lambda step, total, loss: step % 1000 == 0 and print(
-                        f"{path.name} {step}/{total} loss {loss} {time.perf_counter() - started:.0f}s", flush=True))
+                    progress=printer(path.name))
         score_model(path.name, path, args.data, args.out, device, complaint_too=False)
     elif args.what == "ensemble":
         _, dev = load_training_data(args.data)
         runs = [np.load(args.out / f"{p.name}.dev.npz") for p in teacher_dirs(args.work, recipe.seed, TEACHERS)]
         mean = {task: np.mean([run[task] for run in runs], axis=0) for task in DEV_TASKS}
-        line = {"system": "teacher ensemble (dev tasks only)", **scores(mean, dev, None)}
-        print(json.dumps(line), flush=True)
-        with (args.out / "scores.jsonl").open("a") as handle:
-            handle.write(json.dumps(line) + "\n")
+        record(args.out, {"system": "teacher ensemble (dev tasks only)", **scores(mean, dev, None)})
     else:
         recipe = replace(recipe, distill_fraction=args.distill_fraction or recipe.distill_fraction)
         path = args.out / args.name
-        started = time.perf_counter()
         train_model(args.data, path, recipe, device=device.type, work_dir=args.work,
-                    progress=lambda step, total, loss: step % 1000 == 0 and print(
-                        f"{args.name} {step}/{total} loss {loss} {time.perf_counter() - started:.0f}s", flush=True))
+                    progress=printer(args.name))
         score_model(args.name, path, args.data, args.out, device, not args.max_examples)
 
 

@@ -55,7 +55,7 @@ def _teacher_options(config: dict) -> str:
 
 
 def _trained_on(meta: dict) -> str:
-    """Where stage 1 ran, e.g. "2 CPU threads" or "cuda (student only)"."""
+    """Where stage 1 ran, e.g. "2 CPU threads" or "cuda"."""
     device = meta.get("device", "cpu")
     return f"{meta['cpu_threads']} CPU threads" if device == "cpu" else device
 

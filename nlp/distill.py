@@ -63,31 +63,22 @@ def labelling_batches(texts: int, teachers: int) -> int:
 
 
 @torch.no_grad()
-def teacher_probabilities(paths: list[Path], texts: list[str], device: torch.device, max_length: int,
+def teacher_probabilities(paths: list[Path], texts: list[str], tokenizer, device: torch.device, max_length: int,
                           progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
     """The teachers' mean class probabilities of every text, per distilled task; ``progress(batches done)``."""
-    from transformers import AutoTokenizer
+    from nlp.multitask import load_artifacts
+    from nlp.train import embed_texts
 
-    from nlp.multitask import base_model_dir, load_artifacts
-    from nlp.train import encode_batch
-
-    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    per_teacher = labelling_batches(len(texts), 1)
     mean: dict[str, np.ndarray] = {}
-    done = 0
-    for path in paths:
+    for index, path in enumerate(paths):
         model = load_artifacts(path).to(device)
-        for start in range(0, len(order), LABEL_BATCH):
-            idx = order[start:start + LABEL_BATCH]
-            batch = encode_batch(tokenizer, [texts[i] for i in idx], max_length).to(device)
-            logits = model.heads_of(model.embed(batch["input_ids"], batch["attention_mask"]),
-                                    list(DISTILLED_TASKS))
-            for task, values in logits.items():
-                probs = torch.softmax(values.float(), -1).cpu().numpy() / len(paths)
-                mean.setdefault(task, np.zeros((len(texts), probs.shape[1]), dtype=np.float32))[idx] += probs
-            done += 1
-            if progress:
-                progress(done)
+        pooled = embed_texts(model, tokenizer, texts, max_length, LABEL_BATCH, progress=progress and (
+            lambda done, offset=index * per_teacher: progress(offset + done)))
+        logits = model.heads_of(torch.from_numpy(pooled).to(device), list(DISTILLED_TASKS))
+        for task, values in logits.items():
+            probs = torch.softmax(values.float(), -1).cpu().numpy() / len(paths)
+            mean[task] = mean.get(task, 0) + probs
         del model
     return mean
 

@@ -97,8 +97,9 @@ def token_lengths(tokenizer, texts: list[str], max_length: int) -> list[int]:
 
 @torch.no_grad()
 def embed_texts(model: MultiTaskModel, tokenizer, texts: list[str], max_length: int = 128,
-                batch_size: int = 128) -> np.ndarray:
-    """Pooled embeddings, in input order (batches sorted by length for speed), on the model's device."""
+                batch_size: int = 128, progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Pooled embeddings, in input order (batches sorted by length for speed), on the model's device;
+    ``progress(batches done)`` after each batch."""
     model.eval()
     device = next(model.parameters()).device
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -107,6 +108,8 @@ def embed_texts(model: MultiTaskModel, tokenizer, texts: list[str], max_length: 
         idx = order[start:start + batch_size]
         batch = encode_batch(tokenizer, [texts[i] for i in idx], max_length).to(device)
         out[idx] = model.embed(batch["input_ids"], batch["attention_mask"]).float().cpu().numpy()
+        if progress:
+            progress(start // batch_size + 1)
     return out
 
 
@@ -253,7 +256,7 @@ def train_model(data_dir: Path | str, output: Path | str, config: TrainConfig | 
     if config.teachers:
         work_dir = Path(work_dir) if work_dir else output.parent / f"{output.name}.teachers"
         paths = train_teachers(data_dir, work_dir, config, device, report)
-        soft = (pool, teacher_probabilities(paths, pool, device, config.max_length, progress=report and (
+        soft = (pool, teacher_probabilities(paths, pool, tokenizer, device, config.max_length, progress=report and (
             lambda done: report(config.steps * config.teachers + done, total, None))))
     model, train_seconds = fit_encoder(tasks, config, device, tokenizer, report and (
         lambda step, _total, loss: report(offset + step, total, loss)), soft)
