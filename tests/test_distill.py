@@ -31,7 +31,7 @@ def test_teachers_follow_the_recipe_with_their_own_seeds_and_no_teachers(tmp_pat
     assert teacher_config(student, 1).teachers == 0 and teacher_config(student, 1).distill_fraction == 0.0
     assert teacher_config(student, 1).steps == student.steps
     assert [p.name for p in teacher_dirs(tmp_path, 13, 2)] == ["teacher-seed13", "teacher-seed14"]
-    assert student_steps(student) == 16000 and student_steps(TrainConfig()) == 12000
+    assert student_steps(student) == 16000 and student_steps(TrainConfig(teachers=0)) == 12000
 
 
 def test_a_model_from_before_distillation_counts_as_a_teacher_of_its_recipe(tmp_path):

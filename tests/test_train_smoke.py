@@ -46,7 +46,7 @@ def tiny_data(root: Path) -> Path:
 
 def test_tiny_training_run_produces_a_loadable_small_model(tmp_path):
     output = tmp_path / "models" / "tiny-model"
-    meta = train_model(tiny_data(tmp_path / "data"), output, TrainConfig(steps=3, batch_size=4))
+    meta = train_model(tiny_data(tmp_path / "data"), output, TrainConfig(steps=3, batch_size=4, teachers=0))
     assert meta["name"] == "tiny-model" and meta["task_sizes"]["sentiment"] == 12
     size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
     assert size < 10 * 1024 * 1024
@@ -72,9 +72,12 @@ def test_train_command_takes_the_recipe_defaults_from_train_config(tmp_path):
 
     output = tmp_path / "tiny-cli"
     result = CliRunner().invoke(app, ["nlp", "train", "--data", str(tiny_data(tmp_path / "data")),
-                                      "--output", str(output), "--steps", "2", "--no-evaluate"])
+                                      "--output", str(output), "--steps", "2", "--teachers", "0",
+                                      "--no-evaluate"])
     assert result.exit_code == 0, result.output
     config = json.loads((output / "meta.json").read_text())["config"]
     recipe = TrainConfig()
     assert config["steps"] == 2
-    assert (config["seed"], config["sampling_exponent"]) == (recipe.seed, recipe.sampling_exponent)
+    assert (config["seed"], config["sampling_exponent"], config["distill_fraction"]) == (
+        recipe.seed, recipe.sampling_exponent, recipe.distill_fraction)
+    assert config["teachers"] == 0
