@@ -67,7 +67,7 @@ def _print_report(report) -> None:
 def train(data: Path = typer.Option(..., help="folder laid out like ../shared/data"),
           output: Path = typer.Option(Path("nlp/models/brandpulse-minilm-multitask")),
           steps: Optional[int] = typer.Option(
-              None, help="stage-1 optimisation steps (default: the committed recipe's, ~45-50 min on 2 cores)"),
+              None, help="stage-1 optimisation steps (default: the committed recipe's; with its teacher ~2 h on 2 cores)"),
           seed: Optional[int] = typer.Option(None, help="default: the committed recipe's"),
           sampling_exponent: Optional[float] = typer.Option(
               None, help="tasks drawn ∝ size ** exponent (default: the committed recipe's)"),
