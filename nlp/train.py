@@ -31,7 +31,9 @@ from nlp.distill import (DISTILLED_TASKS, distillation_pool, is_trained, labelli
 from nlp.multitask import (ENCODER_TASKS, MultiTaskModel, base_model_dir, load_artifacts, load_encoder,
                            save_artifacts, save_heads)
 
-MODEL_VERSION = "1.3.0"  # 1.1: complaint head chosen by leave-one-domain-out; 1.2: size^0.65 sampling; 1.3: distilled from 1.2.0 (born-again)
+# 1.1: complaint head chosen by leave-one-domain-out; 1.2: size^0.65 sampling;
+# 1.3: a student of 1.2.0 (one teacher, the recipe and seed of 1.2.0)
+MODEL_VERSION = "1.3.0"
 
 
 @dataclass
@@ -49,7 +51,7 @@ class TrainConfig:
     lora_dropout: float = 0.0  # CPU dropout masks cost half of each forward pass (measured)
     sampling_exponent: float = 0.65  # tasks drawn ∝ size ** exponent: ~2.5 epochs of sentiment, ~7 of emotion
     bf16: bool = True  # bfloat16 autocast: master weights stay fp32
-    teachers: int = 1  # models trained first with the same recipe and other seeds, distilled into this one
+    teachers: int = 1  # models trained first with the same recipe and seeds seed, seed+1, …, distilled into this one
     distill_fraction: float = 0.25  # share of the student's steps that distil (added to ``steps``)
     max_examples_per_task: int | None = None  # the smoke test caps data
 
