@@ -29,11 +29,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 from nlp.complaint_head import unseen_domain_predictions  # noqa: E402
 from nlp.datasets import Split, load_training_data  # noqa: E402
-from nlp.evaluate import COMPLAINT_METRIC, task_metrics  # noqa: E402
+from nlp.evaluate import COMPLAINT_METRIC, frozen_baseline_classifier, task_metrics  # noqa: E402
 from nlp.multitask import MultiTaskModel, base_model_dir  # noqa: E402
 from nlp.train import embed_texts, encode_batch  # noqa: E402
 
@@ -46,7 +45,7 @@ def frozen_scores(path: str, train: dict[str, Split], dev: dict[str, Split]) -> 
 
     model = MultiTaskModel(AutoModel.from_pretrained(path)).eval()
     tokenizer = AutoTokenizer.from_pretrained(path)
-    emotion = LogisticRegression(max_iter=2000, class_weight="balanced").fit(
+    emotion = frozen_baseline_classifier().fit(
         embed_texts(model, tokenizer, train["emotion"].texts), train["emotion"].labels)
     predicted = emotion.predict(embed_texts(model, tokenizer, dev["emotion"].texts)).tolist()
     complaint = train["complaint"]

@@ -116,6 +116,11 @@ def _vader(report: Report, dev: dict[str, Split], complaint: Split) -> None:
             report.put(name, "VADER", None)
 
 
+def frozen_baseline_classifier() -> LogisticRegression:
+    """The regression the frozen+LR baseline fits on pooled embeddings, for every task."""
+    return LogisticRegression(max_iter=2000, class_weight="balanced")
+
+
 def _frozen_baseline(report: Report, train: dict[str, Split], dev: dict[str, Split],
                      complaint: Split, log: Callable[[str], None]) -> None:
     from transformers import AutoTokenizer
@@ -132,8 +137,7 @@ def _frozen_baseline(report: Report, train: dict[str, Split], dev: dict[str, Spl
             idx = rng.sample(idx, FROZEN_TRAIN_CAP)
         log(f"frozen encoder + LR: {task} ({len(idx)} training texts)")
         features = embed_texts(model, tokenizer, [split.texts[i] for i in idx])
-        classifier = LogisticRegression(max_iter=2000, class_weight="balanced").fit(
-            features, [split.labels[i] for i in idx])
+        classifier = frozen_baseline_classifier().fit(features, [split.labels[i] for i in idx])
         predicted = classifier.predict(embed_texts(model, tokenizer, dev[task].texts)).tolist()
         _put_all(report, "frozen+LR", task, dev[task].labels, predicted)
     log("frozen encoder + LR: complaint, leave-one-domain-out")
