@@ -87,7 +87,8 @@ class Mention(SQLModel, table=True):
     reposted_id: Optional[str] = Field(default=None, max_length=200)
     conversation_id: Optional[str] = Field(default=None, max_length=200)
     raw: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
-    analysis_status: str = Field(default="pending", max_length=20)
+    analysis_status: str = Field(default="pending", max_length=20)  # pending | claimed | done | ...
+    analysis_claimed_until: Optional[datetime] = None  # a claimed mention is another worker's until then
     analysis_error: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
