@@ -1,22 +1,33 @@
-"""Import CSV / JSONL exports into the store, quarantining malformed rows."""
+"""Import CSV / JSONL exports into the store, quarantining malformed rows.
+
+Every row ends stored or quarantined with its reason and its whole original text;
+nothing a row holds can fail the rest of the file.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from brandpulse.errors import RecordError
+from brandpulse.errors import ImportFormatError, RecordError
 from brandpulse.query import parse_query
 from brandpulse.records import MentionRecord
 from brandpulse.settings import Settings, tracked_brands
-from collectors.tabular import BadRow, ColumnMap, read_rows, record_from_row
+from collectors.rows import BadRow, read_rows
+from collectors.tabular import ColumnMap, record_from_row
+from collectors.textfile import TextReport, replaced_summary
 from store.brands import sync_brands
 from store.engine import session_scope
 from store.mentions import quarantine, save_mentions
+from store.models import Mention
 
 BATCH = 2000
+SHOWN = 10  # quarantined rows an import reports by row number
+SOURCE_LENGTH = Mention.__table__.c.source.type.length
 
 
 @dataclass
@@ -30,6 +41,8 @@ class ImportResult:
     quarantined: int = 0
     unmatched: int = 0
     seconds: float = 0.0
+    first_quarantined: list[tuple[str, str]] = field(default_factory=list)  # (location, reason)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -37,23 +50,53 @@ class ImportResult:
 
 
 class BrandMatcher:
-    """Assigns brands to records that name none, by each configured query."""
+    """Names each record's brands: a configured brand named in the row (any letter case), or
+    every configured query that matches; a brand not in config.yaml is refused."""
 
     def __init__(self, settings: Settings) -> None:
-        self.queries = [(b.name, parse_query(b.query)) for b in tracked_brands(settings)]
+        tracked = tracked_brands(settings)
+        self.queries = [(b.name, parse_query(b.query)) for b in tracked]
+        self.names = {b.name.casefold(): b.name for b in tracked}
+
+    def resolve(self, name: str) -> str:
+        """The configured spelling of ``name``; RecordError when config.yaml has no such brand."""
+        found = self.names.get(name.strip().casefold())
+        if found is None:
+            raise RecordError(f"brand {name[:80]!r} is not in config.yaml (configured: "
+                              f"{', '.join(sorted(self.names.values()))}); add it under brands: or "
+                              "fix the brand column", "brand")
+        return found
 
     def assign(self, record: MentionRecord) -> bool:
         """Fill ``record.brands`` from the queries when empty; False when nothing matches."""
-        if not record.brands:
+        if record.brands:
+            record.brands = sorted({self.resolve(name) for name in record.brands})
+        else:
             record.brands = sorted({name for name, query in self.queries if query.matches(record.text)})
         return bool(record.brands)
+
+
+def source_label(prefix: str, name: str, limit: int = SOURCE_LENGTH) -> str:
+    """``prefix:name`` cut to the source column's length, a short digest keeping it distinct."""
+    label = f"{prefix}:{name}"
+    if len(label) <= limit:
+        return label
+    digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return f"{label[:limit - 7]}~{digest}"
+
+
+def row_payload(row: dict[str, Any] | BadRow) -> str:
+    """The whole original row as text: a bad line as it was, a parsed row as JSON."""
+    if isinstance(row, BadRow):
+        return row.raw
+    return json.dumps(row, ensure_ascii=False, default=str)
 
 
 def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
                 network: str | None = None, brand: str | None = None,
                 mappings: list[str] | None = None,
                 progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Load a CSV or JSONL file; bad rows are quarantined and the rest goes on.
+    """Load a CSV or JSONL file (plain or gzip); bad rows are quarantined and the rest goes on.
 
     Re-importing the same file adds nothing (mentions are upserted on network +
     native id). ``progress`` is called with the number of rows read so far.
@@ -62,18 +105,33 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
     fmt = fmt or ("jsonl" if ".jsonl" in path.suffixes or ".json" in path.suffixes else "csv")
     columns = ColumnMap.parse(mappings or [])
     matcher = BrandMatcher(settings)
+    if brand is not None:
+        try:
+            brand = matcher.resolve(brand)
+        except RecordError as exc:
+            raise ImportFormatError(f"--brand: {exc.reason}") from None
     result = ImportResult(path=str(path))
     origin = f"import:{path.resolve()}"
+    source = source_label("import", path.name)
     started = time.perf_counter()
     url = settings.database.url
     with session_scope(url) as session:
         sync_brands(session, settings.brands)
     batch: list[MentionRecord] = []
     bad: list[tuple[str, str, str]] = []
+    where: dict[int, tuple[str, str]] = {}  # id(record) -> (location, payload)
+
+    def set_aside(location: str, reason: str, payload: str) -> None:
+        bad.append((location, reason, payload))
+        result.quarantined += 1
+        if len(result.first_quarantined) < SHOWN:
+            result.first_quarantined.append((location, reason))
 
     def flush() -> None:
         with session_scope(url) as session:
             saved = save_mentions(session, batch)
+            for record, reason in saved.rejected:
+                set_aside(*_located(where[id(record)], reason))
             for location, reason, payload in bad:
                 quarantine(session, origin, location, reason, payload)
         result.inserted += saved.inserted
@@ -81,29 +139,44 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
         result.repeated += saved.repeated
         batch.clear()
         bad.clear()
+        where.clear()
 
-    for number, row in read_rows(path, fmt):
+    report = TextReport()
+    for number, row in read_rows(path, fmt, report):
         result.rows += 1
+        location = f"row {number}"
         if isinstance(row, BadRow):
-            bad.append((f"row {number}", row.reason, row.raw))
-            result.quarantined += 1
+            set_aside(location, row.reason, row.raw)
         else:
             try:
-                record = record_from_row(row, columns, network=network, brand=brand,
-                                         source=f"import:{path.name}")
+                record = record_from_row(row, columns, network=network, brand=brand, source=source)
+                matched = matcher.assign(record)
             except RecordError as exc:
-                bad.append((f"row {number}", exc.reason, str(row)))
-                result.quarantined += 1
+                set_aside(location, exc.reason, row_payload(row))
+            except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+                set_aside(location, f"unreadable row ({exc.__class__.__name__}: {str(exc)[:200]})",
+                          row_payload(row))
             else:
-                if not matcher.assign(record):
-                    result.unmatched += 1
+                result.unmatched += not matched
+                where[id(record)] = (location, row_payload(row))
                 batch.append(record)
         if len(batch) + len(bad) >= BATCH:
             flush()
             if progress:
                 progress(result.rows)
+    if report.truncation:
+        set_aside("end of file", report.truncation, "")
+        result.warnings.append(report.truncation)
     flush()
+    replaced = replaced_summary(path, report)
+    if replaced:
+        result.warnings.append(replaced)
     if progress:
         progress(result.rows)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _located(where: tuple[str, str], reason: str) -> tuple[str, str, str]:
+    location, payload = where
+    return location, reason, payload

@@ -7,10 +7,15 @@ the store persists them idempotently on ``(network, native_id)``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 NETWORKS = ("x", "reddit", "bluesky", "mastodon", "rss", "file")
+# the sane range of a post's or account's time: nothing social predates 1970, and a clock
+# may run a day fast; anything outside is a broken export, not a post
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=1)
+MAX_COUNT = 2**31 - 1  # likes, followers, views...: what every backend's INTEGER column holds
 
 
 def json_safe(value: Any) -> Any:
@@ -31,6 +36,15 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
+
+
+def time_out_of_range(moment: datetime, now: datetime | None = None) -> str | None:
+    """Why ``moment`` is not a believable post or account time, or None when it is."""
+    latest = (now or datetime.now(timezone.utc)) + FUTURE_SLACK
+    if moment < EARLIEST or moment > latest:
+        return (f"{moment.isoformat()} is outside {EARLIEST:%Y-%m-%d} .. {latest:%Y-%m-%d %H:%M} UTC; "
+                "fix the date (epoch seconds or milliseconds, or ISO 8601)")
+    return None
 
 
 @dataclass(slots=True)

@@ -6,17 +6,26 @@ import hashlib
 import json
 from pathlib import Path
 
-from brandpulse.errors import RecordError, SourceUnavailableError
+from brandpulse.errors import ImportFormatError, RecordError, SourceUnavailableError
 from brandpulse.query import parse_query
 from brandpulse.records import Page
 from brandpulse.settings import BrandSettings, FileSourceSettings
-from collectors.tabular import BadRow, ColumnMap, read_rows, record_from_row
+from collectors.rows import BadRow, read_rows
+from collectors.tabular import ColumnMap, record_from_row
+from collectors.textfile import TextReport, replaced_summary
 
 PATTERNS = ("*.csv", "*.jsonl", "*.jsonl.gz", "*.csv.gz")
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:  # unreadable: a digest of the error, so a fixed file is read again
+        return "unreadable:" + hashlib.sha256(str(exc).encode()).hexdigest()[:16]
+    return digest.hexdigest()[:16]
 
 
 class InboxCollector:
@@ -34,14 +43,26 @@ class InboxCollector:
                                          "set sources.file.inbox in config.yaml", source=self.name)
         seen: dict[str, str] = json.loads(cursor) if cursor else {}
         files = sorted(p for pattern in PATTERNS for p in self.inbox.glob(pattern))
-        pending = [(p, _digest(p)) for p in files if seen.get(p.name) != _digest(p)]
+        digests = {p: _digest(p) for p in files}
+        pending = [(p, digests[p]) for p in files if seen.get(p.name) != digests[p]]
         if not pending:
             return Page(mentions=[], next_cursor=cursor, done=True)
         path, digest = pending[0]
+        page = Page(mentions=[], next_cursor=None, done=len(pending) == 1)
+        try:
+            self._read(path, brand, page)
+        except (ImportFormatError, OSError) as exc:  # the file, not a row: set it aside, go on
+            page.mentions.clear()
+            page.quarantined[:] = [(path.name, f"file set aside: {exc}", "")]
+            page.partial_errors.append(f"inbox file {path.name} was set aside: {exc}")
+        page.next_cursor = json.dumps({**seen, path.name: digest}, sort_keys=True)
+        return page
+
+    def _read(self, path: Path, brand: BrandSettings, page: Page) -> None:
         query = parse_query(brand.query)
         fmt = "jsonl" if ".jsonl" in path.suffixes else "csv"
-        page = Page(mentions=[], next_cursor=None, done=len(pending) == 1)
-        for number, row in read_rows(path, fmt):
+        report = TextReport()
+        for number, row in read_rows(path, fmt, report):
             if isinstance(row, BadRow):
                 page.quarantined.append((f"{path.name} row {number}", row.reason, row.raw))
                 continue
@@ -49,10 +70,15 @@ class InboxCollector:
                 record = record_from_row(row, ColumnMap(), network=self.network, brand=None,
                                          source=self.name)
             except RecordError as exc:
-                page.quarantined.append((f"{path.name} row {number}", exc.reason, str(row)))
+                page.quarantined.append((f"{path.name} row {number}", exc.reason,
+                                         json.dumps(row, ensure_ascii=False, default=str)))
                 continue
             if query.matches(record.text):
                 record.brands = [brand.name]
                 page.mentions.append(record)
-        page.next_cursor = json.dumps({**seen, path.name: digest}, sort_keys=True)
-        return page
+        if report.truncation:
+            page.quarantined.append((f"{path.name} end of file", report.truncation, ""))
+            page.partial_errors.append(report.truncation)
+        replaced = replaced_summary(path, report)
+        if replaced:
+            page.partial_errors.append(replaced)

@@ -7,20 +7,18 @@ canonical fields through aliases (``tweet_id`` → ``native_id``) and ``--map``.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
 import json
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from dateutil import parser as dateparser
+from dateutil.parser import ParserError
 
 from brandpulse.errors import ImportFormatError, RecordError
-from brandpulse.records import NETWORKS, AuthorRecord, MentionRecord, as_utc
+from brandpulse.records import MAX_COUNT, NETWORKS, AuthorRecord, MentionRecord, as_utc, time_out_of_range
 
 CANONICAL = (
     "native_id", "text", "created_at", "network", "url", "language", "brand",
@@ -48,7 +46,6 @@ ALIASES = {
 INT_FIELDS = ("likes", "replies", "reposts", "quotes", "views", "author_followers",
               "author_following", "author_post_count")
 MAX_TEXT = 100_000
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def _key(name: str) -> str:
@@ -107,24 +104,36 @@ def _integer(fields: dict[str, Any], name: str) -> int | None:
     value = fields.get(name)
     if value is None or value == "":
         return None
+    text = str(value).replace(",", "").strip()
     try:
-        return int(float(str(value).replace(",", "").strip()))
-    except ValueError:
-        raise RecordError(f"{name} {value!r} is not a number", name) from None
+        number = int(text) if text.lstrip("+-").isdigit() else int(float(text))
+    except (ValueError, OverflowError):  # words, NaN, inf, 1e400, thousands of digits
+        raise RecordError(f"{name} {text[:40]!r} is not a finite whole number", name) from None
+    if not 0 <= number <= MAX_COUNT:
+        raise RecordError(f"{name} {number if abs(number) < 10**30 else text[:40]} is outside "
+                          f"0..{MAX_COUNT:,}; fix the cell or leave it empty", name)
+    return number
 
 
 def parse_time(value: Any, name: str = "created_at") -> datetime:
-    """A datetime from ISO text, free-form dates or epoch seconds/milliseconds."""
+    """A datetime from ISO text, free-form dates or epoch seconds/milliseconds, within
+    :data:`brandpulse.records.EARLIEST` .. now + :data:`brandpulse.records.FUTURE_SLACK`."""
     if isinstance(value, datetime):
-        return as_utc(value)
-    text = str(value).strip()
-    try:
-        if text.replace(".", "", 1).isdigit():
-            number = float(text)
-            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, timezone.utc)
-        return as_utc(dateparser.parse(text))
-    except (ValueError, OverflowError, TypeError):
-        raise RecordError(f"{name} {text[:60]!r} is not a date or time", name) from None
+        moment = as_utc(value)
+    else:
+        text = str(value).strip()
+        try:
+            if text.replace(".", "", 1).isdigit():
+                number = float(text)
+                moment = datetime.fromtimestamp(number / 1000 if number > 1e11 else number, timezone.utc)
+            else:
+                moment = as_utc(dateparser.parse(text))
+        except (ValueError, OverflowError, TypeError, OSError, ParserError):
+            raise RecordError(f"{name} {text[:60]!r} is not a date or time", name) from None
+    problem = time_out_of_range(moment)
+    if problem:
+        raise RecordError(f"{name} {problem}", name)
+    return moment
 
 
 def record_from_row(row: dict[str, Any], columns: ColumnMap, *, network: str | None,
@@ -175,49 +184,3 @@ def record_from_row(row: dict[str, Any], columns: ColumnMap, *, network: str | N
 def _opt(fields: dict[str, Any], name: str) -> str | None:
     value = fields.get(name)
     return str(value) if value not in (None, "") else None
-
-
-@dataclass
-class BadRow:
-    """A row that could not even be parsed: its raw text and why."""
-    raw: str
-    reason: str
-
-
-def read_rows(path: Path, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    """Yield (row number, row) pairs; unparseable rows come as :class:`BadRow`."""
-    if not path.is_file():
-        raise ImportFormatError(f"import file {path} does not exist or is not a file")
-    if fmt not in ("csv", "jsonl"):
-        raise ImportFormatError(f"format {fmt!r} is not supported; use csv or jsonl")
-    opener = _open_text(path)
-    with opener as handle:
-        if fmt == "csv":
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames:
-                raise ImportFormatError(f"{path} has no header row; CSV imports need one")
-            for number, row in enumerate(reader, start=2):
-                if None in row:  # more cells than header columns
-                    yield number, BadRow(json.dumps(row, default=str),
-                                         f"{len(row[None])} more cell(s) than header columns")
-                else:
-                    yield number, row
-        else:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield number, BadRow(line[:100_000], f"invalid JSON: {exc.msg} at column {exc.colno}")
-                    continue
-                yield number, (obj if isinstance(obj, dict) else
-                               BadRow(line[:100_000], f"a JSON {type(obj).__name__}, not an object"))
-
-
-def _open_text(path: Path):
-    if path.suffix == ".gz":
-        import gzip
-
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
-    return path.open("r", encoding="utf-8", errors="replace", newline="")

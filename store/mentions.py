@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+import psycopg
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlmodel import Session
 
 from brandpulse.records import AuthorRecord, MentionRecord, as_utc
 from store.bulk import dialect_insert, upsert_rows
-from store.models import Author, Brand, Mention, MentionBrand, Quarantine, utcnow
+from store.fitness import mention_problem
+from store.models import Author, Brand, Mention, MentionBrand, utcnow
+from store.quarantine import quarantine  # noqa: F401 - callers store a page and its bad rows together
 
 CHUNK = 500
 KEPT_WHEN_UNKNOWN = ("followers", "following", "post_count", "profile_url", "created_at")
@@ -21,10 +25,18 @@ MENTION_REFRESHED = ("likes", "replies", "reposts", "quotes", "views")
 
 @dataclass
 class SaveResult:
-    """What a save did: new mentions, ones already stored, repeats within the batch."""
+    """What a save did: new mentions, ones already stored, repeats within the batch, and the
+    records refused (with why) that the caller must quarantine."""
     inserted: int = 0
     existing: int = 0
     repeated: int = 0
+    rejected: list[tuple[MentionRecord, str]] = field(default_factory=list)
+
+    def add(self, other: "SaveResult") -> None:
+        self.inserted += other.inserted
+        self.existing += other.existing
+        self.repeated += other.repeated
+        self.rejected.extend(other.rejected)
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -79,8 +91,43 @@ def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveRes
     """Upsert mentions idempotently: new ones inserted, known ones get fresh engagement.
 
     Authors are upserted first and brand links added; nothing is committed here,
-    so a caller can store a page and its cursor in one transaction.
+    so a caller can store a page and its cursor in one transaction. A record that does
+    not fit the schema, or that the database refuses, is returned in ``rejected`` with
+    its reason and the rest is stored.
     """
+    result, fitting = SaveResult(), []
+    for record in records:
+        problem = mention_problem(record)
+        if problem:
+            result.rejected.append((record, problem))
+        else:
+            fitting.append(record)
+    result.add(_save_isolating(session, fitting))
+    return result
+
+
+def _save_isolating(session: Session, records: Sequence[MentionRecord]) -> SaveResult:
+    """Save in a savepoint; when the database refuses the batch, halve it until the refused
+    records are found alone (a check the schema fitness missed must still lose one row only)."""
+    if not records:
+        return SaveResult()
+    savepoint = session.begin_nested()
+    try:
+        saved = _save_fitting(session, records)
+        savepoint.commit()
+        return saved
+    except (DBAPIError, StatementError, psycopg.Error, ValueError, OverflowError) as exc:
+        savepoint.rollback()
+        if len(records) == 1:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:500]
+            return SaveResult(rejected=[(records[0], f"the database refused it: {reason}")])
+    middle = len(records) // 2
+    result = _save_isolating(session, records[:middle])
+    result.add(_save_isolating(session, records[middle:]))
+    return result
+
+
+def _save_fitting(session: Session, records: Sequence[MentionRecord]) -> SaveResult:
     unique = list({r.key: r for r in records}.values())
     if not unique:
         return SaveResult()
@@ -106,14 +153,3 @@ def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveRes
     upsert_rows(session, MentionBrand, links, ("mention_id", "brand_id"))
     return SaveResult(inserted=len(unique) - len(existing), existing=len(existing),
                       repeated=len(records) - len(unique))
-
-
-def quarantine(session: Session, origin: str, location: str, reason: str, payload: str) -> None:
-    """Keep a malformed record with its reason; the same (origin, location) is kept once."""
-    statement = dialect_insert(session, Quarantine)
-    statement = statement.on_conflict_do_update(
-        index_elements=["origin", "location"],
-        set_={"reason": statement.excluded.reason, "payload": statement.excluded.payload})
-    session.execute(statement, [{"origin": origin[:500], "location": location[:200],
-                                 "reason": reason, "payload": payload[:100_000],
-                                 "created_at": utcnow()}])

@@ -26,7 +26,7 @@ def test_csv_import_quarantines_bad_rows_and_keeps_the_rest(settings, database_u
     reasons = dict(quarantined(database_url))
     assert reasons["row 5"] == "text is missing or empty"
     assert "created_at 'not a date'" in reasons["row 6"]
-    assert "reposts 'lots' is not a number" in reasons["row 7"]
+    assert "reposts 'lots' is not a finite whole number" in reasons["row 7"]
     assert reasons["row 8"] == "1 more cell(s) than header columns"
     with session_scope(database_url) as session:
         first = session.execute(select(Mention).where(Mention.native_id == "9001")).scalar_one()

@@ -1,0 +1,55 @@
+"""`brandpulse quarantine`: see what was set aside and why, and get the rows back to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from brandpulse.console import console, friendly
+from brandpulse.settings import load_settings
+
+quarantine_app = typer.Typer(help="Records set aside by imports and collectors, with their reasons.",
+                             no_args_is_help=True)
+
+
+@quarantine_app.command("list")
+@friendly
+def list_command(origin: Optional[str] = typer.Option(None, help="only origins containing this "
+                                                                 "(a file name, a source)"),
+                 limit: int = typer.Option(50, min=1, help="show at most this many")) -> None:
+    """Quarantined records, oldest first: where they came from, which row, and why."""
+    from brandpulse.quarantining import list_quarantined
+
+    total, records = list_quarantined(load_settings(), origin, limit)
+    if not records:
+        console.print("nothing is quarantined" + (f" from origins containing {origin!r}" if origin else ""),
+                      markup=False)
+        return
+    table = Table(title=f"quarantine: {len(records)} of {total}")
+    for column in ("id", "origin", "location", "reason", "original (start)"):
+        table.add_column(column, overflow="fold")
+    for r in records:
+        table.add_row(str(r.id), Text(r.origin), Text(r.location), Text(r.reason),
+                      Text(r.payload[:120].replace("\x00", "\\x00")))
+    console.print(table)
+    if total > len(records):
+        console.print(f"{total - len(records)} more; `brandpulse quarantine export --output FILE` "
+                      "writes them all", markup=False)
+
+
+@quarantine_app.command("export")
+@friendly
+def export_command(output: Path = typer.Option(..., help="file to write: .jsonl or .csv (optionally .gz)"),
+                   origin: Optional[str] = typer.Option(None, help="only origins containing this"),
+                   forget: bool = typer.Option(False, "--forget", help="delete what was exported from "
+                                                                       "the quarantine")) -> None:
+    """Write the quarantined rows as they were, to fix them and `brandpulse import` them again."""
+    from brandpulse.quarantining import export_quarantined
+
+    written = export_quarantined(load_settings(), output, origin, forget)
+    console.print(Text(f"wrote {written} quarantined row(s) to {output}"
+                       + (" and removed them from the quarantine" if forget and written else "")))

@@ -1,0 +1,116 @@
+"""CSV and JSON Lines files as numbered rows; a row that cannot be parsed comes as a BadRow.
+
+Rows keep what the user had: a CSV row as its column → cell mapping (header order),
+a JSONL row as the parsed object, a bad JSONL line as its text. Problems of the file
+as a whole (replaced bytes, an early end) are collected in a :class:`TextReport`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from brandpulse.errors import ImportFormatError
+from collectors.textfile import TextReport, text_lines
+
+MAX_DEPTH = 64  # JSON nested deeper than this is not a post export
+MAX_PAYLOAD = 5_000_000
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass
+class BadRow:
+    """A row that could not even be parsed: its original text and why."""
+    raw: str
+    reason: str
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (write null or a finite number)")
+
+
+def json_depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply lists and objects nest in ``value`` (counting stops just past ``limit``)."""
+    depth, level = 0, [value]
+    while depth <= limit:
+        containers = [item for item in level if isinstance(item, (dict, list))]
+        if not containers:
+            break
+        depth += 1
+        level = [child for item in containers
+                 for child in (item.values() if isinstance(item, dict) else item)]
+    return depth
+
+
+def parse_json_line(line: str) -> dict[str, Any] | str:
+    """The object on one JSON line, or the reason it is not a usable one."""
+    try:
+        obj = json.loads(line, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        return f"invalid JSON: {exc.msg} at column {exc.colno}"
+    except RecursionError:
+        return "JSON nested too deeply to parse"
+    except ValueError as exc:  # NaN/Infinity, integers of thousands of digits
+        return f"invalid JSON: {exc}"
+    if not isinstance(obj, dict):
+        return f"a JSON {type(obj).__name__}, not an object"
+    if json_depth(obj) > MAX_DEPTH:
+        return f"JSON nested more than {MAX_DEPTH} levels deep"
+    return obj
+
+
+def _csv_rows(path: Path, lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise ImportFormatError(f"{path} has an unreadable header row ({exc}); "
+                                "CSV imports need a header") from None
+    if not header or not any(cell.strip() for cell in header):
+        raise ImportFormatError(f"{path} has no header row; CSV imports need one")
+    number = 1
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield number, BadRow(f"(line {reader.line_num})", f"unreadable CSV: {exc}")
+            continue
+        if not cells:
+            continue
+        row = dict(zip(header, cells))
+        if len(cells) > len(header):
+            yield number, BadRow(json.dumps(cells, ensure_ascii=False)[:MAX_PAYLOAD],
+                                 f"{len(cells) - len(header)} more cell(s) than header columns")
+            continue
+        for column in header[len(cells):]:
+            row.setdefault(column, None)
+        yield number, row
+
+
+def read_rows(path: Path, fmt: str,
+              report: TextReport | None = None) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+    """Yield (row number, row) pairs; unparseable rows come as :class:`BadRow`.
+
+    CSV row numbers count the header as row 1 (as a spreadsheet does); JSONL rows are
+    line numbers. ``report`` collects replaced bytes and an early end of the file.
+    """
+    if fmt not in ("csv", "jsonl"):
+        raise ImportFormatError(f"format {fmt!r} is not supported; use csv or jsonl")
+    report = report if report is not None else TextReport()
+    lines = text_lines(Path(path), report)
+    if fmt == "csv":
+        yield from _csv_rows(Path(path), lines)
+        return
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        parsed = parse_json_line(line)
+        yield number, (parsed if isinstance(parsed, dict)
+                       else BadRow(line.rstrip("\r\n")[:MAX_PAYLOAD], parsed))
