@@ -19,6 +19,7 @@ from store.models import (
     TicketMention,
     User,
 )
+from store.search import like_pattern
 from store.ticket_actions import get_ticket
 from store.tickets import OPEN_STATUSES
 
@@ -66,18 +67,28 @@ def what_is_this_customers_history(session: Session, author_id: int, *, before: 
     if exclude_ticket is not None:
         tickets = tickets.where(Ticket.id != exclude_ticket)
     ticket_rows = [{"id": t.id, "created_at": t.created_at, "network": network, "status": t.status,
-                    "intent": t.intent, "resolved_at": t.resolved_at, "text": text, "last_note": note}
+                    "intent": t.intent, "resolved_at": t.resolved_at, "text": text, "last_note": note,
+                    "team": t.team, "assignee_id": t.assignee_id}
                    for t, network, text, note in session.execute(
                        tickets.order_by(Ticket.created_at.desc()).limit(limit))]
     return {"authors": authors, "mentions": mention_rows, "tickets": ticket_rows}
 
 
 def which_authors_match(session: Session, handle: str, limit: int = 20) -> list[Author]:
-    """Authors on any network whose handle or name contains ``handle`` (for linking customers)."""
-    needle = f"%{handle.strip().lstrip('@')}%"
-    return list(session.execute(select(Author).where(or_(Author.handle.ilike(needle),
-                                                         Author.name.ilike(needle)))
+    """Authors on any network whose handle or name contains ``handle`` literally (for linking
+    customers): LIKE's ``%`` and ``_`` in ``handle`` match only themselves."""
+    needle = like_pattern(handle.strip().lstrip("@"))
+    return list(session.execute(select(Author).where(or_(Author.handle.ilike(needle, escape="\\"),
+                                                         Author.name.ilike(needle, escape="\\")))
                                 .order_by(func.length(Author.handle), Author.id).limit(limit)).scalars())
+
+
+def whose_tickets_has_this_customer(session: Session, author_id: int) -> list[dict[str, Any]]:
+    """Every ticket of the author and of the authors linked to the same customer: id, team, assignee."""
+    ids = [a.id for a in which_authors_are_this_customer(session, author_id)]
+    rows = session.execute(select(Ticket.id, Ticket.team, Ticket.assignee_id)
+                           .where(Ticket.author_id.in_(ids)).order_by(Ticket.id))
+    return [{"id": tid, "team": team, "assignee_id": assignee} for tid, team, assignee in rows]
 
 
 def which_open_tickets_may_share_a_grievance(session: Session, brand_id: int,

@@ -135,8 +135,12 @@ def who_has_fewest_open_tickets(session: Session, team: str) -> int | None:
 
 def which_tickets_are_open(session: Session, team: str | None = None, *, assignee_id: int | None = None,
                            unassigned: bool = False, statuses: Sequence[str] = OPEN_STATUSES,
-                           newest_first: bool = False, limit: int = 200) -> list[dict[str, Any]]:
-    """Tickets in ``statuses`` (default: open), highest priority (or last changed) first."""
+                           newest_first: bool = False, limit: int = 200,
+                           reach: tuple[str | None, int] | None = None) -> list[dict[str, Any]]:
+    """Tickets in ``statuses`` (default: open), highest priority (or last changed) first.
+
+    ``reach`` = (team, user id) keeps only tickets of that team or assigned to that user.
+    """
     statement = (select(Ticket, Mention.text, Mention.network, Mention.url, Author.handle,
                         Brand.name, User.username)
                  .join(Mention, Mention.id == Ticket.mention_id)
@@ -152,6 +156,10 @@ def which_tickets_are_open(session: Session, team: str | None = None, *, assigne
         statement = statement.where(Ticket.assignee_id == assignee_id)
     if unassigned:
         statement = statement.where(Ticket.assignee_id.is_(None))
+    if reach is not None:
+        team_of, user_id = reach
+        statement = statement.where(or_(Ticket.assignee_id == user_id,
+                                        *([Ticket.team == team_of] if team_of is not None else [])))
     keys = ("ticket", "text", "network", "url", "author", "brand", "assignee")
     return [dict(zip(keys, row)) for row in session.execute(statement)]
 

@@ -7,6 +7,7 @@ import streamlit as st
 from brandpulse.access import Actor, may
 from brandpulse.alerting import acknowledge
 from dashboard import data
+from dashboard.safe import md
 
 
 def render(actor: Actor) -> None:
@@ -21,7 +22,7 @@ def render(actor: Actor) -> None:
     st.caption(f"{len(alerts)} alerts")
     for alert in alerts:
         seen = "" if alert["acknowledged_at"] is None else " · acknowledged"
-        with st.expander(f"{alert['severity'].upper()} · {alert['title']} · "
+        with st.expander(f"{md(alert['severity'].upper())} · {md(alert['title'])} · "
                          f"{alert['window_end']:%Y-%m-%d %H:%M} UTC{seen}"):
             evidence = dict(alert["evidence"])
             top = evidence.pop("top_mentions", [])

@@ -8,6 +8,7 @@ import streamlit as st
 from brandpulse import care
 from brandpulse.access import Actor, may
 from dashboard import data
+from dashboard.safe import md
 from dashboard.views import ticket
 
 BULK_STATUSES = ("in_progress", "waiting_customer", "resolved", "dismissed")
@@ -64,5 +65,5 @@ def _bulk_actions(actor: Actor, ids: list[int]) -> None:
             st.success(f"{len(done)} of {len(chosen)} tickets updated")
             for ticket_id, result in outcome.items():
                 if result != "ok":
-                    st.warning(f"#{ticket_id}: {result}")
+                    st.warning(f"#{ticket_id}: {md(result)}")
             data.clear_ticket_caches()

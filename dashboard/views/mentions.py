@@ -10,6 +10,7 @@ import streamlit as st
 from brandpulse.access import Actor
 from dashboard import data
 from dashboard.filters import sidebar_filters
+from dashboard.safe import md
 
 
 def render(actor: Actor) -> None:
@@ -37,14 +38,14 @@ def show_detail(detail: dict) -> None:
     """One mention: text shown literally, its author, and the analysis with its model."""
     mention, analysis, author = detail["mention"], detail["analysis"], detail["author"]
     st.text(mention.text)  # literal: never interpreted as Markdown or HTML
-    st.caption(f"{mention.network} · {mention.created_at:%Y-%m-%d %H:%M} UTC · "
-               f"brands: {', '.join(detail['brands']) or '-'}")
+    st.caption(f"{md(mention.network)} · {mention.created_at:%Y-%m-%d %H:%M} UTC · "
+               f"brands: {md(', '.join(detail['brands']) or '-')}")
     if mention.url:
         st.text(f"link: {mention.url}")
     if author:
         st.text(f"author: @{author.handle} · followers {author.followers or 0:,}")
     if analysis is None:
-        st.info(f"Not analysed yet (status: {mention.analysis_status}). {mention.analysis_error or ''}")
+        st.info(f"Not analysed yet (status: {md(mention.analysis_status)}). {md(mention.analysis_error or '')}")
         return
     st.json({"model": f"{analysis.model_name}@{analysis.model_version}",
              "language": analysis.language, "sentiment": analysis.sentiment,

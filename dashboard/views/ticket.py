@@ -9,18 +9,20 @@ from brandpulse import care
 from brandpulse.access import Actor, may
 from brandpulse.errors import BrandpulseError
 from dashboard import data
+from dashboard.safe import md, web_url
 from store.ticket_actions import TRANSITIONS
 
 FLASH = "ticket_flash"
 
 
 def _act(label: str, action, *args) -> None:
-    """Run a care action; keep the outcome for the next run and refresh the page."""
+    """Run a care action; keep the outcome (Markdown: user text in ``label`` is already md()'d)
+    for the next run and refresh the page."""
     try:
         action(data.settings(), *args)
         st.session_state[FLASH] = ("success", label)
     except BrandpulseError as exc:
-        st.session_state[FLASH] = ("error", str(exc))
+        st.session_state[FLASH] = ("error", md(exc))
     data.clear_ticket_caches()
     st.rerun()
 
@@ -35,15 +37,14 @@ def render(actor: Actor, ticket_id: int) -> None:
     cols = st.columns(4)
     cols[0].metric("Priority", f"{ticket['priority']:.0f}")
     cols[1].metric("SLA", sla.summary())
-    cols[2].metric("Team", ticket["team"])
-    cols[3].metric("Assignee", context["assignee"] or "unassigned")
+    cols[2].metric("Team", md(ticket["team"]))
+    cols[3].metric("Assignee", md(context["assignee"] or "unassigned"))
     for mention in context["mentions"]:
         st.text(f"{mention['network']} · @{mention['author'] or '?'} · {mention['created_at']:%Y-%m-%d %H:%M} "
                    f"UTC · {mention['sentiment'] or 'unscored'}"
                    + ("" if mention["reason"] == "opened" else f" · merged: {mention['reason']}"))
         st.text(mention["text"])  # literal: never Markdown or HTML
-        if mention["url"]:
-            st.link_button("Open original post", mention["url"])
+        _post_link("Open original post", mention["url"])
     with st.expander("Why this priority?"):
         explanation = pd.DataFrame(sorted(ticket["priority_explanation"].items(), key=lambda kv: -kv[1]),
                                    columns=["signal", "points"])
@@ -52,6 +53,14 @@ def render(actor: Actor, ticket_id: int) -> None:
     st.markdown("#### History")
     st.dataframe(pd.DataFrame(context["history"]), hide_index=True, width="stretch")
     _customer(actor, context)
+
+
+def _post_link(label: str, url: str | None) -> None:
+    """A button to a post's web address; any other link (javascript:, data:...) is shown as text."""
+    if web_url(url):
+        st.link_button(label, web_url(url))
+    elif url:
+        st.text(f"link (not a web address, not opened): {url}")
 
 
 def _actions(actor: Actor, context: dict) -> None:
@@ -66,12 +75,12 @@ def _actions(actor: Actor, context: dict) -> None:
             members = {m["id"]: m["username"] for m in context["team_members"]}
             who = st.selectbox("Assign to", list(members), key="assign_to", format_func=members.get)
             if st.button("Assign", key="assign"):
-                _act(f"ticket #{tid} assigned to {members[who]}", care.assign, actor, tid, who)
+                _act(f"ticket #{tid} assigned to {md(members[who])}", care.assign, actor, tid, who)
         with st.form("status_form", clear_on_submit=True):
             status = st.selectbox("Move to", sorted(TRANSITIONS.get(ticket["status"], ())), key="status_to")
             why = st.text_input("Reason (optional)", key="status_note")
             if st.form_submit_button("Update status", key="status_apply"):
-                _act(f"ticket #{tid} is now {status}", care.set_status, actor, tid, status, why)
+                _act(f"ticket #{tid} is now {md(status)}", care.set_status, actor, tid, status, why)
     with right:
         with st.form("note_form", clear_on_submit=True):
             note = st.text_area("Internal note", key="note_body", height=80)
@@ -89,12 +98,11 @@ def _reply_draft(actor: Actor, context: dict) -> None:
         try:
             saved = care.draft_reply(data.settings(), actor, context["ticket"]["id"], body)
         except BrandpulseError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             return
         st.success("Draft saved to the history. Copy it and answer on the original post:")
         st.code(saved["draft"], language=None)
-        if saved["link"]:
-            st.link_button("Reply on the original post", saved["link"])
+        _post_link("Reply on the original post", saved["link"])
 
 
 def _customer(actor: Actor, context: dict) -> None:
@@ -114,6 +122,8 @@ def _customer(actor: Actor, context: dict) -> None:
                      hide_index=True, width="stretch")
     else:
         st.caption("No other tickets from this customer.")
+    if customer.get("tickets_elsewhere"):
+        st.caption(f"{customer['tickets_elsewhere']:d} more tickets of this customer belong to other teams.")
     if not may(actor, "customer.link") or not context["ticket"]["author_id"]:
         return
     with st.expander("Link another account of this customer"):
@@ -125,6 +135,6 @@ def _customer(actor: Actor, context: dict) -> None:
                       for a in found}
             other = st.selectbox("Same person as", list(labels), key="link_author", format_func=labels.get)
             if st.button("Link as the same customer", key="link_apply"):
-                _act(f"linked {labels[other]}", care.link_customer, actor, context["ticket"]["id"], other)
+                _act(f"linked {md(labels[other])}", care.link_customer, actor, context["ticket"]["id"], other)
         elif handle:
             st.caption("No other author matches.")

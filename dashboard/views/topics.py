@@ -9,6 +9,7 @@ import streamlit as st
 from brandpulse.access import Actor
 from dashboard import data
 from dashboard.filters import brand_and_period
+from dashboard.safe import md
 
 
 def render(actor: Actor) -> None:
@@ -30,7 +31,7 @@ def render(actor: Actor) -> None:
         tooltip=["topic", "day", "mentions"]), width="stretch")
     for topic in sorted(topics, key=lambda t: (not t["emerging"], -t["size"])):
         flag = "EMERGING · " if topic["emerging"] else ""
-        with st.expander(f"{flag}{topic['label']} · {topic['size']} posts · {topic['share']:.0%} · "
+        with st.expander(f"{flag}{md(topic['label'])} · {topic['size']} posts · {topic['share']:.0%} · "
                          f"growth ×{topic['growth']:g}", expanded=topic["emerging"]):
             st.text("terms: " + ", ".join(topic["terms"]))
             for post in topic["representative"]:
