@@ -28,12 +28,14 @@ app = typer.Typer(help="brandpulse: self-hosted social listening and care triage
 def _add_subcommands() -> None:
     from brandpulse.cli_alerts import alerts_app
     from brandpulse.cli_nlp import nlp_app
+    from brandpulse.cli_quarantine import quarantine_app
     from brandpulse.cli_reports import register
     from brandpulse.cli_users import users_app
 
     app.add_typer(nlp_app, name="nlp")
     app.add_typer(users_app, name="users")
     app.add_typer(alerts_app, name="alerts")
+    app.add_typer(quarantine_app, name="quarantine")
     register(app)
 
 
@@ -105,7 +107,17 @@ def import_command(
     console.print(f"{result.rows} rows: {result.inserted} new, {result.existing} already stored, "
                   f"{result.repeated} repeated in the file, {result.quarantined} quarantined, "
                   f"{result.unmatched} matching no brand query ({result.rows_per_second:,.0f} rows/s)",
-                  soft_wrap=True)
+                  soft_wrap=True, markup=False)
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", soft_wrap=True, markup=False, highlight=False)
+    if result.first_quarantined:
+        console.print(f"quarantined rows of {path.name} (first {len(result.first_quarantined)}):",
+                      markup=False, highlight=False)
+        for location, reason in result.first_quarantined:
+            console.print(f"  {location}: {reason}", soft_wrap=True, markup=False, highlight=False)
+        console.print(f"`brandpulse quarantine list --origin {path.name}` shows them all; `brandpulse "
+                      "quarantine export --output fix.jsonl` gives the original rows back to fix and "
+                      "import again", soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command()
