@@ -2,11 +2,16 @@
 
 Every dashboard page and every service function checks here, so a refused action is
 refused whether it comes from a button, the CLI or a hand-made request.
+
+``require`` checks the role an Actor carries. An Actor read earlier may be stale (its user
+demoted or deactivated since): services that take one first call
+``brandpulse.accounts.authorize(settings, actor, action)``, which reloads the user (and the
+session) from the database and returns the fresh Actor to use from there on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from brandpulse.errors import AccessDeniedError
 
@@ -37,13 +42,36 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
+class SessionEndedError(AccessDeniedError):
+    """The dashboard session expired, was signed out or was revoked: sign in again."""
+
+
+class LoginThrottledError(AccessDeniedError):
+    """Too many failed sign-ins for a name or from a client; ``retry_after`` seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The logged-in person an action is taken for (never a password, never a hash)."""
+    """The logged-in person an action is taken for (never a password, never a hash).
+
+    ``session`` is the dashboard session's token when the Actor came from signing in; it is
+    checked (expiry, revocation) each time the Actor is re-authorized.
+    """
     id: int
     username: str
     role: str
     team: str | None = None
+    session: str | None = field(default=None, repr=False)
+
+
+def least_privileged_role() -> str:
+    """The role that may take the fewest actions (then open the fewest pages): the safe default."""
+    return min(ROLES, key=lambda role: (sum(role in roles for roles in ACTIONS.values()),
+                                        len(pages_for(role)), ROLES.index(role)))
 
 
 def pages_for(role: str) -> list[str]:
@@ -71,3 +99,29 @@ def require_page(actor: Actor, page: str) -> None:
     if actor.role not in PAGES.get(page, frozenset()):
         raise AccessDeniedError(f"{actor.username} ({actor.role}) may not open the {page} page; "
                                 f"it is for: {', '.join(sorted(PAGES.get(page, ())))}")
+
+
+# --- care reach: whose tickets and customers a care user may read and work ------------------
+
+def may_reach_ticket(actor: Actor, team: str | None, assignee_id: int | None = None) -> bool:
+    """Whether ``actor`` may read and work a ticket of ``team`` assigned to ``assignee_id``.
+
+    The one rule of care reach, applied by every care service (inbox, ticket detail, customer
+    timeline, notes, status, assignment, bulk, drafts, linking accounts):
+
+    - admin and care_lead: every ticket of every team (leads balance work across teams);
+    - care_agent: the tickets of their own team, plus any ticket assigned to them personally
+      (an agent without a team: only the latter);
+    - every other role: no ticket.
+
+    A customer's history is seen only through a ticket the actor may reach, and lists only
+    those of the customer's other tickets the actor may reach too. Accounts are linked only
+    from a ticket the actor may reach, and only to an author none of whose customer's tickets
+    lies outside the actor's reach.
+    """
+    if actor.role in ("admin", "care_lead"):
+        return True
+    if actor.role != "care_agent":
+        return False
+    return (actor.team is not None and team == actor.team) or \
+        (assignee_id is not None and assignee_id == actor.id)

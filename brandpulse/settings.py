@@ -163,6 +163,8 @@ class DatabaseSettings(Strict):
 class DashboardSettings(Strict):
     port: int = Field(default=8501, ge=1, le=65535)
     synthetic_data_banner: bool = False
+    session_idle_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)  # signed out after this idle
+    session_max_hours: float = Field(default=12, gt=0, le=30 * 24)  # and after this long in any case
 
 
 class Settings(Strict):

@@ -345,3 +345,27 @@ class ReportRun(SQLModel, table=True):
     delivered: bool = False
     error: Optional[str] = Field(default=None, sa_column=Column(Text))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in dashboard session; only a SHA-256 of its token is stored, never the token."""
+    __tablename__ = "user_sessions"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    client: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: Optional[datetime] = None
+    end_reason: Optional[str] = Field(default=None, max_length=20)  # signed_out | expired | revoked | inactive
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One checked sign-in (name as typed, client, when, whether it worked): throttling survives restarts."""
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
+                      Index("ix_login_attempts_client_at", "client", "at"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100)
+    client: str = Field(max_length=200)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    ok: bool = False

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import lru_cache
+
 from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from brandpulse.access import ROLES
@@ -21,23 +25,34 @@ def add_user(session: Session, username: str, password: str, role: str,
     _check_password(username, password)
     if not username.strip() or len(username) > 100:
         raise BrandpulseError(f"user name {username!r} must be 1-100 characters")
-    if session.exec(select(User).where(User.username == username)).first():
-        raise BrandpulseError(f"user {username!r} already exists; pick another name")
+    if session.exec(select(User).where(func.lower(User.username) == username.lower())).first():
+        raise BrandpulseError(f"user {username!r} already exists (names are compared ignoring case); "
+                              "pick another name")
     user = User(username=username, password_hash=_HASHER.hash(password), role=role, team=team)
     session.add(user)
     session.flush()
     return user
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash of a random secret, made like real ones: checked when there is no usable user."""
+    return _HASHER.hash(secrets.token_urlsafe(24))
+
+
 def who_is_logging_in(session: Session, username: str, password: str) -> User | None:
-    """The active user whose name and password match, else None."""
-    user = session.exec(select(User).where(User.username == username, User.active == True)  # noqa: E712
-                        ).first()
-    if user is None:
-        return None
+    """The active user whose name and password match, else None.
+
+    An unknown or inactive name costs one argon2 check against a dummy hash, exactly like a
+    wrong password, so neither the answer nor its time tells which names exist.
+    """
+    user = session.exec(select(User).where(User.username == username)).first()
+    stored = user.password_hash if user is not None and user.password_hash.startswith("$argon2") else None
     try:
-        _HASHER.verify(user.password_hash, password)
-    except VerificationError:
+        _HASHER.verify(stored or _dummy_hash(), password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if stored is None or not user.active:
         return None
     return user
 
