@@ -172,12 +172,14 @@ def analyze(limit: Optional[int] = typer.Option(None, help="analyse at most this
 @app.command()
 @friendly
 def run(duration: Optional[float] = typer.Option(None, help="stop after this many seconds")) -> None:
-    """Run the scheduler: every source at its cadence, plus analysis, triage and alerts."""
-    import logging
+    """Run the scheduler: every source at its cadence, plus analysis, triage and alerts.
 
+    Logs go to stderr at BRANDPULSE_LOG_LEVEL (default INFO), with tokens and passwords masked.
+    """
+    from brandpulse.redaction import configure_logging
     from brandpulse.scheduler import run_forever
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()  # BRANDPULSE_LOG_LEVEL (default INFO); secrets masked at every level
     console.print("brandpulse running; Ctrl-C or SIGTERM stops it cleanly")
     run_forever(_settings(), duration=duration)
     console.print("stopped")

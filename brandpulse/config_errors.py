@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from brandpulse.errors import ConfigError
+from brandpulse.redaction import redact_secrets
 
-SECRET_WORDS = ("token", "password", "secret", "api_key", "apikey", "webhook", "bearer")
+MAX_SHOWN = 120  # characters of a bad value quoted back in a message
 
 
 def _dotted(loc: tuple[Any, ...]) -> str:
@@ -48,39 +48,52 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def describe_validation_error(exc: ValidationError, raw: dict, path: Path,
-                              root: type[BaseModel]) -> str:
-    """One line per problem: ``key: value — problem; fix``."""
-    lines = [f"{path} has {exc.error_count()} problem(s):"]
+def _line_of(lines: dict[tuple[Any, ...], int] | None, loc: tuple[Any, ...]) -> str:
+    """`` (line N)`` for the deepest part of ``loc`` the file has a line for."""
+    for end in range(len(loc), -1, -1):
+        if lines and loc[:end] in lines:
+            return f" (line {lines[loc[:end]]})"
+    return ""
+
+
+def _shown(value: Any) -> str:
+    text = redact_secrets(repr(value))
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + f"... ({len(text):,} characters)"
+
+
+def describe_validation_error(exc: ValidationError, raw: dict, path: Path, root: type[BaseModel],
+                              lines: dict[tuple[Any, ...], int] | None = None,
+                              origins: dict[tuple[Any, ...], str] | None = None) -> str:
+    """One line per problem: ``key (line N): value — problem; fix`` (one line in all for one).
+
+    ``origins`` names the environment variable a value came from instead of the file.
+    """
+    problems: list[str] = []
     for error in exc.errors():
         loc = tuple(error["loc"])
         key = _dotted(loc) or "(top level)"
+        where = _line_of(lines, loc)
         if error["type"] == "extra_forbidden":
             owner = _model_at(root, loc[:-1])
             allowed = sorted(owner.model_fields) if owner else []
             guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = f"did you mean {guess[0]!r}? " if guess else ""
-            lines.append(f"  - {key}: unknown key; {hint}allowed keys here: {', '.join(allowed)}")
+            problems.append(f"{_shown_key(key)}{where}: unknown key; {hint}"
+                             f"allowed keys here: {', '.join(allowed)}")
             continue
         value = _value_at(raw, loc)
-        message = error["msg"].removeprefix("Value error, ")
-        shown = "(missing)" if error["type"] == "missing" else repr(value)
-        fix = "add it" if error["type"] == "missing" else "change the value"
-        lines.append(f"  - {key}: value {shown} is invalid: {message}; {fix} in {path}")
-    return "\n".join(lines)
+        message = redact_secrets(error["msg"].removeprefix("Value error, "))[:300]
+        shown = "(missing)" if error["type"] == "missing" else _shown(value)
+        source = next((env for prefix, env in (origins or {}).items() if loc[:len(prefix)] == prefix), None)
+        fix = ("add it" if error["type"] == "missing" else "change the value") + (
+            f" of the environment variable {source}" if source else f" in {path}")
+        problems.append(f"{_shown_key(key)}{where if not source else ''}: value {shown} is invalid: "
+                         f"{message}; {fix}")
+    if len(problems) == 1:
+        return f"{path}: {problems[0]}"
+    return "\n  - ".join([f"{path} has {len(problems)} problems:"] + problems)
 
 
-def reject_secret_keys(raw: Any, path: Path, prefix: str = "") -> None:
-    """Refuse secret-looking keys in config.yaml: secrets belong in the environment."""
-    if isinstance(raw, dict):
-        for key, value in raw.items():
-            dotted = f"{prefix}.{key}" if prefix else str(key)
-            if any(word in str(key).lower() for word in SECRET_WORDS):
-                env = "BRANDPULSE_" + str(key).upper()
-                raise ConfigError(
-                    f"{path}: {dotted} looks like a secret; secrets are never read from config.yaml. "
-                    f"Remove it and set the environment variable {env} (or put it in .env)")
-            reject_secret_keys(value, path, dotted)
-    elif isinstance(raw, list):
-        for index, item in enumerate(raw):
-            reject_secret_keys(item, path, f"{prefix}[{index}]")
+def _shown_key(key: str) -> str:
+    key = redact_secrets(key)
+    return key if len(key) <= MAX_SHOWN else key[:MAX_SHOWN] + "..."

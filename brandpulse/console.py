@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from brandpulse.errors import BrandpulseError
+from brandpulse.redaction import redact_secrets
 
 console = Console()
 err = Console(stderr=True)
@@ -20,6 +21,6 @@ def friendly(command):
         try:
             return command(*args, **kwargs)
         except BrandpulseError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {redact_secrets(exc)}", markup=True, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
     return wrapper

@@ -14,6 +14,8 @@ from pathlib import Path
 import apprise
 from dotenv import dotenv_values
 
+from brandpulse.errors import ConfigError
+from brandpulse.redaction import redact_secrets, remember_secret
 from brandpulse.settings import Settings
 from brandpulse.settings_alerts import AlertChannel
 from store.alerts import which_alerts_await_delivery
@@ -28,17 +30,35 @@ NOTIFY_TYPE = {"info": apprise.NotifyType.INFO, "warning": apprise.NotifyType.WA
 
 
 def channel_url(channel: AlertChannel) -> str | None:
-    """The channel's apprise URL from the environment, else from .env, else None."""
-    return os.environ.get(channel.url_env) or dotenv_values(".env").get(channel.url_env) or None
+    """The channel's apprise URL from the environment, else from .env, else None.
+
+    The URL is a secret: it is remembered by :mod:`brandpulse.redaction`, so neither it nor its
+    tokens ever show in a message or log line (apprise's own included).
+    """
+    url = os.environ.get(channel.url_env)
+    if not url:
+        try:
+            url = dotenv_values(".env").get(channel.url_env)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f".env cannot be read to find {channel.url_env} ({type(exc).__name__}); "
+                              "it must be a UTF-8 text file of NAME=value lines") from None
+    url = (url or "").strip()
+    remember_secret(url)
+    return url or None
 
 
 def send(url: str, title: str, body: str, severity: str = "warning", attach: Path | None = None) -> bool:
-    """Send one message to one apprise URL; True when the service accepted it."""
-    sender = apprise.Apprise()
-    if not sender.add(url):
+    """Send one message to one apprise URL; True when the service accepted it (never raises)."""
+    remember_secret(url)
+    try:
+        sender = apprise.Apprise()
+        if not sender.add(url):
+            return False
+        return bool(sender.notify(title=title, body=body, notify_type=NOTIFY_TYPE.get(severity),
+                                  attach=str(attach) if attach else None))
+    except Exception as exc:  # noqa: BLE001 - a notification plugin's own failure is a failed send
+        log.warning("sending %r failed: %s", title, redact_secrets(f"{type(exc).__name__}: {exc}"))
         return False
-    return bool(sender.notify(title=title, body=body, notify_type=NOTIFY_TYPE.get(severity),
-                              attach=str(attach) if attach else None))
 
 
 def alert_text(alert: Alert, brand: str) -> str:

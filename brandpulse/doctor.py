@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from brandpulse.errors import BrandpulseError
+from brandpulse.redaction import redact_secrets
 from brandpulse.settings import Secrets, Settings, config_path
 from store.engine import current_revision, head_revision, redact
 
@@ -151,8 +152,9 @@ def _channels(settings: Settings) -> list[Check]:
 
 
 def run_checks(settings: Settings) -> list[Check]:
-    """Every check, in table order."""
+    """Every check, in table order; no detail shows a password or token."""
     brands = ", ".join(b.name for b in settings.brands) or "none (add brands to config.yaml)"
     checks = [Check("config", "ok" if settings.brands else "warn", f"{config_path()}: brands {brands}"),
               _database(settings)]
-    return checks + _models(settings) + _sources(settings) + _channels(settings)
+    checks += _models(settings) + _sources(settings) + _channels(settings)
+    return [Check(c.area, c.status, redact_secrets(c.detail)) for c in checks]

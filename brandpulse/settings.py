@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import ClassVar, Literal
 
-import yaml
 from pydantic import (
     Field,
     ValidationError,
@@ -20,8 +19,11 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from brandpulse.config_errors import describe_validation_error, reject_secret_keys
+from brandpulse.config_errors import describe_validation_error
+from brandpulse.config_secrets import refuse_secrets
+from brandpulse.config_yaml import read_config
 from brandpulse.errors import ConfigError, QueryError
+from brandpulse.redaction import remember_secret, remember_url_password
 from brandpulse.settings_alerts import (
     AlertSettings,
     InfluenceSettings,
@@ -33,6 +35,8 @@ from brandpulse.settings_care import CareSettings, RoutingRule, TeamSettings  # 
 
 DEFAULT_CONFIG = Path("config.yaml")
 Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
+WEEK_MINUTES = 7 * 24 * 60
+MAX_QUERY = 4096  # characters; X allows 512-4096, Reddit 512
 
 
 def _valid_query(value: str) -> str:
@@ -42,12 +46,14 @@ def _valid_query(value: str) -> str:
         parse_query(value)
     except QueryError as exc:
         raise ValueError(str(exc)) from None
+    except RecursionError:
+        raise ValueError("the query nests parentheses too deeply; simplify it") from None
     return value
 
 
 class CompetitorSettings(Strict):
     name: str = Field(min_length=1)
-    query: str = Field(min_length=1)
+    query: str = Field(min_length=1, max_length=MAX_QUERY)
     handles: dict[Network, str] = Field(default_factory=dict)
 
     _query_parses = field_validator("query")(classmethod(lambda cls, v: _valid_query(v)))
@@ -55,7 +61,7 @@ class CompetitorSettings(Strict):
 
 class BrandSettings(Strict):
     name: str = Field(min_length=1)
-    query: str = Field(min_length=1)
+    query: str = Field(min_length=1, max_length=MAX_QUERY)
     handles: dict[Network, str] = Field(default_factory=dict)
     products: list[str] = Field(default_factory=list)
     competitors: list[CompetitorSettings] = Field(default_factory=list)
@@ -65,65 +71,66 @@ class BrandSettings(Strict):
 
 class FileSourceSettings(Strict):
     enabled: bool = False
-    cadence_minutes: float = Field(default=5, gt=0)
+    cadence_minutes: float = Field(default=5, gt=0, le=WEEK_MINUTES)
     inbox: Path = Path("inbox")
     network: Network = "file"
 
 
 class RssSourceSettings(Strict):
     enabled: bool = False
-    cadence_minutes: float = Field(default=15, gt=0)
+    cadence_minutes: float = Field(default=15, gt=0, le=WEEK_MINUTES)
     feeds: list[str] = Field(default_factory=list)
-    timeout_seconds: float = Field(default=20, gt=0)
+    timeout_seconds: float = Field(default=20, gt=0, le=600)
 
 
 class XSourceSettings(Strict):
     enabled: bool = False
-    cadence_minutes: float = Field(default=15, gt=0)
+    cadence_minutes: float = Field(default=15, gt=0, le=WEEK_MINUTES)
     base_url: str = "https://api.twitter.com"
     max_results: int = Field(default=100, ge=10, le=100)
-    price_per_post: float = Field(default=0.005, ge=0, description="USD billed per post read")
-    daily_cap_usd: float = Field(default=5.0, ge=0, description="stop reading for the day past this")
-    timeout_seconds: float = Field(default=20, gt=0)
+    price_per_post: float = Field(default=0.005, ge=0, le=10, description="USD billed per post read")
+    daily_cap_usd: float = Field(default=5.0, ge=0, le=1_000_000, description="stop reading for the day past this")
+    timeout_seconds: float = Field(default=20, gt=0, le=600)
     retries: int = Field(default=3, ge=0, le=10)
-    backoff_seconds: float = Field(default=2.0, ge=0)
+    backoff_seconds: float = Field(default=2.0, ge=0, le=3600)
 
 
 class RedditSourceSettings(Strict):
     enabled: bool = False
-    cadence_minutes: float = Field(default=10, gt=0)
+    cadence_minutes: float = Field(default=10, gt=0, le=WEEK_MINUTES)
     oauth_url: str = "https://oauth.reddit.com"
     reddit_url: str = "https://www.reddit.com"
     search_subreddits: list[str] = Field(default_factory=lambda: ["all"])
     watch_subreddits: list[str] = Field(default_factory=list)  # comment streams to poll
+
     search_limit: int = Field(default=250, ge=1, le=1000)
-    timeout_seconds: float = Field(default=20, gt=0)
+    timeout_seconds: float = Field(default=20, gt=0, le=600)
     author_karma: bool = True  # look up new authors' karma (Reddit's reach) via /user/NAME/about
     karma_lookups_per_pass: int = Field(default=30, ge=0, le=500)  # each is one API call
 
 
 class MastodonSourceSettings(Strict):
     enabled: bool = False
-    cadence_minutes: float = Field(default=10, gt=0)
+    cadence_minutes: float = Field(default=10, gt=0, le=WEEK_MINUTES)
     instances: list[str] = Field(default_factory=lambda: ["https://mastodon.social"])
     hashtags: list[str] = Field(default_factory=list)  # default: the single words of each query
     search: bool = True  # full-text status search, when BRANDPULSE_MASTODON_TOKEN is set
     page_limit: int = Field(default=40, ge=1, le=40)
     max_pages: int = Field(default=10, ge=1, le=100)
-    timeout_seconds: float = Field(default=20, gt=0)
+    timeout_seconds: float = Field(default=20, gt=0, le=600)
 
 
 class BlueskySourceSettings(Strict):
     enabled: bool = False
-    cadence_minutes: float = Field(default=1, gt=0)
+    cadence_minutes: float = Field(default=1, gt=0, le=WEEK_MINUTES)
     jetstream: bool = True  # listen to the firehose (no auth)
     jetstream_url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
-    listen_seconds: float = Field(default=50, gt=0, description="firehose window per pass")
-    max_events: int = Field(default=200_000, ge=1)
-    max_reconnects: int = Field(default=5, ge=0)
+    listen_seconds: float = Field(default=50, gt=0, le=3600, description="firehose window per pass")
+    max_events: int = Field(default=200_000, ge=1, le=100_000_000)
+    max_reconnects: int = Field(default=5, ge=0, le=1000)
     search: bool = True  # app.bsky.feed.searchPosts when handle + app password are set
     base_url: str = "https://bsky.social/xrpc"
-    timeout_seconds: float = Field(default=20, gt=0)
+    timeout_seconds: float = Field(default=20, gt=0, le=600)
 
 
 class SourcesSettings(Strict):
@@ -144,7 +151,7 @@ class NlpSettings(Strict):
     entities: bool = True
     aspects: dict[str, list[str]] | None = None  # default: nlp.entities.DEFAULT_ASPECTS
     batch_size: int = Field(default=256, ge=1, le=10_000)
-    interval_seconds: float = Field(default=60, gt=0)
+    interval_seconds: float = Field(default=60, gt=0, le=86_400)
     languages: list[str] = Field(default_factory=lambda: ["en"])
     complaint_threshold: float = Field(default=0.5, ge=0, le=1)
 
@@ -199,7 +206,11 @@ def tracked_brands(settings: "Settings") -> list[BrandSettings | CompetitorSetti
 
 
 class Secrets(BaseSettings):
-    """Credentials and webhook URLs: only from the environment or ``.env``."""
+    """Credentials and webhook URLs: only from the environment or ``.env``.
+
+    Values are stripped of surrounding whitespace (a pasted newline) and remembered by
+    :mod:`brandpulse.redaction`, so no message or log line ever shows them.
+    """
 
     model_config = SettingsConfigDict(env_prefix="BRANDPULSE_", env_file=".env", extra="ignore")
 
@@ -215,6 +226,21 @@ class Secrets(BaseSettings):
         "x": ("x_bearer_token",),
         "reddit": ("reddit_client_id", "reddit_client_secret", "reddit_user_agent")}
 
+    def __init__(self, **values) -> None:
+        try:
+            super().__init__(**values)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"the secrets in the environment or .env cannot be read "
+                              f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                              ".env must be a UTF-8 text file of NAME=value lines") from None
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _strip_and_remember(cls, value: str | None) -> str | None:
+        value = value.strip() if isinstance(value, str) else value
+        remember_secret(value)
+        return value or None
+
     def missing_for(self, source: str) -> list[str]:
         """Environment variables a source needs that are not set."""
         return [f"BRANDPULSE_{name.upper()}" for name in self.REQUIRED.get(source, ())
@@ -223,27 +249,33 @@ class Secrets(BaseSettings):
 
 def config_path() -> Path:
     """The config file in use: ``BRANDPULSE_CONFIG`` or ``./config.yaml``."""
-    return Path(os.environ.get("BRANDPULSE_CONFIG", DEFAULT_CONFIG))
+    return Path(os.environ.get("BRANDPULSE_CONFIG") or DEFAULT_CONFIG)
 
 
 def load_settings(path: Path | str | None = None) -> Settings:
-    """Read, validate and return the settings; raise ConfigError naming key, value and fix."""
+    """Read, validate and return the settings; raise ConfigError naming file, key, line and fix.
+
+    Every failure, whatever the file holds, is one ConfigError (see :mod:`brandpulse.config_yaml`).
+    """
+    from_env = path is None and bool(os.environ.get("BRANDPULSE_CONFIG"))
     path = Path(path) if path is not None else config_path()
-    if not path.exists():
-        raise ConfigError(f"config file {path} does not exist; copy config.yaml from the "
-                          "brandpulse repository or set BRANDPULSE_CONFIG to your file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML ({exc}); fix the syntax at the line shown") from exc
+    raw, lines = read_config(path, from_env)
+    if raw is None:
+        raise ConfigError(f"{path} is empty; copy config.yaml from the brandpulse repository "
+                          "and list your brands in it")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping of sections (brands, sources, ...), "
                           f"not a {type(raw).__name__}")
-    reject_secret_keys(raw, path)
+    refuse_secrets(raw, path, Settings)
+    origins = {}
     override = os.environ.get("BRANDPULSE_DATABASE_URL")
     if override:
-        raw = {**raw, "database": {**(raw.get("database") or {}), "url": override}}
+        remember_url_password(override)
+        database = raw.get("database") or {}
+        if isinstance(database, dict):  # anything else stays, to be reported as it is
+            raw = {**raw, "database": {**database, "url": override}}
+            origins[("database", "url")] = "BRANDPULSE_DATABASE_URL"
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, raw, path, Settings)) from None
+        raise ConfigError(describe_validation_error(exc, raw, path, Settings, lines, origins)) from None

@@ -11,6 +11,9 @@ from brandpulse.settings_base import Strict
 from brandpulse.tiers import Tier
 
 Severity = Literal["info", "warning", "critical"]
+MAX_COUNT = 10_000_000  # mentions in a window
+WEEK_MINUTES = 7 * 24 * 60
+YEAR_MINUTES = 365 * 24 * 60
 
 
 class VolumeSpikeRule(Strict):
@@ -18,10 +21,10 @@ class VolumeSpikeRule(Strict):
     enabled: bool = True
     window_hours: int = Field(default=6, ge=1, le=168)
     baseline_weeks: int = Field(default=4, ge=2, le=26)  # seasonal baseline: same hour-of-week
-    baseline_windows: int = Field(default=28, ge=4)  # fallback while fewer weeks of history exist
-    min_count: int = Field(default=20, ge=1)
-    threshold: float = Field(default=4.0, gt=0, description="robust z-score that fires")
-    min_ratio: float = Field(default=1.5, ge=1)  # and at least this many times the usual count
+    baseline_windows: int = Field(default=28, ge=4, le=1000)  # fallback while fewer weeks of history exist
+    min_count: int = Field(default=20, ge=1, le=MAX_COUNT)
+    threshold: float = Field(default=4.0, gt=0, le=1000, description="robust z-score that fires")
+    min_ratio: float = Field(default=1.5, ge=1, le=1000)  # and at least this many times the usual count
 
 
 class NegativeShareRule(Strict):
@@ -29,7 +32,7 @@ class NegativeShareRule(Strict):
     enabled: bool = True
     window_hours: int = Field(default=6, ge=1, le=168)
     baseline_days: int = Field(default=7, ge=1, le=90)
-    min_count: int = Field(default=20, ge=1)
+    min_count: int = Field(default=20, ge=1, le=MAX_COUNT)
     min_increase: float = Field(default=0.2, gt=0, le=1)  # share points above the baseline share
     max_share: float | None = Field(default=None, gt=0, le=1)  # also fire at this share, whatever the baseline
 
@@ -46,7 +49,7 @@ class CrisisKeywordsRule(Strict):
     keywords: list[str] = Field(default_factory=lambda: ["recall", "lawsuit", "data breach", "hacked",
                                                          "boycott", "class action", "food poisoning"])
     window_hours: int = Field(default=1, ge=1, le=48)
-    min_count: int = Field(default=1, ge=1)
+    min_count: int = Field(default=1, ge=1, le=MAX_COUNT)
 
 
 class AlertChannel(Strict):
@@ -58,8 +61,8 @@ class AlertChannel(Strict):
 
 
 class AlertSettings(Strict):
-    interval_seconds: float = Field(default=300, gt=0)
-    cooldown_minutes: int = Field(default=360, ge=0)
+    interval_seconds: float = Field(default=300, gt=0, le=86_400)
+    cooldown_minutes: int = Field(default=360, ge=0, le=YEAR_MINUTES)
     volume_spike: VolumeSpikeRule = VolumeSpikeRule()
     negative_share: NegativeShareRule = NegativeShareRule()
     influencer_complaint: InfluencerComplaintRule = InfluencerComplaintRule()
@@ -69,8 +72,8 @@ class AlertSettings(Strict):
 
 class InfluenceSettings(Strict):
     window_days: int = Field(default=90, ge=1, le=3650)
-    recency_days: float = Field(default=30, gt=0)  # a brand post this old weighs 1/e
-    interval_minutes: float = Field(default=60, gt=0)
+    recency_days: float = Field(default=30, gt=0, le=3650)  # a brand post this old weighs 1/e
+    interval_minutes: float = Field(default=60, gt=0, le=WEEK_MINUTES)
     vip: dict[str, list[str]] = Field(default_factory=dict)  # network -> handles always flagged
 
     @field_validator("vip")
@@ -84,9 +87,9 @@ class InfluenceSettings(Strict):
 
 class TopicSettings(Strict):
     days: int = Field(default=14, ge=1, le=90)
-    max_mentions: int = Field(default=4000, ge=50)
+    max_mentions: int = Field(default=4000, ge=50, le=1_000_000)
     max_topics: int = Field(default=12, ge=2, le=50)
-    interval_minutes: float = Field(default=360, gt=0)
+    interval_minutes: float = Field(default=360, gt=0, le=WEEK_MINUTES)
 
 
 class ReportSettings(Strict):

@@ -15,6 +15,7 @@ from brandpulse.tiers import Tier
 Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 PLACEHOLDERS = ("author", "brand", "agent", "ticket", "link", "network")
+YEAR_HOURS = 365 * 24
 
 
 class BusinessHours(Strict):
@@ -29,8 +30,8 @@ class BusinessHours(Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, a name too long
+            raise ValueError(f"unknown time zone {value[:60]!r}; use an IANA name such as Europe/Berlin") from None
         return value
 
     @model_validator(mode="after")
@@ -42,8 +43,8 @@ class BusinessHours(Strict):
 
 class TeamSettings(Strict):
     name: str = Field(min_length=1)
-    first_response_minutes: int = Field(default=60, gt=0)
-    resolution_hours: int = Field(default=24, gt=0)
+    first_response_minutes: int = Field(default=60, gt=0, le=YEAR_HOURS * 60)
+    resolution_hours: int = Field(default=24, gt=0, le=YEAR_HOURS)
     business_hours: BusinessHours | None = None  # None: the SLA clock runs around the clock
     auto_assign: bool = True  # new tickets go to the team's agent with the fewest open tickets
 
@@ -57,7 +58,7 @@ class RoutingRule(Strict):
     intent: Literal["complaint", "question", "suggestion", "praise"] | None = None
     aspect: str | None = None  # an aspect the mention is about (delivery, refund, billing, ...)
     influence_tier: Tier | None = None  # this tier or above
-    min_followers: int | None = Field(default=None, ge=0)
+    min_followers: int | None = Field(default=None, ge=0, le=10**12)
 
 
 class CareSettings(Strict):
@@ -68,8 +69,8 @@ class CareSettings(Strict):
     routing: list[RoutingRule] = Field(default_factory=list)
     default_team: str = "care"
     ticket_max_age_days: int = Field(default=7, ge=1, le=365)
-    interval_seconds: float = Field(default=60, gt=0)
-    merge_window_hours: int = Field(default=72, ge=0)  # same grievance within this → one ticket
+    interval_seconds: float = Field(default=60, gt=0, le=86_400)
+    merge_window_hours: int = Field(default=72, ge=0, le=YEAR_HOURS)  # same grievance within this → one ticket
     merge_similarity: float = Field(default=0.8, gt=0, le=1)  # word-set Jaccard for "near-identical"
     canned_replies: dict[str, str] = Field(default_factory=dict)
 

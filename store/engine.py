@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from brandpulse.errors import MigrationError, StoreError
+from brandpulse.redaction import redact_secrets
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -60,7 +61,7 @@ def session_scope(url: str) -> Iterator[Session]:
     except SQLAlchemyError as exc:
         session.rollback()
         raise StoreError(f"database {redact(url)} failed: {exc.__class__.__name__}: "
-                         f"{str(exc).splitlines()[0]}; check it is reachable and run "
+                         f"{redact(str(exc).splitlines()[0])}; check it is reachable and run "
                          "`brandpulse init`") from exc
     except BaseException:
         session.rollback()
@@ -69,13 +70,9 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
-def redact(url: str) -> str:
-    """The URL with any password hidden, for messages."""
-    if "@" in url and ":" in url.split("://", 1)[-1].split("@", 1)[0]:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.split("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
+def redact(text: str) -> str:
+    """A URL or error text with passwords, tokens and secret parameters hidden, for messages."""
+    return redact_secrets(text)
 
 
 def _alembic_config(url: str):
@@ -98,7 +95,7 @@ def migrate(url: str) -> str:
             command.upgrade(config, "head")
         return current_revision(url) or "none"
     except SQLAlchemyError as exc:
-        raise MigrationError(f"could not migrate {redact(url)}: {str(exc).splitlines()[0]}; "
+        raise MigrationError(f"could not migrate {redact(url)}: {redact(str(exc).splitlines()[0])}; "
                              "check the URL, that the server is up and that you may create tables"
                              ) from exc
 
@@ -112,7 +109,7 @@ def current_revision(url: str) -> str | None:
                 return None
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot reach database {redact(url)}: {str(exc).splitlines()[0]}; "
+        raise StoreError(f"cannot reach database {redact(url)}: {redact(str(exc).splitlines()[0])}; "
                          "check the URL and that the server is running") from exc
 
 

@@ -30,7 +30,7 @@ def test_unknown_key_names_key_and_suggests_the_fix(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings(path)
     message = str(info.value)
-    assert "sources.fille: unknown key" in message
+    assert "config.yaml: sources.fille (line 2): unknown key" in message
     assert "did you mean 'file'" in message
 
 
@@ -56,8 +56,8 @@ def test_routing_to_unknown_team_is_refused(tmp_path):
 
 
 def test_secrets_are_refused_in_config_yaml(tmp_path):
-    path = write(tmp_path, "sources:\n  rss:\n    api_token: abc\n")
-    with pytest.raises(ConfigError, match="BRANDPULSE_API_TOKEN"):
+    path = write(tmp_path, "sources:\n  x:\n    bearer_token: abc\n")
+    with pytest.raises(ConfigError, match="BRANDPULSE_X_BEARER_TOKEN"):
         load_settings(path)
 
 
