@@ -11,11 +11,13 @@ from brandpulse.triage import triage_new
 from nlp.analyzer import Analyzer, build_analyzer
 from nlp.stage import Doc
 from store.analyses import (
+    claim_mentions_for_analysis,
     mark_analysis_failed,
+    release_claims,
     save_analyses,
-    which_mentions_await_analysis,
 )
 from store.engine import session_scope
+from store.leases import exclusive
 from store.maintenance import keep_statistics_fresh
 from store.rollups import refresh_rollups
 from store.search import refresh_search_index
@@ -37,19 +39,27 @@ class AnalyzeResult:
 def analyze_pending(settings: Settings, limit: int | None = None,
                     progress: Callable[[int], None] | None = None,
                     analyzer: Analyzer | None = None) -> AnalyzeResult:
-    """Analyse pending mentions in batches; a failing mention is recorded and skipped."""
+    """Analyse pending mentions in batches; a failing mention is recorded and skipped.
+
+    Each batch is claimed first, so workers in other processes never analyse it too.
+    """
     analyzer = analyzer or build_analyzer(settings)
     result = AnalyzeResult(model=f"{analyzer.model_name}@{analyzer.model_version}")
     batch_size = settings.nlp.batch_size
     while limit is None or result.handled < limit:
         size = batch_size if limit is None else min(batch_size, limit - result.handled)
         with session_scope(settings.database.url) as session:
-            pending = which_mentions_await_analysis(session, size)
+            pending = claim_mentions_for_analysis(session, size)
         if not pending:
             break
         docs = [Doc(key=mid, text=text or "", fields={"source_language": language})
                 for mid, text, language in pending]
-        analyzer.analyze(docs)
+        try:
+            analyzer.analyze(docs)
+        except BaseException:
+            with session_scope(settings.database.url) as session:
+                release_claims(session, [doc.key for doc in docs])
+            raise
         results, failures = {}, {}
         for doc in docs:
             if doc.error:
@@ -71,11 +81,15 @@ def analyze_pending(settings: Settings, limit: int | None = None,
 
 def refresh_overview(settings: Settings) -> int:
     """Recount the overview's daily rollups for every day touched since the last refresh, and add
-    new mentions to the text-search index; return how many days were recounted."""
-    with session_scope(settings.database.url) as session:
-        days = refresh_rollups(session)
-        keep_statistics_fresh(session, refresh_search_index(session))
-        return days
+    new mentions to the text-search index; return how many days were recounted. One process
+    refreshes at a time; another waits for it (its days are counted then)."""
+    with exclusive(settings.database.url, "refresh-overview", 600) as mine:
+        if not mine:
+            return 0
+        with session_scope(settings.database.url) as session:
+            days = refresh_rollups(session)
+            keep_statistics_fresh(session, refresh_search_index(session))
+            return days
 
 
 @dataclass

@@ -11,6 +11,7 @@ from brandpulse.sla import sla_deadlines
 from brandpulse.tiers import at_or_above, tier_of
 from store.brands import sync_brands
 from store.engine import session_scope
+from store.leases import exclusive
 from store.models import utcnow
 from store.ticket_actions import merge_into_ticket
 from store.ticket_detail import which_open_tickets_may_share_a_grievance
@@ -24,6 +25,7 @@ from store.tickets import (
 
 WEIGHTS = {"complaint": 0.30, "negativity": 0.20, "severity": 0.10, "influence": 0.20,
            "velocity": 0.10, "recency": 0.10}
+TRIAGE_LEASE, TRIAGE_LEASE_SECONDS = "triage", 300  # a killed triager frees the lease after this
 SEVERITY = {None: 0.0, "no_explicit_reproach": 0.25, "disapproval": 0.5, "accusation": 0.75,
             "blame": 1.0}
 
@@ -77,8 +79,15 @@ def triage_new(settings: Settings, now: datetime | None = None) -> int:
     """Open tickets for analysed complaints/questions not yet ticketed; return how many opened.
 
     A mention repeating an open ticket's grievance (same author and thread, or near-identical
-    text on any network) is merged into that ticket instead of opening another.
+    text on any network) is merged into that ticket instead of opening another. One process
+    triages at a time (a lease in the store): another waits for it, or returns 0 when it
+    waited two minutes and the mentions wait for the next round.
     """
+    with exclusive(settings.database.url, TRIAGE_LEASE, TRIAGE_LEASE_SECONDS) as mine:
+        return _triage(settings, now) if mine else 0
+
+
+def _triage(settings: Settings, now: datetime | None) -> int:
     now = now or utcnow()
     care = settings.care
     teams = {team.name: team for team in care.teams}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlmodel import Session
 
 from store.bulk import upsert_rows
@@ -15,18 +16,47 @@ ANALYSIS_COLUMNS = ("model_name", "model_version", "language", "sentiment", "emo
                     "primary_intent", "offensive", "offensive_score", "entities")
 
 
-def which_mentions_await_analysis(session: Session, limit: int) -> list[tuple[int, str, str | None]]:
-    """(id, text, source language) of the oldest pending mentions, at most ``limit``."""
-    rows = session.execute(select(Mention.id, Mention.text, Mention.language)
-                           .where(Mention.analysis_status == "pending")
-                           .order_by(Mention.id).limit(limit))
-    return [tuple(row) for row in rows]
+CLAIM_SECONDS = 600  # a worker killed mid-batch frees its mentions after this long
+
+
+def _claimable(now):
+    return or_(Mention.analysis_status == "pending",
+               and_(Mention.analysis_status == "claimed", Mention.analysis_claimed_until < now))
+
+
+def claim_mentions_for_analysis(session: Session, limit: int, ttl_seconds: float = CLAIM_SECONDS
+                                ) -> list[tuple[int, str, str | None]]:
+    """Claim the oldest pending mentions (or ones whose claim expired), at most ``limit``, and
+    return their (id, text, source language): no other worker gets them while the claim holds.
+
+    PostgreSQL skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); SQLite runs
+    one writer at a time, so the claiming UPDATE is atomic there by itself.
+    """
+    now = utcnow()
+    chosen = select(Mention.id).where(_claimable(now)).order_by(Mention.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    rows = session.execute(update(Mention).where(Mention.id.in_(chosen.scalar_subquery()))
+                           .values(analysis_status="claimed",
+                                   analysis_claimed_until=now + timedelta(seconds=ttl_seconds))
+                           .returning(Mention.id, Mention.text, Mention.language)
+                           .execution_options(synchronize_session=False))
+    return sorted(tuple(row) for row in rows)
+
+
+def release_claims(session: Session, mention_ids: list[int]) -> None:
+    """Give claimed mentions back to the queue (the analysis of their batch failed as a whole)."""
+    if mention_ids:
+        session.execute(update(Mention).where(Mention.id.in_(mention_ids),
+                                              Mention.analysis_status == "claimed")
+                        .values(analysis_status="pending", analysis_claimed_until=None)
+                        .execution_options(synchronize_session=False))
 
 
 def how_many_mentions_await_analysis(session: Session) -> int:
-    """Count of mentions still pending analysis."""
-    return session.execute(select(func.count()).select_from(Mention)
-                           .where(Mention.analysis_status == "pending")).scalar_one()
+    """Count of mentions still to be analysed (pending, or claimed by a worker)."""
+    return session.execute(select(func.count()).select_from(Mention).where(
+        Mention.analysis_status.in_(("pending", "claimed")))).scalar_one()
 
 
 def save_analyses(session: Session, results: dict[int, dict[str, Any]]) -> None:
@@ -51,14 +81,16 @@ def save_analyses(session: Session, results: dict[int, dict[str, Any]]) -> None:
         by_status.setdefault(status, []).append(mention_id)
     for status, ids in by_status.items():
         session.execute(update(Mention).where(Mention.id.in_(ids))
-                        .values(analysis_status=status, analysis_error=None))
+                        .values(analysis_status=status, analysis_error=None,
+                                analysis_claimed_until=None))
 
 
 def mark_analysis_failed(session: Session, failures: dict[int, str]) -> None:
     """Record why each mention could not be analysed; it is not retried automatically."""
     for mention_id, reason in failures.items():
         session.execute(update(Mention).where(Mention.id == mention_id)
-                        .values(analysis_status="failed", analysis_error=reason))
+                        .values(analysis_status="failed", analysis_error=reason,
+                                analysis_claimed_until=None))
 
 
 def which_mentions_failed_analysis(session: Session, limit: int = 100) -> list[tuple[int, str]]:

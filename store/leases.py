@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Iterator
 
 from sqlalchemy import delete, or_, select
 from sqlmodel import Session
@@ -35,3 +41,26 @@ def who_holds_lease(session: Session, name: str) -> tuple[str, datetime] | None:
     row = session.execute(select(Lease.holder, Lease.expires_at).where(
         Lease.name == name, Lease.expires_at >= utcnow())).first()
     return (row[0], row[1]) if row else None
+
+
+@contextmanager
+def exclusive(url: str, name: str, ttl_seconds: float, wait_seconds: float = 120.0) -> Iterator[bool]:
+    """Hold the lease ``name`` for this thread while the block runs; yield False (and run
+    nothing exclusive) when another holder keeps it past ``wait_seconds``. A killed holder's
+    lease lapses after ``ttl_seconds``."""
+    from store.engine import session_scope
+
+    holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with session_scope(url) as session:
+            taken = take_lease(session, name, holder, ttl_seconds)
+        if taken or time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    try:
+        yield taken
+    finally:
+        if taken:
+            with session_scope(url) as session:
+                give_back_lease(session, name, holder)

@@ -8,7 +8,7 @@ and ``term_rollups``. ``refresh_rollups`` runs after analysis and on the schedul
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, union
 from sqlmodel import Session
@@ -51,7 +51,9 @@ def which_days_changed(session: Session, after_id: int | None, since: datetime |
 def rebuild_day(session: Session, day: str) -> None:
     """Recount one day's rollups from the mentions and analyses themselves."""
     start = parse_bucket(day, "day")
-    window = (Mention.created_at >= start, Mention.created_at < start + timedelta(days=1))
+    window = (Mention.created_at >= start,)
+    if start.date() < date.max:  # the last day a datetime holds has no next day to stop at
+        window += (Mention.created_at < start + timedelta(days=1),)
     session.execute(delete(MentionRollup).where(MentionRollup.day == day))
     session.execute(delete(TermRollup).where(TermRollup.day == day))
     dims = _dimensions()
