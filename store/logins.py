@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, false, func, update
 from sqlmodel import Session, select
 
 from store.models import LoginAttempt, User, UserSession
@@ -82,7 +82,13 @@ def forget_sessions_ended_before(session: Session, cutoff: datetime) -> int:
 
 
 def which_admins_are_active(session: Session, lock: bool = False) -> list[User]:
-    """Active admins; ``lock`` holds their rows until commit (PostgreSQL) so two demotions cannot race."""
+    """Active admins; ``lock`` holds them until commit so two demotions cannot race.
+
+    PostgreSQL locks the rows (FOR UPDATE). SQLite's driver starts a transaction only at the first
+    write, so an empty write comes first: it takes the database's write lock before the read.
+    """
+    if lock and session.get_bind().dialect.name == "sqlite":
+        session.execute(update(User).where(false()).values(role=User.role))
     statement = select(User).where(User.role == "admin", User.active == True)  # noqa: E712
     if lock:
         statement = statement.with_for_update()

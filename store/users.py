@@ -46,10 +46,11 @@ def who_is_logging_in(session: Session, username: str, password: str) -> User | 
     An unknown or inactive name costs one argon2 check against a dummy hash, exactly like a
     wrong password, so neither the answer nor its time tells which names exist.
     """
+    dummy = _dummy_hash()  # made before the look-up, so the first unknown name is not slower
     user = session.exec(select(User).where(User.username == username)).first()
     stored = user.password_hash if user is not None and user.password_hash.startswith("$argon2") else None
     try:
-        _HASHER.verify(stored or _dummy_hash(), password)
+        _HASHER.verify(stored or dummy, password)
     except (VerificationError, InvalidHashError):
         return None
     if stored is None or not user.active:
