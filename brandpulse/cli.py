@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Optional
@@ -17,8 +16,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
-from brandpulse.console import console, friendly
+from brandpulse.console import console, err, friendly, shown
 from brandpulse.settings import Settings, load_settings
 
 app = typer.Typer(help="brandpulse: self-hosted social listening and care triage.",
@@ -75,8 +75,8 @@ def doctor() -> None:
     for column in ("area", "status", "detail"):
         table.add_column(column)
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}
-    for check in checks:
-        table.add_row(check.area, f"[{colours[check.status]}]{check.status}[/]", check.detail)
+    for check in checks:  # details carry remote error text: printed literally
+        table.add_row(shown(check.area), shown(check.status, colours[check.status]), shown(check.detail))
     console.print(table)
     if any(check.status == "fail" for check in checks):
         raise typer.Exit(1)
@@ -120,23 +120,57 @@ def import_command(
                       "import again", soft_wrap=True, markup=False, highlight=False)
 
 
+ERRORS_SHOWN = 10  # per (source, brand) below the table
+
+
 @app.command()
 @friendly
 def collect(source: Optional[str] = typer.Option(None, help="one source (default: every enabled)"),
             brand: Optional[str] = typer.Option(None, help="one brand (default: all)"),
             once: bool = typer.Option(True, "--once", help="one pass, then exit (the only mode here; "
                                                          "`brandpulse run` polls continuously)")) -> None:
-    """Run one collection pass and print what each (source, brand) stored."""
-    from brandpulse.collecting import collect_all
+    """Run one collection pass and print what each (source, brand) stored.
 
-    results = collect_all(_settings(), source=source, brand=brand)
+    Exit code 1 when some (source, brand) failed and none worked; 0 when at least one worked,
+    or when the sources only wait (rate limit, usage or daily spend cap, another process
+    collecting): waiting is not failing. Every error is also kept in `brandpulse doctor`.
+    """
+    from brandpulse.collecting import CollectResult, collect_all, every_source_failed
+
+    with console.status("collecting…") as status:
+        def progress(result: CollectResult, finished: bool) -> None:
+            pair = f"{result.source} / {result.brand}"
+            if not finished:
+                status.update(shown(f"collecting {pair}: page {result.pages + 1}, {result.fetched} "
+                                    "fetched so far…"))
+                return
+            mark = {"ok": ("done", "green"), "waiting": ("waits", "yellow"), "failed": ("failed", "red")}
+            word, colour = mark.get(result.outcome, ("done", ""))
+            console.print(Text.assemble((f"{word:>6} ", colour), shown(
+                f"{pair}: {result.stored} new of {result.fetched} fetched in {result.pages} page(s)"
+                + (f", {len(result.errors)} problem(s)" if result.errors else ""))))
+
+        results = collect_all(_settings(), source=source, brand=brand, progress=progress)
+    if not results:
+        console.print("no source is enabled in config.yaml (see sources:)")
+        return
     table = Table(title="collect")
-    for column in ("source", "brand", "pages", "fetched", "stored", "quarantined", "errors"):
+    for column in ("source", "brand", "outcome", "pages", "fetched", "stored", "quarantined", "errors"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.source, r.brand, str(r.pages), str(r.fetched), str(r.stored),
-                      str(r.quarantined), "; ".join(r.errors)[:200] or "-")
-    console.print(table if results else "no source is enabled in config.yaml (see sources:)")
+        errors = "; ".join(r.errors)
+        table.add_row(shown(r.source), shown(r.brand), r.outcome, str(r.pages), str(r.fetched), str(r.stored),
+                      str(r.quarantined), shown(errors[:200] + ("… (below)" if len(errors) > 200 else "") or "-"))
+    console.print(table)
+    for r in results:
+        if len("; ".join(r.errors)) > 200:
+            for error in r.errors[:ERRORS_SHOWN]:
+                console.print(shown(f"{r.source} / {r.brand}: {error}"), soft_wrap=True)
+            if len(r.errors) > ERRORS_SHOWN:
+                console.print(shown(f"{r.source} / {r.brand}: … and {len(r.errors) - ERRORS_SHOWN} more"))
+    if every_source_failed(results):
+        err.print(shown("every source that ran failed; see the errors above and `brandpulse doctor`"))
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -187,6 +221,8 @@ def run(duration: Optional[float] = typer.Option(None, help="stop after this man
 
 def start_dashboard(config: Path | None = None, port: int | None = None) -> int:
     """Start the Streamlit dashboard (blocking); return its exit code."""
+    from brandpulse.supervise import run_supervised
+
     settings = load_settings(config) if config else _settings()
     env = dict(os.environ)
     if config:
@@ -196,7 +232,7 @@ def start_dashboard(config: Path | None = None, port: int | None = None) -> int:
                "--server.port", str(port or settings.dashboard.port),
                "--browser.gatherUsageStats", "false"]
     console.print(f"dashboard on http://localhost:{port or settings.dashboard.port}")
-    return subprocess.call(command, env=env)
+    return run_supervised(command, env)  # stopping brandpulse stops the server too
 
 
 @app.command()

@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from brandpulse.console import console, friendly
+from brandpulse.console import console, friendly, shown
 from brandpulse.errors import BrandpulseError
 from brandpulse.settings import load_settings
 
@@ -34,13 +35,13 @@ def backtest_command(brand: str = typer.Option(..., help="brand name as in confi
 
     findings = backtest(load_settings(), brand, parse_day(since, "--since"),
                         parse_day(until, "--until") if until else None)
-    table = Table(title=f"{len(findings)} alerts would have fired for {brand}")
+    table = Table(title=shown(f"{len(findings)} alerts would have fired for {brand}"))
     for column in ("window end (UTC)", "rule", "severity", "observed", "baseline"):
         table.add_column(column, no_wrap=True)
     table.add_column("what")
     for finding in findings:
-        table.add_row(f"{finding.window_end:%Y-%m-%d %H:%M}", finding.rule, finding.severity,
-                      f"{finding.observed:g}", f"{finding.baseline:g}", finding.title)
+        table.add_row(f"{finding.window_end:%Y-%m-%d %H:%M}", shown(finding.rule), shown(finding.severity),
+                      f"{finding.observed:g}", f"{finding.baseline:g}", shown(finding.title))
     console.print(table)
 
 
@@ -52,5 +53,5 @@ def deliver_command() -> None:
 
     result = deliver_pending(load_settings())
     for problem in result.problems:
-        console.print(f"[yellow]warning:[/] {problem}")
+        console.print(Text.assemble(("warning:", "yellow"), " ", shown(problem)))
     console.print(f"{result.delivered} alerts delivered, {result.failed} failed")

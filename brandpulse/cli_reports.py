@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from brandpulse.cli_alerts import parse_day
-from brandpulse.console import console, friendly
+from brandpulse.console import console, friendly, shown
 from brandpulse.settings import load_settings
 
 export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def export_influencers_command(
 
     report = build_influencer_report(load_settings(), brand, parse_day(since, "--since") if since else None, limit)
     path = export_influencers(report, format, output)
-    console.print(f"{len(report.leaderboard)} authors of {report.summary['authors']} scored → {path}")
+    console.print(shown(f"{len(report.leaderboard)} authors of {report.summary['authors']} scored → {path}"))
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         from brandpulse.topics import refresh_topics
 
         for brand, count in refresh_topics(load_settings()).items():
-            console.print(f"{brand}: {count} topics")
+            console.print(shown(f"{brand}: {count} topics"))
 
     @app.command("report")
     @friendly
@@ -62,4 +62,4 @@ def register(app: typer.Typer) -> None:
         from brandpulse.reports.brand import produce_brand_report
 
         path = produce_brand_report(load_settings(), brand, cadence, output=output, deliver=deliver)
-        console.print(f"report written to {path}")
+        console.print(shown(f"report written to {path}"))

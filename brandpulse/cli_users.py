@@ -10,7 +10,7 @@ from rich.table import Table
 
 from brandpulse.access import ROLES
 from brandpulse.accounts import change_user, create_user, list_users
-from brandpulse.console import console, friendly
+from brandpulse.console import console, friendly, shown
 from brandpulse.errors import BrandpulseError
 from brandpulse.settings import load_settings
 
@@ -41,7 +41,7 @@ def add(name: str = typer.Argument(..., help="login name"),
     if role not in ROLES:
         raise BrandpulseError(f"role {role!r} is not one of {', '.join(ROLES)}")
     actor = create_user(load_settings(), None, name, _password(password_stdin), role, team)
-    console.print(f"added {actor.username} ({actor.role}{', team ' + actor.team if actor.team else ''})")
+    console.print(shown(f"added {actor.username} ({actor.role}{', team ' + actor.team if actor.team else ''})"))
 
 
 @users_app.command("list")
@@ -50,8 +50,8 @@ def list_command() -> None:
     """Every user with role, team and state."""
     table = Table("user", "role", "team", "active", "created")
     for user in list_users(load_settings(), None):
-        table.add_row(user["username"], user["role"], user["team"], "yes" if user["active"] else "no",
-                      f"{user['created_at']:%Y-%m-%d}")
+        table.add_row(shown(user["username"]), shown(user["role"]), shown(user["team"] or ""),
+                      "yes" if user["active"] else "no", f"{user['created_at']:%Y-%m-%d}")
     console.print(table)
 
 
@@ -67,4 +67,4 @@ def set_command(name: str = typer.Argument(..., help="login name"),
     settings = load_settings()
     change_user(settings, None, _user_id(settings, name), role=role, team=team, active=active,
                 password=_password(True) if password_stdin else None)
-    console.print(f"updated {name}")
+    console.print(shown(f"updated {name}"))

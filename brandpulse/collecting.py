@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from brandpulse.errors import (
     BrandpulseError,
@@ -16,10 +18,12 @@ from brandpulse.errors import (
     UsageCappedError,
 )
 from brandpulse.query import parse_query
+from brandpulse.records import Page
 from brandpulse.settings import BrandSettings, Secrets, Settings, tracked_brands
-from collectors.base import Collector
+from collectors.base import Collector, payload_text, problem
 from store.brands import sync_brands
 from store.collectors import (
+    record_collector_degraded,
     record_collector_failure,
     record_collector_success,
     record_gap,
@@ -36,11 +40,16 @@ from store.mentions import quarantine, save_mentions
 from store.models import utcnow
 
 MAX_PAGES = 1000
+log = logging.getLogger("brandpulse.collecting")
 
 
 @dataclass
 class CollectResult:
-    """What one pass of one (source, brand) did."""
+    """What one pass of one (source, brand) did.
+
+    ``outcome``: ok (partial errors possible), waiting (rate limited, usage or spend capped, or
+    leased by another process: not a failure), or failed (the pass ended on an error).
+    """
     source: str
     brand: str
     pages: int = 0
@@ -51,6 +60,27 @@ class CollectResult:
     skipped: bool = False
     gap_backfilled: bool = False
     errors: list[str] = field(default_factory=list)
+    outcome: str = "ok"
+
+
+Progress = Callable[[CollectResult, bool], None]  # (result so far, finished?)
+
+
+def every_source_failed(results: list[CollectResult]) -> bool:
+    """True when some (source, brand) failed and none worked: the pass got nothing and needs a look.
+
+    Pairs that only wait (rate limit, usage or spend cap, another process's lease) are neither.
+    """
+    return any(r.outcome == "failed" for r in results) and not any(r.outcome == "ok" for r in results)
+
+
+def unexpected(source: str, brand: str, doing: str, exc: BaseException) -> CollectorError:
+    """An exception brandpulse did not expect, as a CollectorError naming where it happened."""
+    log.warning("%s / %s failed %s", source, brand, doing, exc_info=exc)
+    return CollectorError(f"{source} failed for brand {brand!r} while {doing} ({problem(exc)}); the "
+                          "other sources went on and this one is retried at the next run; if it "
+                          f"repeats, check sources.{source} in config.yaml or report it with the "
+                          "log of `brandpulse run`", source=source)
 
 
 def _require(secrets: Secrets, source: str) -> None:
@@ -104,11 +134,60 @@ def _hold(url: str, collector: Collector, brand: str, message: str, until: datet
         record_collector_failure(session, collector.name, brand, message, until, state)
 
 
-def collect_once(settings: Settings, collector: Collector, brand: BrandSettings) -> CollectResult:
+def _store_page(url: str, collector: Collector, brand: BrandSettings, page: Page, matching: list,
+                price: float, read: int, day: str):
+    """The page's mentions, quarantined items, cursor and spend in one transaction."""
+    with session_scope(url) as session:
+        saved = save_mentions(session, matching)
+        page.quarantined.extend((f"{record.network}:{record.native_id}"[:200], reason,
+                                 payload_text(record.raw if record.raw is not None else record.text))
+                                for record, reason in saved.rejected)
+        for location, reason, payload in page.quarantined:
+            quarantine(session, collector.name, location, reason, payload)
+        save_cursor(session, collector.name, brand.name, page.next_cursor)
+        if price:
+            record_spend(session, collector.name, brand.name, price * read, day)
+    return saved
+
+
+def _matching(query, page: Page) -> list:
+    """The page's mentions that match the brand query; one whose text is not text is quarantined."""
+    matching = []
+    for mention in page.mentions:
+        try:
+            if query.matches(mention.text):
+                matching.append(mention)
+        except Exception as exc:  # noqa: BLE001 - a collector let an odd record through
+            page.quarantined.append((f"{getattr(mention, 'network', '?')}:{getattr(mention, 'native_id', '?')}",
+                                     f"the record's text cannot be matched ({problem(exc)})",
+                                     payload_text(getattr(mention, "raw", None))))
+    return matching
+
+
+def _fetch(collector: Collector, brand: BrandSettings, cursor: str | None) -> Page:
+    """One page; anything but a CollectorError (a library's own bug, a reply of the wrong shape)
+    becomes one that names the source, the brand and what to do."""
+    try:
+        page = collector.fetch(brand, cursor)
+    except CollectorError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the edge: every other failure is translated here
+        raise unexpected(collector.name, brand.name, "fetching a page", exc) from exc
+    if not isinstance(page, Page):
+        raise CollectorError(f"{collector.name} returned {type(page).__name__} instead of a page for "
+                             f"brand {brand.name!r}; this is a bug in the collector", source=collector.name)
+    return page
+
+
+def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
+                 progress: Progress | None = None) -> CollectResult:
     """Fetch pages until the source has no more; each page, its cursor and spend commit together.
 
     A (source, brand) that is rate-limited, usage-capped or over its daily spend cap is
-    skipped until it may run again; other sources are never blocked by it.
+    skipped until it may run again; other sources are never blocked by it. A cursor that
+    comes back unchanged (or comes round again) while the source says there is more ends
+    the pass with a partial error instead of reading the same page again. Partial errors
+    leave the source 'degraded' in its health, which ``brandpulse doctor`` shows.
     """
     result = CollectResult(source=collector.name, brand=brand.name)
     url = settings.database.url
@@ -121,11 +200,12 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings)
     if wait_until and wait_until > now:
         result.errors.append(f"{collector.name} is {state.replace('_', ' ')} until "
                              f"{wait_until:%Y-%m-%d %H:%M} UTC; skipped")
-        result.skipped = True
+        result.skipped, result.outcome = True, "waiting"
         return result
     price = getattr(collector, "price_per_item", 0.0)
     cap = getattr(getattr(settings.sources, collector.name, None), "daily_cap_usd", None)
     day = now.strftime("%Y-%m-%d")
+    visited = {cursor}
     try:
         for _ in range(MAX_PAGES):
             if price and cap is not None:
@@ -135,48 +215,58 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings)
                     message = (f"{collector.name} spent ${spent:.2f} today, its daily cap is ${cap:.2f}; "
                                "paused until midnight UTC (raise daily_cap_usd to read more)")
                     result.errors.append(message)
+                    result.outcome = "waiting"
                     _hold(url, collector, brand.name, message, _next_midnight(now), "daily_cap")
                     return result
-            page = collector.fetch(brand, cursor)
-            matching = [m for m in page.mentions if query.matches(m.text)]
+            page = _fetch(collector, brand, cursor)
+            matching = _matching(query, page)
             result.rejected_by_query += len(page.mentions) - len(matching)
             for mention in matching:
                 mention.brands = sorted(set(mention.brands) | {brand.name})
             read = page.items_read if page.items_read is not None else len(page.mentions)
-            with session_scope(url) as session:
-                saved = save_mentions(session, matching)
-                for location, reason, payload in page.quarantined:
-                    quarantine(session, collector.name, location, reason, payload)
-                save_cursor(session, collector.name, brand.name, page.next_cursor)
-                if price:
-                    record_spend(session, collector.name, brand.name, price * read, day)
+            saved = _store_page(url, collector, brand, page, matching, price, read, day)
             result.pages += 1
             result.fetched += len(page.mentions)
             result.stored += saved.inserted
             result.quarantined += len(page.quarantined)
             result.errors.extend(page.partial_errors)
-            cursor = page.next_cursor
+            if progress:
+                progress(result, False)
             if page.done:
                 break
+            if page.next_cursor in visited:
+                result.errors.append(f"{collector.name} gave the same cursor again while saying there is "
+                                     "more; the pass ended here instead of reading the same page again "
+                                     "(the next pass resumes from it)")
+                break
+            cursor = page.next_cursor
+            visited.add(cursor)
     except UsageCappedError as exc:
-        result.errors.append(str(exc))
-        _hold(url, collector, brand.name, str(exc), now + timedelta(hours=24), "usage_capped")
-        return result
+        return _held(url, collector, brand, result, exc, now + timedelta(hours=24), "usage_capped")
     except RateLimitedError as exc:
-        result.errors.append(str(exc))
-        _hold(url, collector, brand.name, str(exc), exc.until, "rate_limited")
-        return result
+        return _held(url, collector, brand, result, exc, exc.until, "rate_limited")
     except CollectorError as exc:
-        result.errors.append(str(exc))
-        _hold(url, collector, brand.name, str(exc), None, "error")
-        return result
+        return _held(url, collector, brand, result, exc, None, "error")
     cadence = getattr(getattr(settings.sources, collector.name, None), "cadence_minutes", None)
     with session_scope(url) as session:
         if last_success and cadence and now - last_success > timedelta(minutes=2 * cadence):
             record_gap(session, collector.name, brand.name, last_success, now, result.fetched)
             result.gap_backfilled = True
-        record_collector_success(session, collector.name, brand.name, result.fetched,
-                                 now + timedelta(minutes=cadence) if cadence else None)
+        next_run = now + timedelta(minutes=cadence) if cadence else None
+        if result.errors:
+            record_collector_degraded(session, collector.name, brand.name, result.fetched,
+                                      "; ".join(result.errors), next_run)
+        else:
+            record_collector_success(session, collector.name, brand.name, result.fetched, next_run)
+    return result
+
+
+def _held(url: str, collector: Collector, brand: BrandSettings, result: CollectResult,
+          exc: CollectorError, until: datetime | None, state: str) -> CollectResult:
+    """The pass ended on ``exc``: noted in the result and in the source's health."""
+    result.errors.append(str(exc))
+    result.outcome = "failed" if state == "error" else "waiting"
+    _hold(url, collector, brand.name, str(exc), until, state)
     return result
 
 
@@ -186,7 +276,7 @@ def process_holder() -> str:
 
 
 def collect_leased(settings: Settings, collector: Collector, brand: BrandSettings,
-                   holder: str | None = None) -> CollectResult:
+                   holder: str | None = None, progress: Progress | None = None) -> CollectResult:
     """``collect_once`` under the source's lease: skipped while another process holds it."""
     holder = holder or process_holder()
     cadence = getattr(getattr(settings.sources, collector.name, None), "cadence_minutes", 5)
@@ -198,11 +288,11 @@ def collect_leased(settings: Settings, collector: Collector, brand: BrandSetting
             give_back_lease(session, name, owner[0])
             taken, owner = take_lease(session, name, holder, ttl), None
     if not taken:
-        result = CollectResult(source=collector.name, brand=brand.name, skipped=True)
+        result = CollectResult(source=collector.name, brand=brand.name, skipped=True, outcome="waiting")
         result.errors.append(f"{collector.name} is being collected by {owner[0] if owner else 'another process'}"
                              "; skipped")
         return result
-    return collect_once(settings, collector, brand)
+    return collect_once(settings, collector, brand, progress)
 
 
 def _is_dead_local_process(holder: str) -> bool:
@@ -232,9 +322,26 @@ def enabled_source_names(settings: Settings) -> list[str]:
             if getattr(settings.sources, name).enabled]
 
 
-def collect_all(settings: Settings, source: str | None = None,
-                brand: str | None = None) -> list[CollectResult]:
-    """One pass over every enabled (source, brand), or the ones named."""
+def _failed(settings: Settings, name: str, brand: str, exc: BaseException) -> CollectResult:
+    """A (source, brand) whose pass raised: the error is kept in its result and, when the
+    database takes it, in its health, so ``brandpulse doctor`` shows it."""
+    error = exc if isinstance(exc, BrandpulseError) else unexpected(name, brand, "collecting", exc)
+    try:
+        with session_scope(settings.database.url) as session:
+            record_collector_failure(session, name, brand, str(error))
+    except Exception:  # noqa: BLE001 - the database itself may be what failed
+        log.warning("could not record the failure of %s / %s", name, brand, exc_info=True)
+    return CollectResult(name, brand, errors=[str(error)], outcome="failed")
+
+
+def collect_all(settings: Settings, source: str | None = None, brand: str | None = None,
+                progress: Progress | None = None) -> list[CollectResult]:
+    """One pass over every enabled (source, brand), or the ones named.
+
+    Whatever one (source, brand) raises is recorded in its result and health; the others
+    still run. ``progress(result, finished)`` is called as each pair starts, after each
+    page, and when it is done.
+    """
     collectors = enabled_collectors(settings)
     if source is not None and source not in collectors:
         raise ConfigError(f"source {source!r} is not enabled; enabled sources: "
@@ -246,12 +353,20 @@ def collect_all(settings: Settings, source: str | None = None,
     with session_scope(settings.database.url) as session:
         sync_brands(session, settings.brands)
     results = []
-    for name, collector in collectors.items():
-        if source is None or name == source:
+    try:
+        for name, collector in collectors.items():
+            if source is not None and name != source:
+                continue
             for item in brands:
+                if progress:
+                    progress(CollectResult(name, item.name), False)
                 try:
-                    results.append(collect_leased(settings, collector, item))
-                except BrandpulseError as exc:  # one source failing never stops the others
-                    results.append(CollectResult(name, item.name, errors=[str(exc)]))
-    release_leases(settings)
+                    result = collect_leased(settings, collector, item, progress=progress)
+                except Exception as exc:  # noqa: BLE001 - one source failing never stops the others
+                    result = _failed(settings, name, item.name, exc)
+                results.append(result)
+                if progress:
+                    progress(result, True)
+    finally:
+        release_leases(settings)
     return results

@@ -82,8 +82,11 @@ def _sources(settings: Settings) -> list[Check]:
         missing = Secrets().missing_for("reddit")
         checks.append(Check("source reddit", "fail" if missing else "ok",
                             f"not set: {', '.join(missing)}" if missing else
-                            f"app credentials set; {reddit.oauth_url}; search in "
-                            f"{'+'.join(reddit.search_subreddits)}"))
+                            f"app credentials set; {reddit.oauth_url}; " + (
+                                f"search in r/{'+'.join(reddit.search_subreddits)}" if reddit.search_subreddits
+                                else "no search (search_subreddits: [])") + (
+                                f"; comments of r/{', r/'.join(reddit.watch_subreddits)}"
+                                if reddit.watch_subreddits else "")))
     masto = settings.sources.mastodon
     if masto.enabled:
         token = Secrets().mastodon_token
@@ -116,7 +119,10 @@ def _spend(settings: Settings, source: str, cap: float) -> str:
 
 
 def _health(settings: Settings) -> list[Check]:
-    """One line per (source, brand) that has run: state, last success, last error."""
+    """One line per (source, brand) that has run: state, last success, last error.
+
+    ok is ok; degraded (the pass ran but part of it failed or was set aside), rate limited
+    or capped warn; a last pass that failed (state error) fails the doctor."""
     from store.collectors import which_sources_report_health
     from store.engine import session_scope
 
@@ -127,11 +133,11 @@ def _health(settings: Settings) -> list[Check]:
         return []
     checks = []
     for row in rows:
-        status = "ok" if row.state == "ok" else "warn"
+        status = {"ok": "ok", "error": "fail"}.get(row.state, "warn")
         last = f"{row.last_success_at:%Y-%m-%d %H:%M}" if row.last_success_at else "never"
         detail = f"{row.state}; last success {last}; {row.items_total} items"
         if row.state != "ok" and row.last_error:
-            detail += f"; {row.last_error[:160]}"
+            detail += f"; {row.last_error[:300]}" + ("…" if len(row.last_error) > 300 else "")
         if row.rate_limited_until:
             detail += f"; waits until {row.rate_limited_until:%Y-%m-%d %H:%M} UTC"
         checks.append(Check(f"health {row.source}/{row.brand}", status, detail))

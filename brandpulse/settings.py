@@ -8,6 +8,7 @@ or a ``.env`` file through :class:`Secrets`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -37,6 +38,7 @@ DEFAULT_CONFIG = Path("config.yaml")
 Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
 WEEK_MINUTES = 7 * 24 * 60
 MAX_QUERY = 4096  # characters; X allows 512-4096, Reddit 512
+SUBREDDIT = re.compile(r"[A-Za-z0-9_]{2,21}")
 
 
 def _valid_query(value: str) -> str:
@@ -100,9 +102,19 @@ class RedditSourceSettings(Strict):
     cadence_minutes: float = Field(default=10, gt=0, le=WEEK_MINUTES)
     oauth_url: str = "https://oauth.reddit.com"
     reddit_url: str = "https://www.reddit.com"
+    # where to search the brand query; [] means no search (only the watched comment streams)
     search_subreddits: list[str] = Field(default_factory=lambda: ["all"])
     watch_subreddits: list[str] = Field(default_factory=list)  # comment streams to poll
 
+    @field_validator("search_subreddits", "watch_subreddits")
+    @classmethod
+    def _subreddit_names(cls, names: list[str]) -> list[str]:
+        cleaned = [name.strip().removeprefix("/").removeprefix("r/") for name in names]
+        bad = [name for name in cleaned if not SUBREDDIT.fullmatch(name)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a subreddit name (letters, digits and _, up to 21 "
+                             "characters, without r/); write e.g. [redditdev, python]")
+        return cleaned
     search_limit: int = Field(default=250, ge=1, le=1000)
     timeout_seconds: float = Field(default=20, gt=0, le=600)
     author_karma: bool = True  # look up new authors' karma (Reddit's reach) via /user/NAME/about

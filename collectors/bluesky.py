@@ -9,54 +9,79 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from brandpulse.errors import RateLimitedError, SourceUnavailableError
+from brandpulse.errors import RateLimitedError, RecordError, SourceUnavailableError
 from brandpulse.query import parse_query, positive_keywords, tokenize_text
 from brandpulse.records import AuthorRecord, MentionRecord, Page
 from brandpulse.settings import BlueskySourceSettings, BrandSettings
+from collectors.base import bounded, count, item_id, payload_text, problem, text_or_none
 from collectors.tabular import parse_time
 
 POST = "app.bsky.feed.post"
+FUTURE_SLACK = timedelta(days=1)
+MAX_TIME_US = 10**17  # microseconds since 1970: year 5138; a larger cursor is not a time
 
 
 def _web_url(did_or_handle: str, uri: str) -> str:
     return f"https://bsky.app/profile/{did_or_handle}/post/{uri.rsplit('/', 1)[-1]}"
 
 
+def _text(record: dict) -> str:
+    text = record.get("text", "")
+    if not isinstance(text, str):
+        raise RecordError("post text is not text")
+    return text
+
+
+def _uri(value) -> str | None:
+    return (value.get("uri") if isinstance(value, dict) else None) or None
+
+
 def jetstream_event_to_mention(event: dict[str, Any]) -> MentionRecord | None:
     """A created post from a Jetstream commit event (None for other events)."""
+    if not isinstance(event, dict):
+        raise RecordError(f"event is a {type(event).__name__}, not an object")
     commit = event.get("commit") or {}
-    if event.get("kind") != "commit" or commit.get("operation") != "create" or commit.get("collection") != POST:
+    if event.get("kind") != "commit" or not isinstance(commit, dict) or commit.get("operation") != "create" \
+            or commit.get("collection") != POST:
         return None
     record = commit["record"]
     did = event["did"]
+    if not isinstance(record, dict) or not isinstance(did, str) or not isinstance(commit["rkey"], str):
+        raise RecordError("commit has no record object, did or rkey")
     uri = f"at://{did}/{POST}/{commit['rkey']}"
-    reply = record.get("reply") or {}
+    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    langs = record.get("langs") if isinstance(record.get("langs"), list) else []
     return MentionRecord(
-        network="bluesky", native_id=uri, text=record.get("text", ""), source="bluesky",
+        network="bluesky", native_id=uri, text=_text(record), source="bluesky",
         created_at=parse_time(record["createdAt"]), url=_web_url(did, uri),
-        language=(record.get("langs") or [None])[0], author=AuthorRecord("bluesky", did, handle=did),
-        in_reply_to_id=(reply.get("parent") or {}).get("uri"), conversation_id=(reply.get("root") or {}).get("uri") or uri,
-        raw=event)
+        language=text_or_none(langs[0]) if langs else None, author=AuthorRecord("bluesky", did, handle=did),
+        in_reply_to_id=_uri(reply.get("parent")), conversation_id=_uri(reply.get("root")) or uri,
+        raw=bounded(event))
 
 
 def post_view_to_mention(view: dict[str, Any]) -> MentionRecord:
     """A postView (searchPosts, getPostThread) as a mention."""
     record, author = view["record"], view["author"]
-    reply = record.get("reply") or {}
+    if not isinstance(record, dict) or not isinstance(author, dict) or not isinstance(view["uri"], str):
+        raise RecordError("post view has no record, author or uri")
+    reply = record.get("reply") if isinstance(record.get("reply"), dict) else {}
+    langs = record.get("langs") if isinstance(record.get("langs"), list) else []
+    who = text_or_none(author.get("handle")) or str(author["did"])
     return MentionRecord(
-        network="bluesky", native_id=view["uri"], text=record.get("text", ""), source="bluesky",
-        created_at=parse_time(record["createdAt"]), url=_web_url(author.get("handle") or author["did"], view["uri"]),
-        language=(record.get("langs") or [None])[0],
-        author=AuthorRecord("bluesky", author["did"], handle=author.get("handle", ""),
-                            name=author.get("displayName", ""),
-                            profile_url=f"https://bsky.app/profile/{author.get('handle') or author['did']}",
+        network="bluesky", native_id=view["uri"], text=_text(record), source="bluesky",
+        created_at=parse_time(record["createdAt"]), url=_web_url(who, view["uri"]),
+        language=text_or_none(langs[0]) if langs else None,
+        author=AuthorRecord("bluesky", str(author["did"]), handle=text_or_none(author.get("handle")) or "",
+                            name=text_or_none(author.get("displayName")) or "",
+                            profile_url=f"https://bsky.app/profile/{who}",
                             created_at=parse_time(author["createdAt"]) if author.get("createdAt") else None),
-        likes=view.get("likeCount", 0), replies=view.get("replyCount", 0), reposts=view.get("repostCount", 0),
-        quotes=view.get("quoteCount", 0), in_reply_to_id=(reply.get("parent") or {}).get("uri"),
-        conversation_id=(reply.get("root") or {}).get("uri") or view["uri"], raw=view)
+        likes=count(view.get("likeCount")), replies=count(view.get("replyCount")),
+        reposts=count(view.get("repostCount")), quotes=count(view.get("quoteCount")),
+        in_reply_to_id=_uri(reply.get("parent")), conversation_id=_uri(reply.get("root")) or view["uri"],
+        raw=bounded(view))
 
 
 class BlueskyCollector:
@@ -93,11 +118,15 @@ class BlueskyCollector:
                         events += 1
                         try:
                             event = json.loads(raw)
-                            last_us = max(last_us or 0, int(event["time_us"]))
+                            time_us = event["time_us"]
+                            if not isinstance(time_us, int) or not 0 < time_us < MAX_TIME_US:
+                                raise RecordError(f"time_us {str(time_us)[:30]!r} is not a time")
+                            last_us = max(last_us or 0, time_us)
                             mention = jetstream_event_to_mention(event)
-                        except (ValueError, KeyError, TypeError) as exc:
+                        except Exception as exc:  # noqa: BLE001 - one odd event is quarantined
+                            reason = exc.reason if isinstance(exc, RecordError) else problem(exc)
                             page.quarantined.append((f"jetstream time_us>{last_us}",
-                                                     f"Jetstream event is malformed: {exc}", str(raw)[:100_000]))
+                                                     f"Jetstream event is malformed: {reason}", payload_text(raw)))
                             continue
                         if mention and self._mentions_keyword(mention.text, wanted):
                             page.mentions.append(mention)
@@ -143,24 +172,40 @@ class BlueskyCollector:
             if status == 429:
                 raise RateLimitedError("Bluesky search is rate limited; it will be retried later",
                                        source=self.name) from exc
-            raise SourceUnavailableError(f"Bluesky search failed ({type(exc).__name__}: {exc})",
-                                         source=self.name) from exc
+            raise SourceUnavailableError(f"Bluesky search failed ({problem(exc)}); it will be retried "
+                                         "at the next run", source=self.name) from exc
+        except Exception as exc:  # noqa: BLE001 - atproto could not read the reply (e.g. its models refused it)
+            raise SourceUnavailableError(f"Bluesky search at {self.settings.base_url} sent a reply the atproto "
+                                         f"client could not read ({problem(exc)}); it will be retried at the "
+                                         "next run", source=self.name) from exc
         newest = since
-        for view in response.posts:
-            data = view.model_dump(by_alias=True, exclude_none=True)
+        for view in getattr(response, "posts", None) or []:
+            data = None
             try:
+                data = view.model_dump(by_alias=True, exclude_none=True) if hasattr(view, "model_dump") else view
                 mention = post_view_to_mention(data)
-            except (KeyError, TypeError, ValueError) as exc:
-                page.quarantined.append((data.get("uri", "?"), f"Bluesky post is malformed: {exc}",
-                                         json.dumps(data, default=str)))
+            except Exception as exc:  # noqa: BLE001 - one odd post is quarantined, the page goes on
+                reason = exc.reason if isinstance(exc, RecordError) else problem(exc)
+                page.quarantined.append((item_id(data, "uri"), f"Bluesky post is malformed: {reason}",
+                                         payload_text(data if data is not None else view)))
                 continue
             page.mentions.append(mention)
-            stamp = mention.created_at.astimezone(timezone.utc).isoformat()
-            newest = max(newest or stamp, stamp)
+            if mention.created_at <= datetime.now(timezone.utc) + FUTURE_SLACK:  # a post dated in the
+                stamp = mention.created_at.astimezone(timezone.utc).isoformat()  # future must not
+                newest = max(newest or stamp, stamp)  # move the search past every real post
         return newest
 
     def fetch(self, brand: BrandSettings, cursor: str | None) -> Page:
-        state = json.loads(cursor) if cursor else {}
+        try:
+            state = json.loads(cursor) if cursor else {}
+        except ValueError:
+            state = {}
+        state = {k: v for k, v in state.items() if k in ("time_us", "search_since")} \
+            if isinstance(state, dict) else {}
+        if not isinstance(state.get("time_us"), int):
+            state.pop("time_us", None)
+        if not isinstance(state.get("search_since"), str):
+            state.pop("search_since", None)
         page = Page(mentions=[], next_cursor=None)
         if self.settings.jetstream:
             keywords = positive_keywords(parse_query(brand.query))

@@ -14,9 +14,10 @@ from datetime import datetime, timezone
 import mastodon
 from mastodon import Mastodon
 
-from brandpulse.errors import RateLimitedError, SourceUnavailableError
+from brandpulse.errors import RateLimitedError, RecordError, SourceUnavailableError
 from brandpulse.query import parse_query, positive_keywords
-from brandpulse.records import AuthorRecord, MentionRecord, Page, json_safe
+from brandpulse.records import AuthorRecord, MentionRecord, Page
+from collectors.base import bounded, count, item_id, optional_count, payload_text, problem, text_or_none
 from brandpulse.settings import BrandSettings, MastodonSourceSettings
 from collectors.html_text import html_to_text
 from collectors.tabular import parse_time
@@ -26,24 +27,43 @@ TAG = re.compile(r"^\w+$")
 
 def status_to_mention(status: dict, instance: str) -> MentionRecord:
     """A status as a mention; boosts keep the boosted status's text and point at it."""
+    if not isinstance(status, dict):
+        raise RecordError(f"status is a {type(status).__name__}, not an object")
     account = status["account"]
     boosted = status.get("reblog")
-    content = html_to_text((boosted or status).get("content", ""))
+    if not isinstance(account, dict) or not isinstance(boosted or {}, dict):
+        raise RecordError("status has no account object")
+    content = (boosted or status).get("content") or ""
+    if not isinstance(content, str):
+        raise RecordError("status content is not text")
     created = status["created_at"]
+    status_id = status.get("uri") or f"{instance}/{status['id']}"
     return MentionRecord(
-        network="mastodon", native_id=str(status.get("uri") or f"{instance}/{status['id']}"),
-        text=content, source="mastodon",
+        network="mastodon", native_id=str(status_id), text=html_to_text(content), source="mastodon",
         created_at=created if isinstance(created, datetime) else parse_time(created),
-        url=status.get("url"), language=status.get("language"),
+        url=text_or_none(status.get("url")), language=text_or_none(status.get("language")),
         author=AuthorRecord(network="mastodon", native_id=str(account.get("url") or account["id"]),
-                            handle=account.get("acct", ""), name=account.get("display_name", ""),
-                            followers=account.get("followers_count"), following=account.get("following_count"),
-                            post_count=account.get("statuses_count"), profile_url=account.get("url"),
+                            handle=text_or_none(account.get("acct")) or "",
+                            name=text_or_none(account.get("display_name")) or "",
+                            followers=optional_count(account.get("followers_count")),
+                            following=optional_count(account.get("following_count")),
+                            post_count=optional_count(account.get("statuses_count")),
+                            profile_url=text_or_none(account.get("url")),
                             created_at=parse_time(account["created_at"]) if account.get("created_at") else None),
-        likes=status.get("favourites_count", 0), replies=status.get("replies_count", 0),
-        reposts=status.get("reblogs_count", 0),
+        likes=count(status.get("favourites_count")), replies=count(status.get("replies_count")),
+        reposts=count(status.get("reblogs_count")),
         in_reply_to_id=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
-        reposted_id=str(boosted.get("uri")) if boosted else None, raw=json_safe(dict(status)))
+        reposted_id=str(boosted.get("uri")) if boosted and boosted.get("uri") else None,
+        raw=bounded(dict(status)))
+
+
+def newest_id(statuses: list, current: str | None) -> str | None:
+    """The highest numeric status id of a page (ids are sortable numbers), or the current one."""
+    ids = [int(s["id"]) for s in statuses if isinstance(s, dict) and str(s.get("id", "")).isdigit()
+           and len(str(s["id"])) <= 30]
+    if current and current.isdigit():
+        ids.append(int(current))
+    return str(max(ids)) if ids else current
 
 
 class MastodonCollector:
@@ -72,41 +92,72 @@ class MastodonCollector:
         return list(client.timeline_hashtag(stream[1:], min_id=min_id, limit=self.settings.page_limit))
 
     def fetch(self, brand: BrandSettings, cursor: str | None) -> Page:
-        state: dict[str, str] = json.loads(cursor) if cursor else {}
+        state = _state(cursor)
         page = Page(mentions=[], next_cursor=None)
+        streams = self._streams(brand)
+        failed = 0
         for instance, client in self.clients.items():
-            for stream in self._streams(brand):
-                key = f"{instance}|{stream}"
+            for stream in streams:
                 try:
-                    for _ in range(self.settings.max_pages):
-                        statuses = self._read(client, stream, brand, state.get(key))
-                        if not statuses:
-                            break
-                        for status in statuses:
-                            try:
-                                page.mentions.append(status_to_mention(status, instance))
-                            except (KeyError, TypeError, ValueError) as exc:
-                                page.quarantined.append((f"{instance} status {status.get('id')}",
-                                                         f"Mastodon status is malformed: {exc}",
-                                                         json.dumps(json_safe(dict(status)), default=str)))
-                        state[key] = str(max(int(s["id"]) for s in statuses))
-                        if len(statuses) < self.settings.page_limit or stream == "search":
-                            break
+                    self._page_through(client, instance, stream, brand, state, page)
                 except mastodon.MastodonRatelimitError as exc:
                     reset = getattr(client, "ratelimit_reset", None)
-                    until = datetime.fromtimestamp(reset, timezone.utc) if reset else None
+                    until = _reset_time(reset)
                     when = f"{until:%H:%M:%S} UTC" if until else "later"
                     if len(self.clients) == 1:
                         raise RateLimitedError(f"Mastodon {instance} rate limit reached; waiting until "
                                                f"{when}", source=self.name, until=until) from exc
+                    failed += 1
                     page.partial_errors.append(f"{instance}: rate limited until {when}")
                 except mastodon.MastodonError as exc:
+                    failed += 1
                     page.partial_errors.append(
-                        f"{instance} {stream}: {type(exc).__name__}: {exc}; check the instance URL"
+                        f"{instance} {stream}: {type(exc).__name__}: {str(exc)[:300]}; check the instance URL"
                         + (" and BRANDPULSE_MASTODON_TOKEN" if "Unauthorized" in type(exc).__name__ else ""))
-        streams = len(self.clients) * len(self._streams(brand))
-        if streams and len(page.partial_errors) == streams:
+                except Exception as exc:  # noqa: BLE001 - Mastodon.py's own failure (e.g. RecursionError)
+                    failed += 1
+                    page.partial_errors.append(
+                        f"{instance} {stream}: the Mastodon client library failed ({problem(exc)}); the "
+                        "other instances went on and this one is retried at the next run")
+        if streams and self.clients and failed == len(self.clients) * len(streams):
             raise SourceUnavailableError("every Mastodon instance failed: " + " | ".join(page.partial_errors),
                                          source=self.name)
         page.next_cursor = json.dumps(state, sort_keys=True)
         return page
+
+    def _page_through(self, client: Mastodon, instance: str, stream: str, brand: BrandSettings,
+                      state: dict[str, str], page: Page) -> None:
+        """Read one (instance, stream) forward from its saved min_id, up to max_pages pages."""
+        key = f"{instance}|{stream}"
+        for _ in range(self.settings.max_pages):
+            statuses = self._read(client, stream, brand, state.get(key))
+            if not statuses:
+                break
+            for status in statuses:
+                try:
+                    page.mentions.append(status_to_mention(status, instance))
+                except Exception as exc:  # noqa: BLE001 - one odd status is quarantined, the page goes on
+                    reason = exc.reason if isinstance(exc, RecordError) else problem(exc)
+                    page.quarantined.append((f"{instance} status {item_id(status)}",
+                                             f"Mastodon status is malformed: {reason}", payload_text(status)))
+            newest = newest_id(statuses, state.get(key))
+            if newest == state.get(key):
+                break  # no usable id moved the stream on: reading again would return the same page
+            state[key] = newest
+            if len(statuses) < self.settings.page_limit or stream == "search":
+                break
+
+
+def _state(cursor: str | None) -> dict[str, str]:
+    try:
+        state = json.loads(cursor) if cursor else {}
+    except ValueError:
+        return {}
+    return {k: v for k, v in state.items() if isinstance(v, str)} if isinstance(state, dict) else {}
+
+
+def _reset_time(reset) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(float(reset), timezone.utc) if reset else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None

@@ -14,15 +14,31 @@ from brandpulse.errors import RateLimitedError, SourceUnavailableError
 from brandpulse.query import parse_query
 from brandpulse.records import AuthorRecord, MentionRecord, Page
 from brandpulse.settings import BrandSettings, RssSourceSettings
+from collectors.base import payload_text, problem
 
 SEEN_KEPT = 2000
+MAX_GUID = 200
 
 
 def _entry_time(entry) -> datetime:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if parsed:
-        return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
+        try:
+            return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            pass  # a date no calendar holds: the time it was read is the best we know
     return datetime.now(timezone.utc)
+
+
+def _state(cursor: str | None) -> dict:
+    """The saved cursor; one that is not ours starts afresh."""
+    try:
+        state = json.loads(cursor) if cursor else {}
+    except ValueError:
+        state = {}
+    state = state if isinstance(state, dict) else {}
+    feeds = state.get("feeds") if isinstance(state.get("feeds"), dict) else {}
+    return {"next": state["next"] if isinstance(state.get("next"), int) else 0, "feeds": feeds}
 
 
 def _guid(entry) -> str:
@@ -30,6 +46,8 @@ def _guid(entry) -> str:
     if not guid:
         guid = "sha1:" + hashlib.sha1((entry.get("title", "") + entry.get("summary", ""))
                                       .encode()).hexdigest()
+    if len(guid) > MAX_GUID:  # longer than the id column: its digest still dedupes
+        guid = "sha1:" + hashlib.sha1(guid.encode("utf-8", "replace")).hexdigest()
     return guid
 
 
@@ -45,12 +63,12 @@ class RssCollector:
         self.http = session or requests.Session()
 
     def fetch(self, brand: BrandSettings, cursor: str | None) -> Page:
-        state = json.loads(cursor) if cursor else {"next": 0, "feeds": {}}
+        state = _state(cursor)
         if not self.feeds:
             return Page(mentions=[], next_cursor=cursor, done=True)
-        index = state.get("next", 0) % len(self.feeds)
+        index = state["next"] % len(self.feeds)
         url = self.feeds[index]
-        feed_state = state["feeds"].get(url, {})
+        feed_state = state["feeds"].get(url) if isinstance(state["feeds"].get(url), dict) else {}
         headers = {}
         if feed_state.get("etag"):
             headers["If-None-Match"] = feed_state["etag"]
@@ -77,22 +95,26 @@ class RssCollector:
             query = parse_query(brand.query)
             known = set(seen)
             for entry in parsed.entries:
-                guid = _guid(entry)
-                if guid in known:
-                    continue
-                known.add(guid)
-                seen.append(guid)
-                text = " ".join(filter(None, [entry.get("title"), entry.get("summary")]))
-                if not query.matches(text):
-                    continue
-                page.mentions.append(MentionRecord(
-                    network="rss", native_id=guid, text=text, created_at=_entry_time(entry),
-                    source=self.name, url=entry.get("link"),
-                    author=AuthorRecord(network="rss", native_id=parsed.feed.get("link") or url,
-                                        handle=parsed.feed.get("title") or url,
-                                        name=entry.get("author") or ""),
-                    raw={"feed": url, "guid": guid, "title": entry.get("title")},
-                    brands=[brand.name]))
+                try:
+                    guid = _guid(entry)
+                    if guid in known:
+                        continue
+                    known.add(guid)
+                    seen.append(guid)
+                    text = " ".join(filter(None, [entry.get("title"), entry.get("summary")]))
+                    if not query.matches(text):
+                        continue
+                    page.mentions.append(MentionRecord(
+                        network="rss", native_id=guid, text=text, created_at=_entry_time(entry),
+                        source=self.name, url=entry.get("link"),
+                        author=AuthorRecord(network="rss", native_id=parsed.feed.get("link") or url,
+                                            handle=parsed.feed.get("title") or url,
+                                            name=entry.get("author") or ""),
+                        raw={"feed": url, "guid": guid, "title": entry.get("title")},
+                        brands=[brand.name]))
+                except Exception as exc:  # noqa: BLE001 - one odd entry is quarantined, the feed goes on
+                    page.quarantined.append((f"{url} entry {str(entry.get('id', '?'))[:80]}",
+                                             f"feed entry is malformed: {problem(exc)}", payload_text(dict(entry))))
             feed_state = {"etag": response.headers.get("ETag"),
                           "modified": response.headers.get("Last-Modified"), "seen": seen[-SEEN_KEPT:]}
         state["feeds"][url] = feed_state

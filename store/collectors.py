@@ -41,6 +41,17 @@ def record_collector_success(session: Session, source: str, brand: str, items: i
     session.add(health)
 
 
+def record_collector_degraded(session: Session, source: str, brand: str, items: int, problems: str,
+                              next_run_at: datetime | None = None) -> None:
+    """Note a pass that ran to its end but met problems (a quarantined file, a failed part)."""
+    record_collector_success(session, source, brand, items, next_run_at)
+    health = _health(session, source, brand)
+    health.state = "degraded"
+    health.last_error_at = utcnow()
+    health.last_error = problems[:4000]
+    session.add(health)
+
+
 def record_collector_failure(session: Session, source: str, brand: str, error: str,
                              rate_limited_until: datetime | None = None, state: str = "error") -> None:
     """Note a failed or held-back pass with its reason (and until when it must wait)."""

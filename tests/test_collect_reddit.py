@@ -145,3 +145,52 @@ def test_author_karma_is_reach_and_unknown_karma_never_erases_it(reddit_settings
                                 .where(Mention.author_id == again.id)).scalar()
     assert posts == 2  # the author was saved again, without karma this time
     assert again.followers == known.followers  # ...and what was known is kept
+
+
+def test_an_empty_search_list_means_no_search(reddit_settings, server, database_url):
+    server.route("GET", COMMENTS, comment_page(0))
+    (result,) = collect_all(reddit_settings(search_subreddits=[], watch_subreddits=["brandtest"]))
+    assert not any(r["path"].endswith("/search/") for r in server.requests)
+    assert result.fetched == 40 and result.stored >= 1 and not result.errors
+
+
+@pytest.mark.parametrize("failure", [Reply(403, json.dumps({"message": "Forbidden", "error": 403})),
+                                     Reply(200, json.dumps({"kind": "Listing", "data": "not a listing"}))])
+def test_a_failed_search_keeps_the_watched_comment_streams(reddit_settings, server, database_url, failure):
+    server.route("GET", SEARCH, failure)
+    server.route("GET", COMMENTS, comment_page(0))
+    (result,) = collect_all(reddit_settings(watch_subreddits=["brandtest"]))
+    assert result.outcome == "ok" and result.fetched == 40 and count(database_url) == result.stored > 0
+    assert "search in r/all" in result.errors[0]
+    with session_scope(database_url) as session:
+        (health,) = which_sources_report_health(session)
+    assert health.state == "degraded" and "search in r/all" in health.last_error
+
+
+def test_every_part_failing_fails_the_pass(reddit_settings, server, database_url):
+    server.route("GET", SEARCH, Reply(403, "{}"))
+    server.route("GET", COMMENTS, Reply(404, "{}"))
+    (result,) = collect_all(reddit_settings(watch_subreddits=["brandtest"]))
+    assert result.outcome == "failed" and "Forbidden" in result.errors[0]
+
+
+def test_a_comment_without_permalink_gets_a_link_built_from_its_ids(reddit_settings, server, database_url):
+    page = json.loads(comment_page(0).body)
+    for child in page["data"]["children"]:
+        child["data"].pop("permalink", None)
+    server.route("GET", SEARCH, Reply(200, json.dumps({"kind": "Listing", "data": {"children": [], "after": None}})))
+    server.route("GET", COMMENTS, Reply(200, json.dumps(page)))
+    collect_all(reddit_settings(watch_subreddits=["brandtest"]))
+    with session_scope(database_url) as session:
+        comment = session.execute(select(Mention).where(Mention.native_id.startswith("t1_"))).scalars().first()
+    link, own = comment.conversation_id.removeprefix("t3_"), comment.native_id.removeprefix("t1_")
+    assert comment.url == f"https://www.reddit.com/r/brandtest/comments/{link}/_/{own}/"
+
+
+def test_subreddit_names_are_checked_in_config(write_config):
+    from brandpulse.errors import ConfigError
+
+    settings = write_config(sources={"reddit": {"search_subreddits": ["r/python", " redditdev "]}})
+    assert settings.sources.reddit.search_subreddits == ["python", "redditdev"]
+    with pytest.raises(ConfigError, match="not a subreddit name"):
+        write_config(sources={"reddit": {"watch_subreddits": ["python+all"]}})

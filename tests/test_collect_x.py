@@ -1,5 +1,6 @@
 """The X collector: real tweepy against a local server replaying recorded X API v2 responses."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -73,9 +74,11 @@ def test_pages_to_the_end_then_resumes_from_since_id(x_settings, server, databas
 
 
 def test_duplicated_pages_store_each_post_once(x_settings, server, database_url):
-    server.route("GET", SEARCH, recorded(BASIC), recorded(BASIC), recorded(EMPTY))
+    again = body_of(BASIC)
+    again["meta"]["next_token"] = "another-token"  # the same tweets, but X does page on
+    server.route("GET", SEARCH, recorded(BASIC), Reply(200, json.dumps(again)), recorded(EMPTY))
     (result,) = collect_all(x_settings())
-    assert result.pages == 3 and count(database_url) == 10
+    assert result.pages == 3 and count(database_url) == 10 and not result.errors
 
 
 def test_rate_limit_waits_for_reset_without_calling_again(x_settings, server, database_url):
