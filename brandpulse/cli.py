@@ -72,8 +72,9 @@ def doctor() -> None:
 
     checks = run_checks(_settings())
     table = Table(title="brandpulse doctor")
-    for column in ("area", "status", "detail"):
+    for column in ("area", "status"):
         table.add_column(column)
+    table.add_column("detail", overflow="fold")
     colours = {"ok": "green", "warn": "yellow", "fail": "red"}
     for check in checks:  # details carry remote error text: printed literally
         table.add_row(shown(check.area), shown(check.status, colours[check.status]), shown(check.detail))
@@ -155,8 +156,9 @@ def collect(source: Optional[str] = typer.Option(None, help="one source (default
         console.print("no source is enabled in config.yaml (see sources:)")
         return
     table = Table(title="collect")
-    for column in ("source", "brand", "outcome", "pages", "fetched", "stored", "quarantined", "errors"):
+    for column in ("source", "brand", "outcome", "pages", "fetched", "stored", "quarantined"):
         table.add_column(column)
+    table.add_column("errors", overflow="fold")  # folded, never cut: the message says what to do
     for r in results:
         errors = "; ".join(r.errors)
         table.add_row(shown(r.source), shown(r.brand), r.outcome, str(r.pages), str(r.fetched), str(r.stored),
