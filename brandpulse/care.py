@@ -1,7 +1,9 @@
 """Care service: the inbox, one ticket's full context, and every ticket action, role-checked.
 
-The dashboard (and anything else) calls these; each checks the actor's role before it touches
-the store, and each change is recorded in the ticket's history with the actor and the time.
+The dashboard (and anything else) calls these; each re-reads the actor from the database
+(role, team, active flag, session), checks the role and the care reach of
+``brandpulse.access.may_reach_ticket`` before it touches the store, and each change is recorded
+in the ticket's history with the actor and the time.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from string import Formatter
 from typing import Any, Iterable
 
-from brandpulse.access import Actor, require
+from brandpulse.access import Actor, may_reach_ticket, require
+from brandpulse.accounts import authorize
 from brandpulse.errors import AccessDeniedError, BrandpulseError, WorkflowError
 from brandpulse.settings import Settings
 from brandpulse.sla import sla_status
@@ -28,6 +31,7 @@ from store.ticket_detail import (
     what_does_this_ticket_cover,
     what_is_this_customers_history,
     which_authors_match,
+    whose_tickets_has_this_customer,
 )
 from store.tickets import CLOSED_STATUSES, OPEN_STATUSES, which_tickets_are_open
 from store.users import who_works_in_care
@@ -35,12 +39,24 @@ from store.users import who_works_in_care
 VIEWS = ("my tickets", "my team", "unassigned", "all teams", "recently closed")
 
 
-def _may_work(actor: Actor, ticket: Ticket) -> None:
-    require(actor, "ticket.work")
-    if actor.role == "care_agent" and actor.team and ticket.team != actor.team \
-            and ticket.assignee_id != actor.id:
-        raise AccessDeniedError(f"ticket #{ticket.id} belongs to team {ticket.team!r}, not to "
-                                f"{actor.username}'s team {actor.team!r}; ask a care lead to move it")
+def _refuse(actor: Actor, what: str, team: str | None) -> AccessDeniedError:
+    mine = f"team {actor.team!r}" if actor.team else "no team"
+    return AccessDeniedError(f"{what} belongs to team {team!r}; {actor.username} ({actor.role}, {mine}) may "
+                             "reach only their team's tickets and tickets assigned to them; "
+                             "ask a care lead to assign it to you")
+
+
+def _reach(actor: Actor, ticket: Ticket) -> None:
+    """AccessDeniedError unless ``actor`` may read and work ``ticket`` (see may_reach_ticket)."""
+    if not may_reach_ticket(actor, ticket.team, ticket.assignee_id):
+        raise _refuse(actor, f"ticket #{ticket.id}", ticket.team)
+
+
+def _may_work(settings: Settings, actor: Actor, ticket: Ticket) -> Actor:
+    """The actor as the database has it now, once allowed to work ``ticket``."""
+    actor = authorize(settings, actor, "ticket.work")
+    _reach(actor, ticket)
+    return actor
 
 
 def _sla(ticket: Ticket) -> Any:
@@ -52,14 +68,17 @@ def _sla(ticket: Ticket) -> Any:
 def inbox(settings: Settings, actor: Actor, view: str = "my team", limit: int = 200) -> list[dict]:
     """Tickets of a view (see VIEWS), each with its SLA state: open ones highest priority first,
     closed ones last changed first."""
-    require(actor, "ticket.work")
+    actor = authorize(settings, actor, "ticket.work")
+    if view not in VIEWS:
+        raise WorkflowError(f"unknown inbox view {view!r}; use one of: {', '.join(VIEWS)}")
     team = actor.team if view in ("my team", "unassigned") else None
     closed = view == "recently closed"
+    reach = None if may_reach_ticket(actor, None) else (actor.team, actor.id)
     with session_scope(settings.database.url) as session:
         rows = which_tickets_are_open(session, team, limit=limit, unassigned=view == "unassigned",
                                       assignee_id=actor.id if view == "my tickets" else None,
                                       statuses=CLOSED_STATUSES if closed else OPEN_STATUSES,
-                                      newest_first=closed)
+                                      newest_first=closed, reach=reach)
         out = []
         for row in rows:
             ticket, sla = row["ticket"], _sla(row["ticket"])
@@ -72,13 +91,21 @@ def inbox(settings: Settings, actor: Actor, view: str = "my team", limit: int = 
 
 
 def ticket_context(settings: Settings, actor: Actor, ticket_id: int) -> dict[str, Any]:
-    """Everything an agent needs on one ticket: mentions, history, SLA, customer timeline, team."""
-    require(actor, "ticket.work")
+    """Everything an agent needs on one ticket: mentions, history, SLA, customer timeline, team.
+
+    The timeline lists only the customer's other tickets the actor may reach; ``tickets_elsewhere``
+    counts the others.
+    """
+    actor = authorize(settings, actor, "ticket.work")
     with session_scope(settings.database.url) as session:
+        _reach(actor, get_ticket(session, ticket_id))
         detail = what_does_this_ticket_cover(session, ticket_id)
         ticket = detail["ticket"]
         customer = (what_is_this_customers_history(session, ticket.author_id, exclude_ticket=ticket.id)
                     if ticket.author_id else {"authors": [], "mentions": [], "tickets": []})
+        reachable = [t for t in customer["tickets"] if may_reach_ticket(actor, t["team"], t["assignee_id"])]
+        customer["tickets_elsewhere"] = len(customer["tickets"]) - len(reachable)
+        customer["tickets"] = reachable
         covered = {m["id"] for m in detail["mentions"]}
         customer["mentions"] = [m for m in customer["mentions"] if m["id"] not in covered]
         customer["authors"] = [{"id": a.id, "network": a.network, "handle": a.handle,
@@ -93,30 +120,30 @@ def ticket_context(settings: Settings, actor: Actor, ticket_id: int) -> dict[str
 def claim(settings: Settings, actor: Actor, ticket_id: int) -> None:
     """Assign the ticket to the actor."""
     with session_scope(settings.database.url) as session:
-        _may_work(actor, get_ticket(session, ticket_id))
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id))
         assign_ticket(session, ticket_id, actor.id, actor.id)
 
 
 def assign(settings: Settings, actor: Actor, ticket_id: int, assignee_id: int | None) -> None:
     """Assign the ticket to someone (leads and admins), or to oneself (agents)."""
-    if assignee_id != actor.id:
-        require(actor, "ticket.assign_others")
     with session_scope(settings.database.url) as session:
-        _may_work(actor, get_ticket(session, ticket_id))
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id))
+        if assignee_id != actor.id:
+            require(actor, "ticket.assign_others")
         assign_ticket(session, ticket_id, assignee_id, actor.id)
 
 
 def set_status(settings: Settings, actor: Actor, ticket_id: int, status: str, note: str = "") -> None:
     """Move the ticket to ``status`` (with an optional note explaining why)."""
     with session_scope(settings.database.url) as session:
-        _may_work(actor, get_ticket(session, ticket_id))
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id))
         change_ticket_status(session, ticket_id, status, actor.id, note.strip() or None)
 
 
 def add_note(settings: Settings, actor: Actor, ticket_id: int, body: str) -> None:
     """An internal note, visible to the team only."""
     with session_scope(settings.database.url) as session:
-        _may_work(actor, get_ticket(session, ticket_id))
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id))
         add_ticket_note(session, ticket_id, body, actor.id)
 
 
@@ -132,7 +159,7 @@ def draft_reply(settings: Settings, actor: Actor, ticket_id: int, body: str) -> 
     """Save a reply draft on the ticket; return it with the link to the post it answers."""
     with session_scope(settings.database.url) as session:
         ticket = get_ticket(session, ticket_id)
-        _may_work(actor, ticket)
+        actor = _may_work(settings, actor, ticket)
         add_ticket_note(session, ticket_id, body, actor.id, kind="draft")
         original = session.get(Mention, ticket.mention_id)
         return {"draft": body.strip(), "link": (original.url if original else None) or ""}
@@ -153,7 +180,7 @@ def bulk(settings: Settings, actor: Actor, ticket_ids: Iterable[int], action: st
 
     Returns ticket id -> 'ok' or the reason it was skipped; one bad ticket does not stop the rest.
     """
-    require(actor, "ticket.bulk")
+    actor = authorize(settings, actor, "ticket.bulk")
     outcome: dict[int, str] = {}
     for ticket_id in ticket_ids:
         try:
@@ -170,8 +197,8 @@ def bulk(settings: Settings, actor: Actor, ticket_ids: Iterable[int], action: st
 
 
 def find_authors(settings: Settings, actor: Actor, handle: str) -> list[dict]:
-    """Authors whose handle or name contains ``handle``, to link as the same customer."""
-    require(actor, "customer.link")
+    """Authors whose handle or name contains ``handle`` (literally), to link as the same customer."""
+    authorize(settings, actor, "customer.link")
     if len(handle.strip().lstrip("@")) < 2:
         return []
     with session_scope(settings.database.url) as session:
@@ -180,12 +207,21 @@ def find_authors(settings: Settings, actor: Actor, handle: str) -> list[dict]:
 
 
 def link_customer(settings: Settings, actor: Actor, ticket_id: int, other_author_id: int) -> None:
-    """Record that the ticket's author and another author are the same customer."""
-    require(actor, "customer.link")
+    """Record that the ticket's author and another author are the same customer.
+
+    Only from a ticket the actor may reach, and only to an author whose customer has no ticket
+    outside the actor's reach (so nobody merges another team's customer record).
+    """
+    actor = authorize(settings, actor, "customer.link")
     with session_scope(settings.database.url) as session:
         ticket = get_ticket(session, ticket_id)
+        _reach(actor, ticket)
         if ticket.author_id is None:
             raise WorkflowError(f"ticket #{ticket_id} has no author to link")
+        for other in whose_tickets_has_this_customer(session, other_author_id):
+            if not may_reach_ticket(actor, other["team"], other["assignee_id"]):
+                raise _refuse(actor, f"author #{other_author_id} is the customer of ticket #{other['id']}, "
+                              "which", other["team"])
         link_authors_as_customer(session, [ticket.author_id, other_author_id])
         record_event(session, ticket, "linked", actor.id, to_value=f"author #{other_author_id}",
                      body="linked as the same customer")
