@@ -103,3 +103,17 @@ def demo(tmp_path_factory):
     result = prepare_demo(tmp_path_factory.mktemp("demo"))
     yield result
     get_engine(result.settings.database.url).dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite leaves no process behind: a child still running now is killed and fails the run."""
+    import psutil
+
+    left = [p for p in psutil.Process().children(recursive=True)
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    if left:
+        names = ", ".join(f"{p.pid} {' '.join(p.cmdline()[:4])}" for p in left)
+        print(f"\ntests left processes running (killed now): {names}")
+        for process in left:
+            process.kill()
+        session.exitstatus = 1

@@ -52,7 +52,11 @@ def dashboard_url(demo):
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a server stuck in shutdown must not outlive the tests
+            server.kill()
+            server.wait(timeout=10)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -119,9 +120,28 @@ def test_dashboard_serves_http(write_config, database_url):
                 time.sleep(0.5)
         assert health == "ok"
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/").status == 200
+        server = psutil.Process(process.pid).children(recursive=True)
+        assert server, "brandpulse dashboard runs streamlit as its child"
     finally:
         process.terminate()
         process.wait(timeout=30)
+    gone, alive = psutil.wait_procs(server, timeout=15)
+    assert not alive, f"stopping brandpulse dashboard left its server running: {alive}"
+
+
+def test_a_killed_dashboard_command_takes_its_server_with_it(write_config, database_url):
+    write_config()
+    port = free_port()
+    process = subprocess.Popen([str(BIN), "dashboard", "--port", str(port)], env=os.environ.copy(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, server = time.time() + 60, []
+    while time.time() < deadline and not server:
+        server = psutil.Process(process.pid).children(recursive=True)
+        time.sleep(0.2)
+    process.kill()  # kill -9: no chance to pass anything on
+    process.wait(timeout=10)
+    gone, alive = psutil.wait_procs(server, timeout=15)
+    assert server and not alive, alive
 
 
 @pytest.mark.slow
