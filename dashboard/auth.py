@@ -7,7 +7,6 @@ and an idle or too old session ends with "Your session expired, sign in again".
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import streamlit as st
@@ -15,18 +14,11 @@ import streamlit as st
 from brandpulse.access import Actor, LoginThrottledError, SessionEndedError, pages_for
 from brandpulse import accounts
 from dashboard import data
+from dashboard.safe import md
 
 TOKEN_KEY = "session_token"
 CLIENT_KEY = "client_id"
 NOTICE_KEY = "sign_in_notice"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
-
-
-def plain(text: str) -> str:
-    """``text`` escaped so Markdown-rendering elements (st.error, st.success …) show it literally."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", "".join(ch if ch.isprintable() else "\ufffd" for ch in text))
-
-
 def client() -> str:
     """Who is knocking, for sign-in throttling: the connection's address, else this browser session."""
     try:
@@ -66,7 +58,7 @@ def login_form() -> Actor | None:
     st.title("brandpulse")
     notice = st.session_state.get(NOTICE_KEY)
     if notice:
-        st.warning(notice)  # our own sentences only
+        st.warning(md(notice))
     with st.form("login"):
         username = st.text_input("User name", key="login_user")
         password = st.text_input("Password", type="password", key="login_password")
@@ -75,7 +67,7 @@ def login_form() -> Actor | None:
         try:
             actor = accounts.log_in(data.settings(), username, password, client())
         except LoginThrottledError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
             return None
         if actor is None:
             st.error("Wrong user name or password, or the account is inactive. "

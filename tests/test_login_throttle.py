@@ -14,6 +14,7 @@ from brandpulse import accounts
 from brandpulse.access import LoginThrottledError
 from brandpulse.accounts import change_user, create_user, log_in
 from store.engine import get_engine, session_scope
+from dashboard.safe import md
 from store.models import LoginAttempt
 from tests.test_sessions import APP, PASSWORD, Clock
 
@@ -126,6 +127,6 @@ def test_the_dashboard_says_how_long_to_wait(settings, people):
         app.text_input(key="login_password").set_value(password)
         app.button[0].click().run()
     assert not app.exception, app.exception
-    assert app.error[0].value.startswith("Too many failed sign-ins for this account or this address; "
-                                         "try again in ")
+    assert app.error[0].value.startswith(md("Too many failed sign-ins for this account or this address; "
+                                            "try again in"))
     assert not app.sidebar.radio

@@ -13,7 +13,7 @@ from brandpulse.access import ROLES, Actor, least_privileged_role
 from brandpulse.accounts import USERNAME_RULE, change_user, create_user, list_users
 from brandpulse.errors import BrandpulseError
 from dashboard import data
-from dashboard.auth import plain
+from dashboard.safe import md
 
 
 def render(actor: Actor) -> None:
@@ -31,9 +31,9 @@ def render(actor: Actor) -> None:
         if st.form_submit_button("Add user"):
             try:
                 create_user(settings, actor, name, password, role, team or None)
-                st.success(f"added {plain(name.strip())}")
+                st.success(f"added {md(name.strip())}")
             except BrandpulseError as exc:
-                st.error(plain(str(exc)))
+                st.error(md(str(exc)))
     names = {u["id"]: u["username"] for u in users}
     with st.form("change_user"):
         st.markdown("**Change a user**")
@@ -46,6 +46,6 @@ def render(actor: Actor) -> None:
                 change_user(settings, actor, who, role=None if role == "(keep)" else role,
                             team=None if team == "(keep)" else team,
                             active=None if state == "(keep)" else state == "active")
-                st.success(f"updated {plain(names[who])}")
+                st.success(f"updated {md(names[who])}")
             except BrandpulseError as exc:
-                st.error(plain(str(exc)))
+                st.error(md(str(exc)))
