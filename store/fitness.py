@@ -45,6 +45,8 @@ def text_problem(value: str) -> str | None:
 def _field_problem(name: str, value: Any, lengths: dict[str, int], integers: frozenset[str]) -> str | None:
     if value is None:
         return None
+    if name in lengths and not isinstance(value, str):
+        return f"{name} is a {type(value).__name__} ({str(value)[:40]}), not text"
     if isinstance(value, str):
         problem = text_problem(value)
         if problem:
@@ -99,6 +101,8 @@ def author_problem(author: AuthorRecord) -> str | None:
 
 def mention_problem(record: MentionRecord) -> str | None:
     """Why a mention cannot be stored on every backend, or None when it fits."""
+    if not isinstance(record.text, str):
+        return f"text is a {type(record.text).__name__}, not text"
     for name in ("native_id", "network", "source", "url", "text", "language", "created_at",
                  "likes", "replies", "reposts", "quotes", "views", "in_reply_to_id", "quoted_id",
                  "reposted_id", "conversation_id"):

@@ -154,3 +154,13 @@ def test_unknown_brand_option_is_refused_before_reading(settings, database_url, 
     with pytest.raises(ImportFormatError, match="Acme.*not in config.yaml"):
         import_file(settings, path, brand="Acme")
     assert import_file(settings, path, brand="NIMBUS mobile").inserted == 1
+
+
+def test_a_list_or_object_where_text_belongs_is_quarantined_with_its_field(settings, database_url, tmp_path):
+    path = tmp_path / "shapes.jsonl"
+    path.write_text("\n".join(json.dumps({**GOOD, "id": str(i), field: value})
+                              for i, (field, value) in enumerate([("url", [""]), ("lang", ["en", "es"]),
+                                                                   ("in_reply_to_id", None)])) + "\n")
+    result = import_file(settings, path)
+    assert (result.inserted, result.quarantined) == (1, 2)
+    assert [reason.split(" is a ")[0] for _, reason in result.first_quarantined] == ["url", "language"]
