@@ -103,12 +103,14 @@ def log_in(settings: Settings, username: str, password: str, client: str = "loca
     if wait:
         raise LoginThrottledError("Too many failed sign-ins for this account or this address; "
                                   f"try again in {wait} s", retry_after=wait)
-    name, client, now = _key(username.strip(), 100), _key(client, 200), utcnow()
+    typed = username.strip()
+    name, client, now = _key(typed, 100), _key(client, 200), utcnow()
     with session_scope(settings.database.url) as session:  # counted as failed until proven right
         attempt = record_login_attempt(session, name, client, ok=False, at=now)
         forget_login_attempts_before(session, now - KEEP_RECORDS)
+    storable = len(typed) <= 100 and "\x00" not in typed  # else no user has it: "" matches nobody
     with session_scope(settings.database.url) as session:
-        user = who_is_logging_in(session, name, password)
+        user = who_is_logging_in(session, typed if storable else "", password)
         if user is None:
             return None
         login_attempt_succeeded(session, attempt)

@@ -130,3 +130,10 @@ def test_the_dashboard_says_how_long_to_wait(settings, people):
     assert app.error[0].value.startswith(md("Too many failed sign-ins for this account or this address; "
                                             "try again in"))
     assert not app.sidebar.radio
+
+
+def test_names_no_user_can_have_are_answered_like_any_wrong_name(settings, people):
+    create_user(settings, None, "x" * 100, PASSWORD, "marketing")
+    for number, name in enumerate(["ana\x00", "x" * 150, "\x00" * 3, "ana\u202e", "é" * 5000]):
+        assert log_in(settings, name, PASSWORD, f"ip:192.0.2.{number}") is None  # no crash on PostgreSQL
+    assert log_in(settings, "x" * 100, PASSWORD).role == "marketing"

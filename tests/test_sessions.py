@@ -152,3 +152,12 @@ def test_the_sign_out_button_ends_the_session_in_the_database(office):
     assert not app.sidebar.radio and not app.warning
     with pytest.raises(SessionEndedError, match="signed out"):
         current_actor(settings, token)
+
+
+@pytest.mark.parametrize("key,value", [("session_idle_minutes", 0), ("session_idle_minutes", 1e308),
+                                       ("session_max_hours", -1), ("session_max_hours", "never")])
+def test_session_limits_must_be_sane(write_config, key, value):
+    from brandpulse.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=key):
+        write_config(dashboard={key: value})
