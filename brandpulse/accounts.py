@@ -41,7 +41,8 @@ CLIENT_FREE_FAILURES = 20  # from one address (an office shares one) before it m
 BACKOFF_FIRST_S = 30  # the first wait; it doubles with each further failure
 BACKOFF_MAX_S = 15 * 60
 THROTTLE_WINDOW = timedelta(hours=1)  # failures older than this no longer count
-KEEP_RECORDS = timedelta(days=7)  # attempts and ended sessions are kept this long for review
+KEEP_RECORDS = timedelta(days=7)
+TOUCH_EVERY = timedelta(seconds=30)  # a session's last-seen time is written at most this often  # attempts and ended sessions are kept this long for review
 
 EXPIRED = "Your session expired, sign in again."
 _ENDED = {"expired": EXPIRED,
@@ -138,8 +139,9 @@ def current_actor(settings: Settings, token: str | None) -> Actor:
         elif user is None or not user.active:
             ended = "inactive"
         if ended is None:
-            stored.last_seen_at = now
-            session.add(stored)
+            if now - stored.last_seen_at >= TOUCH_EVERY:  # not a write per click
+                stored.last_seen_at = now
+                session.add(stored)
             return actor_of(user, token)
         end_session(session, stored.token_hash, ended, now)
     raise SessionEndedError(_ENDED.get(ended, EXPIRED))
