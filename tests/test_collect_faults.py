@@ -270,3 +270,19 @@ def test_collect_all_reports_progress_per_source_and_page(x_config, server, data
     assert ("x", 0, False) in seen and ("x", 1, False) in seen and ("x", 2, True) in seen
     assert ("file", 1, True) in seen and seen[-1][2]
 
+
+
+def test_a_file_the_inbox_set_aside_leaves_the_source_degraded_and_doctor_says_so(write_config, database_url,
+                                                                                  tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a_bad.jsonl.gz").write_bytes(b"this is not gzip")
+    (inbox / "b_good.jsonl").write_text(json.dumps(
+        {"id": "g1", "text": "Nimbus Mobile again", "created_at": "2026-11-20T10:00:00Z"}) + "\n")
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    (result,) = collect_all(settings, brand="Nimbus Mobile")
+    assert result.outcome == "ok" and result.stored == 1 and "a_bad.jsonl.gz" in result.errors[0]
+    row = health(database_url)[("file", "Nimbus Mobile")]
+    assert row.state == "degraded" and "a_bad.jsonl.gz" in row.last_error
+    check = {c.area: c for c in run_checks(settings)}["health file/Nimbus Mobile"]
+    assert check.status == "warn" and "degraded" in check.detail and "a_bad.jsonl.gz" in check.detail
