@@ -41,8 +41,8 @@ CLIENT_FREE_FAILURES = 20  # from one address (an office shares one) before it m
 BACKOFF_FIRST_S = 30  # the first wait; it doubles with each further failure
 BACKOFF_MAX_S = 15 * 60
 THROTTLE_WINDOW = timedelta(hours=1)  # failures older than this no longer count
-KEEP_RECORDS = timedelta(days=7)
-TOUCH_EVERY = timedelta(seconds=30)  # a session's last-seen time is written at most this often  # attempts and ended sessions are kept this long for review
+KEEP_RECORDS = timedelta(days=7)  # attempts and ended sessions are kept this long for review
+TOUCH_EVERY = timedelta(seconds=30)  # a session's last-seen time is written at most this often
 
 EXPIRED = "Your session expired, sign in again."
 _ENDED = {"expired": EXPIRED,

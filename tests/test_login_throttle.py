@@ -88,7 +88,8 @@ def test_the_lock_is_in_the_database_so_it_outlives_the_process_and_holds_in_ano
     with session_scope(database_url) as session:
         rows = session.exec(select(LoginAttempt).where(LoginAttempt.username == "ana")).all()
     assert [(r.client, r.ok) for r in rows] == [("ip:10.0.0.1", False)] * 5
-    script = ("import sys; from brandpulse.settings import load_settings; from brandpulse.accounts import log_in\n"
+    script = ("import sys\nfrom brandpulse.settings import load_settings\n"
+              "from brandpulse.accounts import log_in\n"
               "try:\n    log_in(load_settings(), 'ana', sys.argv[1], 'ip:10.0.0.2')\n"
               "except Exception as exc:\n    print(type(exc).__name__, exc)\n")
     other = subprocess.run([sys.executable, "-c", script, PASSWORD], capture_output=True, text=True,

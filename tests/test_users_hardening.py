@@ -27,7 +27,8 @@ BAD_NAMES = ["<b>eve</b>", "[red]eve[/red]", "![x](http://evil.example/x.png)", 
 
 def active_admins(url) -> list[str]:
     with session_scope(url) as session:
-        return sorted(session.exec(select(User.username).where(User.role == "admin", User.active == True)))  # noqa: E712
+        return sorted(session.exec(select(User.username).where(User.role == "admin",
+                                                               User.active == True)))  # noqa: E712
 
 
 def test_the_last_active_admin_cannot_be_deactivated_or_demoted_by_anyone(settings, database_url):
