@@ -110,15 +110,15 @@ def import_command(
                   f"{result.unmatched} matching no brand query ({result.rows_per_second:,.0f} rows/s)",
                   soft_wrap=True, markup=False)
     for warning in result.warnings:
-        console.print(f"warning: {warning}", soft_wrap=True, markup=False, highlight=False)
+        console.print(shown(f"warning: {warning}"), soft_wrap=True, highlight=False)
     if result.first_quarantined:
-        console.print(f"quarantined rows of {path.name} (first {len(result.first_quarantined)}):",
-                      markup=False, highlight=False)
+        console.print(shown(f"quarantined rows of {path.name} (first {len(result.first_quarantined)}):"),
+                      highlight=False)
         for location, reason in result.first_quarantined:
-            console.print(f"  {location}: {reason}", soft_wrap=True, markup=False, highlight=False)
-        console.print(f"`brandpulse quarantine list --origin {path.name}` shows them all; `brandpulse "
-                      "quarantine export --output fix.jsonl` gives the original rows back to fix and "
-                      "import again", soft_wrap=True, markup=False, highlight=False)
+            console.print(shown(f"  {location}: {reason}"), soft_wrap=True, highlight=False)
+        console.print(shown(f"`brandpulse quarantine list --origin {path.name}` shows them all; "
+                            "`brandpulse quarantine export --output fix.jsonl` gives the original rows "
+                            "back to fix and import again"), soft_wrap=True, highlight=False)
 
 
 ERRORS_SHOWN = 10  # per (source, brand) below the table

@@ -7,9 +7,8 @@ from typing import Optional
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from brandpulse.console import console, friendly
+from brandpulse.console import console, friendly, shown
 from brandpulse.settings import load_settings
 
 quarantine_app = typer.Typer(help="Records set aside by imports and collectors, with their reasons.",
@@ -26,15 +25,15 @@ def list_command(origin: Optional[str] = typer.Option(None, help="only origins c
 
     total, records = list_quarantined(load_settings(), origin, limit)
     if not records:
-        console.print("nothing is quarantined" + (f" from origins containing {origin!r}" if origin else ""),
-                      markup=False)
+        console.print(shown("nothing is quarantined" + (f" from origins containing {origin!r}"
+                                                         if origin else "")))
         return
     table = Table(title=f"quarantine: {len(records)} of {total}")
     for column in ("id", "origin", "location", "reason", "original (start)"):
         table.add_column(column, overflow="fold")
     for r in records:
-        table.add_row(str(r.id), Text(r.origin), Text(r.location), Text(r.reason),
-                      Text(r.payload[:120].replace("\x00", "\\x00")))
+        table.add_row(str(r.id), shown(r.origin), shown(r.location), shown(r.reason),
+                      shown(r.payload[:120]))
     console.print(table)
     if total > len(records):
         console.print(f"{total - len(records)} more; `brandpulse quarantine export --output FILE` "
@@ -51,5 +50,5 @@ def export_command(output: Path = typer.Option(..., help="file to write: .jsonl 
     from brandpulse.quarantining import export_quarantined
 
     written = export_quarantined(load_settings(), output, origin, forget)
-    console.print(Text(f"wrote {written} quarantined row(s) to {output}"
+    console.print(shown(f"wrote {written} quarantined row(s) to {output}"
                        + (" and removed them from the quarantine" if forget and written else "")))

@@ -12,6 +12,7 @@ from brandpulse.errors import NotFoundError
 from store.buckets import time_bucket
 from store.bulk import dialect_insert
 from store.models import Alert, Analysis, Author, Mention, MentionBrand, utcnow
+from store.search import like_pattern
 
 
 def how_many_mentions_per_hour(session: Session, brand_id: int, since: datetime,
@@ -108,7 +109,7 @@ def which_mentions_use_words(session: Session, brand_id: int, since: datetime, u
         select(Mention.id, Mention.created_at, Mention.network, Mention.text, Mention.url)
         .join(MentionBrand, and_(MentionBrand.mention_id == Mention.id, MentionBrand.brand_id == brand_id))
         .where(Mention.created_at >= since, Mention.created_at < until,
-               or_(*[Mention.text.ilike(f"%{word}%") for word in words]))
+               or_(*[Mention.text.ilike(like_pattern(word), escape="\\") for word in words]))
         .order_by(Mention.created_at))
     lowered = [w.lower() for w in words]
     return [{"mention_id": mid, "created_at": at, "network": network, "text": text[:280], "url": url,

@@ -79,7 +79,8 @@ def _filtered(statement: Select, flt: MentionFilter, *, search=None) -> Select:
     if flt.intents:
         statement = statement.where(Analysis.primary_intent.in_(flt.intents))
     if flt.search:
-        statement = statement.where(search if search is not None else Mention.text.ilike(f"%{flt.search}%"))
+        statement = statement.where(search if search is not None else
+                                    Mention.text.ilike(like_pattern(flt.search), escape="\\"))
     return statement
 
 
