@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, inspect, select
 
 from brandpulse.records import AuthorRecord, MentionRecord
-from store.analyses import save_analyses, which_mentions_await_analysis
+from store.analyses import claim_mentions_for_analysis, save_analyses
 from store.brands import sync_brands, which_brands_are_tracked, who_are_the_rivals_of
 from store.engine import current_revision, get_engine, head_revision, migrate, session_scope
 from store.mentions import quarantine, save_mentions
@@ -84,7 +84,7 @@ def test_analyses_replace_and_mark_mentions_done(database_url):
     with session_scope(database_url) as session:
         save_mentions(session, [mention("1"), mention("2")])
     with session_scope(database_url) as session:
-        pending = which_mentions_await_analysis(session, 10)
+        pending = claim_mentions_for_analysis(session, 10)
         assert [p[1] for p in pending] == ["nimbus mobile is down"] * 2
         result = {"model_name": "m", "model_version": "1", "sentiment": "negative",
                   "sentiment_scores": {"negative": 0.9, "neutral": 0.05, "positive": 0.05},
@@ -94,7 +94,7 @@ def test_analyses_replace_and_mark_mentions_done(database_url):
         save_analyses(session, {pending[1][0]: {"model_name": "m", "model_version": "1",
                                                 "language": "de", "language_supported": False}})
     with session_scope(database_url) as session:
-        assert which_mentions_await_analysis(session, 10) == []
+        assert claim_mentions_for_analysis(session, 10) == []
         rows = session.execute(select(Analysis).order_by(Analysis.mention_id)).scalars().all()
         assert [r.model_version for r in rows] == ["2", "1"]
         assert rows[0].sentiment_negative == 0.9 and rows[0].intents == ["complaint"]
