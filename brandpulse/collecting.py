@@ -19,6 +19,7 @@ from brandpulse.errors import (
 )
 from brandpulse.query import parse_query
 from brandpulse.records import Page
+from brandpulse.redaction import redact_secrets
 from brandpulse.settings import BrandSettings, Secrets, Settings, tracked_brands
 from collectors.base import Collector, payload_text, problem
 from store.brands import sync_brands
@@ -229,7 +230,7 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
             result.fetched += len(page.mentions)
             result.stored += saved.inserted
             result.quarantined += len(page.quarantined)
-            result.errors.extend(page.partial_errors)
+            result.errors.extend(redact_secrets(error) for error in page.partial_errors)
             if progress:
                 progress(result, False)
             if page.done:
@@ -264,9 +265,9 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
 def _held(url: str, collector: Collector, brand: BrandSettings, result: CollectResult,
           exc: CollectorError, until: datetime | None, state: str) -> CollectResult:
     """The pass ended on ``exc``: noted in the result and in the source's health."""
-    result.errors.append(str(exc))
+    result.errors.append(redact_secrets(exc))
     result.outcome = "failed" if state == "error" else "waiting"
-    _hold(url, collector, brand.name, str(exc), until, state)
+    _hold(url, collector, brand.name, redact_secrets(exc), until, state)
     return result
 
 
@@ -328,10 +329,10 @@ def _failed(settings: Settings, name: str, brand: str, exc: BaseException) -> Co
     error = exc if isinstance(exc, BrandpulseError) else unexpected(name, brand, "collecting", exc)
     try:
         with session_scope(settings.database.url) as session:
-            record_collector_failure(session, name, brand, str(error))
+            record_collector_failure(session, name, brand, redact_secrets(error))
     except Exception:  # noqa: BLE001 - the database itself may be what failed
         log.warning("could not record the failure of %s / %s", name, brand, exc_info=True)
-    return CollectResult(name, brand, errors=[str(error)], outcome="failed")
+    return CollectResult(name, brand, errors=[redact_secrets(error)], outcome="failed")
 
 
 def collect_all(settings: Settings, source: str | None = None, brand: str | None = None,

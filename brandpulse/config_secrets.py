@@ -2,9 +2,8 @@
 
 Two kinds are refused: a secret-looking key (``sources.x.bearer_token``, ``database.password``,
 ``sources.reddit.client_id`` ...) and a URL value that carries a credential
-(``postgresql://user:PASSWORD@host``, ``https://host/?access_token=...``). The one exception
-is an RSS feed URL: a private feed has no other place for its key, so it stays in
-``sources.rss.feeds`` and is masked in every message (see :mod:`brandpulse.redaction`).
+(``postgresql://user:PASSWORD@host``, ``https://host/?access_token=...``), RSS feeds included:
+a feed URL is stored with the mentions it brings, so one with a key in it is not supported.
 """
 
 from __future__ import annotations
@@ -60,8 +59,8 @@ def secret_fix(loc: tuple[Any, ...]) -> str:
             return f"Set BRANDPULSE_BLUESKY_HANDLE{env}."
         return f"Set BRANDPULSE_BLUESKY_HANDLE and BRANDPULSE_BLUESKY_APP_PASSWORD{env}."
     if section == ("sources", "rss"):
-        return ("brandpulse reads no RSS secret; a private feed's key may stay inside its URL in "
-                "sources.rss.feeds, where it is masked in every message.")
+        return ("brandpulse reads no RSS secret, and a feed whose URL carries a key or password is "
+                "not supported (the URL is stored with every mention it brings); list public feeds only.")
     if section[:1] == ("database",):
         return ("Set BRANDPULSE_DATABASE_URL to the whole URL with its password "
                 f"(postgresql+psycopg://user:PASSWORD@host/db){env}; config.yaml keeps it without one.")
@@ -93,7 +92,7 @@ def _check_value(value: str, loc: tuple[Any, ...], path: Path) -> None:
         raise ConfigError(f"{path}: {dotted} must NAME an environment variable (e.g. "
                           "BRANDPULSE_ALERT_SLACK_URL), not hold the URL; put the apprise URL in "
                           "that variable (environment or .env) and its name here")
-    if not URL.match(value) or tuple(loc[:3]) == ("sources", "rss", "feeds"):
+    if not URL.match(value):
         return
     what = url_credentials(value)
     if what:

@@ -45,7 +45,7 @@ def remember_secret(value: str | None) -> None:
     global _known_pattern
     if not value or len(value) < 6:
         return
-    parts = {value, value.strip()} | set(_url_parts(value))
+    parts = {value, value.strip(), repr(value)[1:-1]} | set(_url_parts(value))
     parts = {p for p in parts if len(p) >= 6}
     with _known_lock:
         if parts <= _known:

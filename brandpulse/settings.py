@@ -241,16 +241,22 @@ class Secrets(BaseSettings):
     def __init__(self, **values) -> None:
         try:
             super().__init__(**values)
+        except ValidationError as exc:  # its text would show the value: name the variable only
+            names = ", ".join(f"BRANDPULSE_{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"])
+            raise ConfigError(f"{names} holds a control character (a line break or tab inside the "
+                              "value); set it again on one line, in the environment or .env") from None
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ConfigError(f"the secrets in the environment or .env cannot be read "
-                              f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                              ".env must be a UTF-8 text file of NAME=value lines") from None
+                              f"({type(exc).__name__}); .env must be a UTF-8 text file of "
+                              "NAME=value lines") from None
 
     @field_validator("*", mode="after")
     @classmethod
     def _strip_and_remember(cls, value: str | None) -> str | None:
         value = value.strip() if isinstance(value, str) else value
         remember_secret(value)
+        if value and not value.isprintable():  # would inject into or break an HTTP header
+            raise ValueError("holds a control character")
         return value or None
 
     def missing_for(self, source: str) -> list[str]:
