@@ -13,7 +13,7 @@ from brandpulse.redaction import redact_secrets
 MAX_SHOWN = 120  # characters of a bad value quoted back in a message
 
 
-def _dotted(loc: tuple[Any, ...]) -> str:
+def dotted_key(loc: tuple[Any, ...]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -29,7 +29,7 @@ def _value_at(raw: Any, loc: tuple[Any, ...]) -> Any:
     return raw
 
 
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+def model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """Follow field annotations down ``loc`` to the model that owns the last key."""
     current: Any = model
     for part in loc:
@@ -71,10 +71,10 @@ def describe_validation_error(exc: ValidationError, raw: dict, path: Path, root:
     problems: list[str] = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        key = _dotted(loc) or "(top level)"
+        key = dotted_key(loc) or "(top level)"
         where = _line_of(lines, loc)
         if error["type"] == "extra_forbidden":
-            owner = _model_at(root, loc[:-1])
+            owner = model_at(root, loc[:-1])
             allowed = sorted(owner.model_fields) if owner else []
             guess = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
             hint = f"did you mean {guess[0]!r}? " if guess else ""

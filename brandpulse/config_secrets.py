@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from brandpulse.config_errors import _dotted, _model_at
+from brandpulse.config_errors import dotted_key, model_at
 from brandpulse.errors import ConfigError
 from brandpulse.redaction import url_credentials
 
@@ -82,12 +82,12 @@ def _user_keyed(root: type[BaseModel], loc: tuple[Any, ...]) -> bool:
     """True for mappings whose keys are the user's own names (canned_replies, aspects, handles)."""
     if not loc or isinstance(loc[-1], int):
         return False
-    owner = _model_at(root, loc[:-1]) if len(loc) > 1 else root
-    return bool(owner and str(loc[-1]) in owner.model_fields and _model_at(root, loc) is None)
+    owner = model_at(root, loc[:-1]) if len(loc) > 1 else root
+    return bool(owner and str(loc[-1]) in owner.model_fields and model_at(root, loc) is None)
 
 
 def _check_value(value: str, loc: tuple[Any, ...], path: Path) -> None:
-    dotted = _dotted(loc)
+    dotted = dotted_key(loc)
     if loc and loc[-1] == "url_env" and "://" in value:
         raise ConfigError(f"{path}: {dotted} must NAME an environment variable (e.g. "
                           "BRANDPULSE_ALERT_SLACK_URL), not hold the URL; put the apprise URL in "
@@ -110,7 +110,7 @@ def refuse_secrets(raw: Any, path: Path, root: type[BaseModel]) -> None:
             for key, item in value.items():
                 if check_keys and _is_secret_key(loc, key):
                     raise ConfigError(
-                        f"{path}: {_dotted(loc + (key,))} looks like a secret; secrets are never "
+                        f"{path}: {dotted_key(loc + (key,))} looks like a secret; secrets are never "
                         f"read from config.yaml. Remove it. {secret_fix(loc + (key,))}")
                 stack.append((item, loc + (key,)))
         elif isinstance(value, list):

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from brandpulse.config_errors import dotted_key
 from brandpulse.errors import ConfigError
 
 MAX_BYTES = 256 * 1024  # the shipped config.yaml is 8 KB
@@ -100,6 +101,10 @@ def _check_nodes(root: Node, path: Path) -> Lines:
                               "it, which would repeat forever; remove the alias")
         lines.setdefault(loc, line)
         inner = above | {id(node)}
+        if isinstance(node, ScalarNode) and "\x00" in node.value:
+            where = dotted_key(loc) or "a key"
+            raise ConfigError(f"{path} line {node.start_mark.line + 1}: {where} contains a NUL "
+                              "character (\\0); remove it")
         if isinstance(node, SequenceNode):
             stack.extend((child, loc + (i,), inner, child.start_mark.line + 1)
                          for i, child in enumerate(node.value))
@@ -107,10 +112,14 @@ def _check_nodes(root: Node, path: Path) -> Lines:
             seen: dict[Any, int] = {}
             for key, value in node.value:
                 key_line = key.start_mark.line + 1
+                if isinstance(key, ScalarNode) and "\x00" in key.value:
+                    raise ConfigError(f"{path} line {key_line}: a key under "
+                                      f"{dotted_key(loc) or 'the top level'} contains a NUL "
+                                      "character (\\0); remove it")
                 if isinstance(key, ScalarNode) and key.tag == STR:
                     name = key.value
                     if name in seen:
-                        where = ".".join(str(p) for p in loc + (name,))
+                        where = dotted_key(loc + (name,))
                         raise ConfigError(f"{path} line {key_line}: key {where} is given twice (first "
                                           f"at line {seen[name]}); keep one of them")
                     seen[name] = key_line
