@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from brandpulse.errors import AccessDeniedError
+from brandpulse.errors import AccessDeniedError, LoginThrottledError, SessionEndedError  # noqa: F401
 
 ROLES = ("admin", "marketing", "care_agent", "care_lead", "brand_manager")
 
@@ -40,18 +40,6 @@ ACTIONS: dict[str, frozenset[str]] = {
     "report.export": frozenset({"admin", "brand_manager"}),
     "users.manage": frozenset({"admin"}),
 }
-
-
-class SessionEndedError(AccessDeniedError):
-    """The dashboard session expired, was signed out or was revoked: sign in again."""
-
-
-class LoginThrottledError(AccessDeniedError):
-    """Too many failed sign-ins for a name or from a client; ``retry_after`` seconds to wait."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

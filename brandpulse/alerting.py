@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from brandpulse.access import Actor, require
+from brandpulse.access import Actor
 from brandpulse.alert_rules import WEEK, Finding, HourlySeries, detect, detect_posts
 from brandpulse.errors import BrandpulseError
 from brandpulse.settings import Settings
@@ -127,7 +127,9 @@ def backtest(settings: Settings, brand_name: str, since: datetime, until: dateti
 
 
 def acknowledge(settings: Settings, actor: Actor, alert_id: int) -> None:
-    """Acknowledge an alert as ``actor`` (roles with alert.acknowledge only)."""
-    require(actor, "alert.acknowledge")
+    """Acknowledge an alert as ``actor`` (roles with alert.acknowledge only, re-read from the store)."""
+    from brandpulse.accounts import authorize
+
+    actor = authorize(settings, actor, "alert.acknowledge")
     with session_scope(settings.database.url) as session:
         acknowledge_alert(session, alert_id, actor.id)

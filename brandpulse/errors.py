@@ -20,6 +20,8 @@ what input, and what to do about it::
     ├── AnalysisError          the NLP pipeline failed on a batch or a text
     └── CareError              a care action cannot be done as asked
         ├── AccessDeniedError  the user's role does not allow the page or action
+        │   ├── SessionEndedError    the dashboard session expired or was revoked
+        │   └── LoginThrottledError  too many failed sign-ins: wait ``retry_after`` s
         ├── NotFoundError      the ticket, user or author named does not exist
         └── WorkflowError      the ticket cannot move that way (e.g. resolved → assigned)
 """
@@ -108,3 +110,15 @@ class NotFoundError(CareError):
 
 class WorkflowError(CareError):
     """The ticket cannot make this move from its current state."""
+
+
+class SessionEndedError(AccessDeniedError):
+    """The dashboard session expired, was signed out or was revoked: sign in again."""
+
+
+class LoginThrottledError(AccessDeniedError):
+    """Too many failed sign-ins for a name or from a client; ``retry_after`` seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -146,12 +146,12 @@ def influencers(brand_id: int, tiers: tuple[str, ...]) -> list[dict]:
 
 
 def influencer_report(actor, brand: str, since, fmt: str) -> bytes:
-    """The influencer report file (role-checked: report.export)."""
-    from brandpulse.access import require
+    """The influencer report file (role-checked: report.export, with the role re-read)."""
+    from brandpulse.accounts import authorize
     from brandpulse.reports.export import to_bytes
     from brandpulse.reports.influencers import build_influencer_report
 
-    require(actor, "report.export")
+    authorize(settings(), actor, "report.export")
     return to_bytes(build_influencer_report(settings(), brand, since), fmt)
 
 
