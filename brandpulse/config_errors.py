@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from brandpulse.redaction import redact_secrets
 
 MAX_SHOWN = 120  # characters of a bad value quoted back in a message
+MAX_PROBLEMS = 20  # listed in one message; the rest are counted
 
 
 def dotted_key(loc: tuple[Any, ...]) -> str:
@@ -91,7 +92,8 @@ def describe_validation_error(exc: ValidationError, raw: dict, path: Path, root:
                          f"{message}; {fix}")
     if len(problems) == 1:
         return f"{path}: {problems[0]}"
-    return "\n  - ".join([f"{path} has {len(problems)} problems:"] + problems)
+    more = [f"... and {len(problems) - MAX_PROBLEMS} more"] if len(problems) > MAX_PROBLEMS else []
+    return "\n  - ".join([f"{path} has {len(problems)} problems:"] + problems[:MAX_PROBLEMS] + more)
 
 
 def _shown_key(key: str) -> str:

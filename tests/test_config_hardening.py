@@ -181,6 +181,12 @@ def test_database_section_of_the_wrong_type_with_env_override(tmp_path, monkeypa
     refused(write(tmp_path, VALID), "database.url", "environment variable BRANDPULSE_DATABASE_URL")
 
 
+def test_thousands_of_problems_are_counted_not_all_listed(tmp_path):
+    body = yaml.safe_dump({"brands": [{"name": f"b{i}", "query": "("} for i in range(300)]})
+    message = refused(write(tmp_path, body), "has 300 problems", "... and 280 more")
+    assert len(message.splitlines()) == 22
+
+
 def _outcome(path: Path) -> None:
     try:
         load_settings(path)
