@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import psycopg
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy import false, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
 from sqlmodel import Session
 
 from brandpulse.records import AuthorRecord, MentionRecord, as_utc
@@ -17,6 +17,15 @@ from store.models import Author, Brand, Mention, MentionBrand, utcnow
 from store.quarantine import quarantine  # noqa: F401 - callers store a page and its bad rows together
 
 CHUNK = 500
+ROW_REFUSALS = (DataError, IntegrityError, ProgrammingError, psycopg.DataError, psycopg.IntegrityError,
+                psycopg.ProgrammingError)
+
+
+def _row_caused(exc: BaseException) -> bool:
+    """Whether a failed save is the rows' fault (a value refused), not a lock or a lost server."""
+    if isinstance(exc, (DBAPIError, psycopg.Error)):
+        return isinstance(exc, ROW_REFUSALS)
+    return True  # a value that could not even be bound (StatementError, ValueError, OverflowError)
 KEPT_WHEN_UNKNOWN = ("followers", "following", "post_count", "profile_url", "created_at")
 AUTHOR_REFRESHED = ("handle", "name", "followers", "following", "post_count", "verified",
                     "profile_url", "created_at", "updated_at")
@@ -102,6 +111,11 @@ def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveRes
             result.rejected.append((record, problem))
         else:
             fitting.append(record)
+    if fitting and session.get_bind().dialect.name == "sqlite":
+        # write first: a savepoint opened by a read would make SQLite refuse the later write at
+        # once ("database is locked") whenever another connection wrote meanwhile
+        session.execute(update(Mention).where(false()).values(id=Mention.id)
+                        .execution_options(synchronize_session=False))
     result.add(_save_isolating(session, fitting))
     return result
 
@@ -116,8 +130,10 @@ def _save_isolating(session: Session, records: Sequence[MentionRecord]) -> SaveR
         saved = _save_fitting(session, records)
         savepoint.commit()
         return saved
-    except (DBAPIError, StatementError, psycopg.Error, ValueError, OverflowError) as exc:
+    except (StatementError, psycopg.Error, ValueError, OverflowError) as exc:
         savepoint.rollback()
+        if not _row_caused(exc):  # a lock or a lost connection is the caller's to handle
+            raise
         if len(records) == 1:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:500]
             return SaveResult(rejected=[(records[0], f"the database refused it: {reason}")])
