@@ -5,22 +5,21 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 
 from brandpulse.errors import (
     BrandpulseError,
     CollectorError,
     ConfigError,
-    MissingSecretError,
     RateLimitedError,
     UsageCappedError,
 )
 from brandpulse.query import parse_query
+from brandpulse.collect_results import CollectResult, Progress, every_source_failed, unexpected  # noqa: F401
+from brandpulse.collect_sources import enabled_collectors, enabled_source_names  # noqa: F401
 from brandpulse.records import Page
 from brandpulse.redaction import redact_secrets
-from brandpulse.settings import BrandSettings, Secrets, Settings, tracked_brands
+from brandpulse.settings import BrandSettings, Settings, tracked_brands
 from collectors.base import Collector, payload_text, problem
 from store.brands import sync_brands
 from store.collectors import (
@@ -42,87 +41,6 @@ from store.models import utcnow
 
 MAX_PAGES = 1000
 log = logging.getLogger("brandpulse.collecting")
-
-
-@dataclass
-class CollectResult:
-    """What one pass of one (source, brand) did.
-
-    ``outcome``: ok (partial errors possible), waiting (rate limited, usage or spend capped, or
-    leased by another process: not a failure), or failed (the pass ended on an error).
-    """
-    source: str
-    brand: str
-    pages: int = 0
-    fetched: int = 0
-    stored: int = 0
-    quarantined: int = 0
-    rejected_by_query: int = 0
-    skipped: bool = False
-    gap_backfilled: bool = False
-    errors: list[str] = field(default_factory=list)
-    outcome: str = "ok"
-
-
-Progress = Callable[[CollectResult, bool], None]  # (result so far, finished?)
-
-
-def every_source_failed(results: list[CollectResult]) -> bool:
-    """True when some (source, brand) failed and none worked: the pass got nothing and needs a look.
-
-    Pairs that only wait (rate limit, usage or spend cap, another process's lease) are neither.
-    """
-    return any(r.outcome == "failed" for r in results) and not any(r.outcome == "ok" for r in results)
-
-
-def unexpected(source: str, brand: str, doing: str, exc: BaseException) -> CollectorError:
-    """An exception brandpulse did not expect, as a CollectorError naming where it happened."""
-    log.warning("%s / %s failed %s", source, brand, doing, exc_info=exc)
-    return CollectorError(f"{source} failed for brand {brand!r} while {doing} ({problem(exc)}); the "
-                          "other sources went on and this one is retried at the next run; if it "
-                          f"repeats, check sources.{source} in config.yaml or report it with the "
-                          "log of `brandpulse run`", source=source)
-
-
-def _require(secrets: Secrets, source: str) -> None:
-    missing = secrets.missing_for(source)
-    if missing:
-        raise MissingSecretError(f"sources.{source} is enabled but {', '.join(missing)} is not set; "
-                                 f"put it in the environment or .env, or disable sources.{source}")
-
-
-def enabled_collectors(settings: Settings) -> dict[str, Collector]:
-    """The collectors of every enabled source, by source name."""
-    from collectors.inbox import InboxCollector
-    from collectors.rss import RssCollector
-
-    found: dict[str, Collector] = {}
-    if settings.sources.file.enabled:
-        found["file"] = InboxCollector(settings.sources.file)
-    if settings.sources.rss.enabled:
-        found["rss"] = RssCollector(settings.sources.rss)
-    secrets = Secrets()
-    if settings.sources.x.enabled:
-        from collectors.x import XCollector
-
-        _require(secrets, "x")
-        found["x"] = XCollector(settings.sources.x, secrets.x_bearer_token)
-    if settings.sources.reddit.enabled:
-        from collectors.reddit import RedditCollector
-
-        _require(secrets, "reddit")
-        found["reddit"] = RedditCollector(settings.sources.reddit, secrets.reddit_client_id,
-                                          secrets.reddit_client_secret, secrets.reddit_user_agent)
-    if settings.sources.mastodon.enabled:
-        from collectors.mastodon import MastodonCollector
-
-        found["mastodon"] = MastodonCollector(settings.sources.mastodon, secrets.mastodon_token)
-    if settings.sources.bluesky.enabled:
-        from collectors.bluesky import BlueskyCollector
-
-        found["bluesky"] = BlueskyCollector(settings.sources.bluesky, secrets.bluesky_handle,
-                                            secrets.bluesky_app_password)
-    return found
 
 
 def _next_midnight(moment: datetime) -> datetime:
@@ -315,12 +233,6 @@ def release_leases(settings: Settings, holder: str | None = None) -> None:
     with session_scope(settings.database.url) as session:
         for name in enabled_source_names(settings):
             give_back_lease(session, f"collect:{name}", holder)
-
-
-def enabled_source_names(settings: Settings) -> list[str]:
-    """Names of the sources enabled in config.yaml."""
-    return [name for name in type(settings.sources).model_fields
-            if getattr(settings.sources, name).enabled]
 
 
 def _failed(settings: Settings, name: str, brand: str, exc: BaseException) -> CollectResult:
