@@ -32,7 +32,12 @@ from datetime import datetime
 
 
 class BrandpulseError(Exception):
-    """Base of every error brandpulse raises on purpose."""
+    """Base of every error brandpulse raises on purpose; its text never shows a credential."""
+
+    def __str__(self) -> str:
+        from brandpulse.redaction import redact_secrets  # kernel to kernel; stdlib only
+
+        return redact_secrets(super().__str__())
 
 
 class ConfigError(BrandpulseError):

@@ -314,3 +314,11 @@ def test_a_secret_with_a_line_break_inside_is_refused_by_name(monkeypatch):
     with pytest.raises(ConfigError, match="BRANDPULSE_X_BEARER_TOKEN holds a control character") as info:
         Secrets()
     assert SECRET not in str(info.value)
+
+
+def test_every_brandpulse_error_masks_credentials_wherever_it_is_shown():
+    from brandpulse.errors import StoreError
+
+    error = StoreError("could not reach postgresql+psycopg://app:hunter2@db:5432/x?access_token=abc123")
+    assert "hunter2" not in str(error) and "abc123" not in str(error)
+    assert "postgresql+psycopg://app:" in str(error)
