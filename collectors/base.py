@@ -93,3 +93,13 @@ def problem(exc: BaseException) -> str:
     """An exception as a short reason: its type and first line."""
     first = (str(exc).splitlines() or [""])[0][:300]
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def cursor_state(cursor: str | None) -> dict[str, Any]:
+    """A saved JSON cursor as a dict; one that is not ours (hand-edited, older format, not JSON,
+    not an object) reads as empty, so the stream starts afresh instead of failing for good."""
+    try:
+        state = json.loads(cursor) if cursor else {}
+    except (ValueError, RecursionError):
+        return {}
+    return state if isinstance(state, dict) else {}

@@ -16,7 +16,15 @@ from brandpulse.errors import RateLimitedError, RecordError, SourceUnavailableEr
 from brandpulse.query import parse_query, positive_keywords, tokenize_text
 from brandpulse.records import AuthorRecord, MentionRecord, Page
 from brandpulse.settings import BlueskySourceSettings, BrandSettings
-from collectors.base import bounded, count, item_id, payload_text, problem, text_or_none
+from collectors.base import (
+    bounded,
+    count,
+    cursor_state,
+    item_id,
+    payload_text,
+    problem,
+    text_or_none,
+)
 from collectors.tabular import parse_time
 
 POST = "app.bsky.feed.post"
@@ -196,12 +204,7 @@ class BlueskyCollector:
         return newest
 
     def fetch(self, brand: BrandSettings, cursor: str | None) -> Page:
-        try:
-            state = json.loads(cursor) if cursor else {}
-        except ValueError:
-            state = {}
-        state = {k: v for k, v in state.items() if k in ("time_us", "search_since")} \
-            if isinstance(state, dict) else {}
+        state = {k: v for k, v in cursor_state(cursor).items() if k in ("time_us", "search_since")}
         if not isinstance(state.get("time_us"), int):
             state.pop("time_us", None)
         if not isinstance(state.get("search_since"), str):

@@ -10,6 +10,7 @@ from brandpulse.errors import ImportFormatError, RecordError, SourceUnavailableE
 from brandpulse.query import parse_query
 from brandpulse.records import Page
 from brandpulse.settings import BrandSettings, FileSourceSettings
+from collectors.base import cursor_state
 from collectors.rows import BadRow, read_rows
 from collectors.tabular import ColumnMap, record_from_row
 from collectors.textfile import TextReport, replaced_summary
@@ -41,7 +42,7 @@ class InboxCollector:
         if not self.inbox.is_dir():
             raise SourceUnavailableError(f"inbox folder {self.inbox} does not exist; create it or "
                                          "set sources.file.inbox in config.yaml", source=self.name)
-        seen: dict[str, str] = json.loads(cursor) if cursor else {}
+        seen = {name: digest for name, digest in cursor_state(cursor).items() if isinstance(digest, str)}
         files = sorted(p for pattern in PATTERNS for p in self.inbox.glob(pattern))
         digests = {p: _digest(p) for p in files}
         pending = [(p, digests[p]) for p in files if seen.get(p.name) != digests[p]]

@@ -17,7 +17,16 @@ from mastodon import Mastodon
 from brandpulse.errors import RateLimitedError, RecordError, SourceUnavailableError
 from brandpulse.query import parse_query, positive_keywords
 from brandpulse.records import AuthorRecord, MentionRecord, Page
-from collectors.base import bounded, count, item_id, optional_count, payload_text, problem, text_or_none
+from collectors.base import (
+    bounded,
+    count,
+    cursor_state,
+    item_id,
+    optional_count,
+    payload_text,
+    problem,
+    text_or_none,
+)
 from brandpulse.settings import BrandSettings, MastodonSourceSettings
 from collectors.html_text import html_to_text
 from collectors.tabular import parse_time
@@ -149,11 +158,7 @@ class MastodonCollector:
 
 
 def _state(cursor: str | None) -> dict[str, str]:
-    try:
-        state = json.loads(cursor) if cursor else {}
-    except ValueError:
-        return {}
-    return {k: v for k, v in state.items() if isinstance(v, str)} if isinstance(state, dict) else {}
+    return {k: v for k, v in cursor_state(cursor).items() if isinstance(v, str)}
 
 
 def _reset_time(reset) -> datetime | None:

@@ -18,7 +18,7 @@ from brandpulse.errors import CollectorError, RateLimitedError, RecordError, Sou
 from brandpulse.query import parse_query, to_native
 from brandpulse.records import AuthorRecord, MentionRecord, Page
 from brandpulse.settings import BrandSettings, RedditSourceSettings
-from collectors.base import bounded, count, payload_text, problem, text_or_none
+from collectors.base import bounded, count, cursor_state, payload_text, problem, text_or_none
 
 SEEN_KEPT = 5000
 OVERLAP_SECONDS = 600  # re-read a little of the past: search indexes late
@@ -41,11 +41,7 @@ def _link(data: dict, fullname: str, is_comment: bool) -> str:
 
 def _state(cursor: str | None) -> dict:
     """The saved cursor; one that is not ours starts afresh."""
-    try:
-        state = json.loads(cursor) if cursor else {}
-    except ValueError:
-        state = {}
-    state = state if isinstance(state, dict) else {}
+    state = cursor_state(cursor)
     newest, seen = state.get("newest"), state.get("seen")
     newest = float(newest) if isinstance(newest, (int, float)) and newest == newest else 0.0
     return {"newest": min(max(newest, 0.0), 1e11),

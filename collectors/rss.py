@@ -14,7 +14,7 @@ from brandpulse.errors import RateLimitedError, SourceUnavailableError
 from brandpulse.query import parse_query
 from brandpulse.records import AuthorRecord, MentionRecord, Page
 from brandpulse.settings import BrandSettings, RssSourceSettings
-from collectors.base import payload_text, problem
+from collectors.base import cursor_state, payload_text, problem
 
 SEEN_KEPT = 2000
 MAX_GUID = 200
@@ -32,11 +32,7 @@ def _entry_time(entry) -> datetime:
 
 def _state(cursor: str | None) -> dict:
     """The saved cursor; one that is not ours starts afresh."""
-    try:
-        state = json.loads(cursor) if cursor else {}
-    except ValueError:
-        state = {}
-    state = state if isinstance(state, dict) else {}
+    state = cursor_state(cursor)
     feeds = state.get("feeds") if isinstance(state.get("feeds"), dict) else {}
     return {"next": state["next"] if isinstance(state.get("next"), int) else 0, "feeds": feeds}
 

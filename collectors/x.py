@@ -26,7 +26,16 @@ from brandpulse.errors import (
 from brandpulse.query import parse_query, to_native
 from brandpulse.records import AuthorRecord, MentionRecord, Page
 from brandpulse.settings import BrandSettings, XSourceSettings
-from collectors.base import bounded, count, item_id, optional_count, payload_text, problem, text_or_none
+from collectors.base import (
+    bounded,
+    count,
+    cursor_state,
+    item_id,
+    optional_count,
+    payload_text,
+    problem,
+    text_or_none,
+)
 from collectors.tabular import parse_time
 
 X_HOST = "https://api.twitter.com"
@@ -170,12 +179,7 @@ def _is_id(value: Any) -> bool:
 
 def _state(cursor: str | None) -> dict[str, Any]:
     """The saved cursor; one that is not ours (hand-edited, older format) starts afresh."""
-    try:
-        state = json.loads(cursor) if cursor else {}
-    except ValueError:
-        return {}
-    if not isinstance(state, dict):
-        return {}
+    state = cursor_state(cursor)
     return {k: state.get(k) if _is_id(state.get(k)) else None for k in ("since_id", "newest")} | {
         "next_token": state.get("next_token") if isinstance(state.get("next_token"), str) else None}
 

@@ -40,3 +40,17 @@ def test_bad_files_are_set_aside_and_the_source_goes_on(write_config, database_u
     (inbox / "a_not_gzip.csv.gz").write_bytes(gzip.compress(b"id,text,created_at\n9,Nimbus Mobile,2026-11-01\n"))
     (fixed,) = collect_all(settings, source="file", brand="Nimbus Mobile")  # ...until they change
     assert fixed.stored == 1
+
+
+def test_a_cursor_that_is_not_ours_starts_the_inbox_afresh(write_config, database_url, tmp_path):
+    from store.collectors import save_cursor
+    from store.engine import session_scope
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.csv").write_bytes(b"id,text,created_at\n1,Nimbus Mobile,2026-11-01\n")
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    with session_scope(database_url) as session:  # hand-edited or from another version
+        save_cursor(session, "file", "Nimbus Mobile", "[not, json")
+    (result,) = collect_all(settings, source="file", brand="Nimbus Mobile")
+    assert (result.outcome, result.stored) == ("ok", 1)
