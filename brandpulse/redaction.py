@@ -55,6 +55,14 @@ def remember_secret(value: str | None) -> None:
         _known_pattern = re.compile("|".join(re.escape(p) for p in ordered))
 
 
+def forget_secrets() -> None:
+    """Forget every remembered value (for a fresh start, e.g. between tests)."""
+    global _known_pattern
+    with _known_lock:
+        _known.clear()
+        _known_pattern = None
+
+
 def remember_url_password(url: str | None) -> None:
     """Remember only the password of a URL (a database URL's host and name stay readable)."""
     try:

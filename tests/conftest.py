@@ -29,6 +29,17 @@ BASE_CONFIG = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_secret_registry():
+    """Each test starts with no remembered secrets: one test's token "secret" must not mask the
+    word secret in another test's messages."""
+    from brandpulse.redaction import forget_secrets
+
+    forget_secrets()
+    yield
+    forget_secrets()
+
+
 def _admin_url(url: str, database: str) -> str:
     return normalize_url(url).rsplit("/", 1)[0] + "/" + database
 
