@@ -104,9 +104,9 @@ def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveRes
     not fit the schema, or that the database refuses, is returned in ``rejected`` with
     its reason and the rest is stored.
     """
-    result, fitting = SaveResult(), []
+    result, fitting, now = SaveResult(), [], utcnow()
     for record in records:
-        problem = mention_problem(record)
+        problem = mention_problem(record, now)
         if problem:
             result.rejected.append((record, problem))
         else:
