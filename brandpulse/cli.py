@@ -182,7 +182,7 @@ def analyze(limit: Optional[int] = typer.Option(None, help="analyse at most this
     from brandpulse.alerting import evaluate_alerts
     from brandpulse.pipeline import analyze_pending
     from brandpulse.triage import triage_new
-    from store.analyses import how_many_mentions_await_analysis
+    from store.analyses import how_many_mentions_await_analysis, which_claims_are_held
     from store.engine import session_scope
 
     settings = _settings()
@@ -203,6 +203,11 @@ def analyze(limit: Optional[int] = typer.Option(None, help="analyse at most this
     console.print(f"analysed {result.analysed} with {result.model}; {result.unsupported_language} "
                   f"in unsupported languages; {result.failed} failed; {tickets} new ticket(s); "
                   f"{alerts} new alert(s)")
+    with session_scope(settings.database.url) as session:
+        held, until = which_claims_are_held(session)
+    if held:
+        console.print(f"{held} mention(s) are being analysed by another worker; if it was stopped, "
+                      f"they return to the queue by {until:%H:%M} UTC")
 
 
 @app.command()

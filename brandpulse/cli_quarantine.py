@@ -19,7 +19,7 @@ quarantine_app = typer.Typer(help="Records set aside by imports and collectors, 
 @friendly
 def list_command(origin: Optional[str] = typer.Option(None, help="only origins containing this "
                                                                  "(a file name, a source)"),
-                 limit: int = typer.Option(50, min=1, help="show at most this many")) -> None:
+                 limit: int = typer.Option(50, min=1, max=100_000, help="show at most this many")) -> None:
     """Quarantined records, oldest first: where they came from, which row, and why."""
     from brandpulse.quarantining import list_quarantined
 

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from brandpulse.errors import ImportFormatError, RecordError
 from brandpulse.query import parse_query
-from brandpulse.records import MentionRecord
+from brandpulse.records import NETWORKS, MentionRecord
 from brandpulse.settings import Settings, tracked_brands
 from collectors.rows import BadRow, read_rows
 from collectors.tabular import ColumnMap, record_from_row
-from collectors.textfile import TextReport, replaced_summary
+from collectors.textfile import TextReport, regular_file, replaced_summary
 from store.brands import sync_brands
 from store.engine import session_scope
+from store.fitness import text_problem
 from store.mentions import quarantine, save_mentions
 from store.models import Mention
 
@@ -86,10 +89,21 @@ def source_label(prefix: str, name: str, limit: int = SOURCE_LENGTH) -> str:
 
 
 def row_payload(row: dict[str, Any] | BadRow) -> str:
-    """The whole original row as text: a bad line as it was, a parsed row as JSON."""
+    """The whole original row as text: a bad line as it was, a parsed row as JSON (with \\u
+    escapes where it holds a lone surrogate, so the text stays valid UTF-8 as the file was)."""
     if isinstance(row, BadRow):
         return row.raw
-    return json.dumps(row, ensure_ascii=False, default=str)
+    text = json.dumps(row, ensure_ascii=False, default=str)
+    return text if text_problem(text) is None else json.dumps(row, default=str)
+
+
+def file_origin(path: Path) -> str:
+    """The quarantine origin of an import: the file and its version (size, modification time),
+    so importing a changed file under the same name keeps the earlier file's bad rows."""
+    regular_file(path)
+    info = path.stat()
+    stamp = datetime.fromtimestamp(info.st_mtime, timezone.utc)
+    return f"import:{os.path.abspath(path)} ({info.st_size} bytes, {stamp:%Y-%m-%d %H:%M:%S} UTC)"
 
 
 def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
@@ -103,6 +117,8 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
     """
     path = Path(path)
     fmt = fmt or ("jsonl" if ".jsonl" in path.suffixes or ".json" in path.suffixes else "csv")
+    if network is not None and network not in NETWORKS:
+        raise ImportFormatError(f"--network {network!r} is not one of {', '.join(NETWORKS)}")
     columns = ColumnMap.parse(mappings or [])
     matcher = BrandMatcher(settings)
     if brand is not None:
@@ -111,7 +127,7 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
         except RecordError as exc:
             raise ImportFormatError(f"--brand: {exc.reason}") from None
     result = ImportResult(path=str(path))
-    origin = f"import:{path.resolve()}"
+    origin = file_origin(path)
     source = source_label("import", path.name)
     started = time.perf_counter()
     url = settings.database.url
@@ -164,8 +180,9 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
             flush()
             if progress:
                 progress(result.rows)
-    if report.truncation:
-        set_aside("end of file", report.truncation, "")
+    if report.truncation:  # kept with the file's bad rows, but it is a note, not a row
+        bad.append(("end of file", report.truncation, ""))
+        result.first_quarantined.append(("end of file", report.truncation))
         result.warnings.append(report.truncation)
     flush()
     replaced = replaced_summary(path, report)

@@ -57,8 +57,20 @@ def export_quarantined(settings: Settings, output: Path, origin: str | None = No
     fmt = "csv" if ".csv" in suffixes else "jsonl" if ".jsonl" in suffixes or ".json" in suffixes else None
     if fmt is None:
         raise BrandpulseError(f"--output {output} must end in .jsonl or .csv (optionally .gz)")
-    records = list(_all(settings, origin))
+    records = [r for r in _all(settings, origin) if r.payload]  # a file-level note is not a row
     opener = gzip.open if suffixes and suffixes[-1] == ".gz" else open
+    try:
+        _write(opener, output, fmt, records)
+    except OSError as exc:
+        raise BrandpulseError(f"cannot write {output}: {exc.strerror or exc}; pick a folder you may "
+                              "write to, with room left") from None
+    if forget:
+        with session_scope(settings.database.url) as session:
+            forget_quarantined(session, [r.id for r in records])
+    return len(records)
+
+
+def _write(opener, output: Path, fmt: str, records: list[QuarantinedRecord]) -> None:
     with opener(output, "wt", encoding="utf-8", newline="", errors="surrogatepass") as handle:
         if fmt == "jsonl":
             for record in records:
@@ -71,7 +83,3 @@ def export_quarantined(settings: Settings, output: Path, origin: str | None = No
             for row in rows:
                 writer.writerow({k: v if isinstance(v, str) or v is None else json.dumps(v)
                                  for k, v in row.items()})
-    if forget:
-        with session_scope(settings.database.url) as session:
-            forget_quarantined(session, [r.id for r in records])
-    return len(records)

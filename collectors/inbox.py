@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from pathlib import Path
 
 from brandpulse.errors import ImportFormatError, RecordError, SourceUnavailableError
@@ -19,6 +20,12 @@ PATTERNS = ("*.csv", "*.jsonl", "*.jsonl.gz", "*.csv.gz")
 
 
 def _digest(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except (OSError, RuntimeError) as exc:  # gone, no permission, a symlink loop
+        return "unreadable:" + hashlib.sha256(str(exc).encode()).hexdigest()[:16]
+    if not stat.S_ISREG(mode):  # a FIFO or device would block or never end: never opened
+        return f"not-a-file:{mode:o}"
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
@@ -52,7 +59,7 @@ class InboxCollector:
         page = Page(mentions=[], next_cursor=None, done=len(pending) == 1)
         try:
             self._read(path, brand, page)
-        except (ImportFormatError, OSError) as exc:  # the file, not a row: set it aside, go on
+        except (ImportFormatError, OSError, RuntimeError) as exc:  # the file, not a row: set aside
             page.mentions.clear()
             page.quarantined[:] = [(path.name, f"file set aside: {exc}", "")]
             page.partial_errors.append(f"inbox file {path.name} was set aside: {exc}")

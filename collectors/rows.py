@@ -18,7 +18,6 @@ from brandpulse.errors import ImportFormatError
 from collectors.textfile import TextReport, text_lines
 
 MAX_DEPTH = 64  # JSON nested deeper than this is not a post export
-MAX_PAYLOAD = 5_000_000
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
@@ -51,7 +50,7 @@ def parse_json_line(line: str) -> dict[str, Any] | str:
     try:
         obj = json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        return f"invalid JSON: {exc.msg} at column {exc.colno}"
+        return f"invalid JSON ({exc.msg}, line column {exc.colno})"
     except RecursionError:
         return "JSON nested too deeply to parse"
     except ValueError as exc:  # NaN/Infinity, integers of thousands of digits
@@ -63,8 +62,36 @@ def parse_json_line(line: str) -> dict[str, Any] | str:
     return obj
 
 
+class _Lines:
+    """The file's lines for the CSV reader, remembering what each row took; lines can be put back."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.source, self.back, self.taken = lines, [], []
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self.back.pop() if self.back else next(self.source)
+        self.taken.append(line)
+        return line
+
+    def put_back(self, lines: list[str]) -> None:
+        self.back.extend(reversed(lines))
+
+
+def _delimiter(header_line: str) -> str:
+    """Comma, or the semicolon (European Excel) or tab that splits the header into more columns."""
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
 def _csv_rows(path: Path, lines: Iterator[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    reader = csv.reader(lines)
+    feed = _Lines(lines)
+    first = next(feed, "")
+    feed.put_back([first])
+    reader = csv.reader(feed, delimiter=_delimiter(first))
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -72,21 +99,35 @@ def _csv_rows(path: Path, lines: Iterator[str]) -> Iterator[tuple[int, dict[str,
                                 "CSV imports need a header") from None
     if not header or not any(cell.strip() for cell in header):
         raise ImportFormatError(f"{path} has no header row; CSV imports need one")
+    twice = sorted({name for name in header if header.count(name) > 1 and name.strip()})
+    if twice:
+        raise ImportFormatError(f"{path} has the column(s) {', '.join(map(repr, twice))} more than once; "
+                                "rename or delete the copies so each column means one thing")
     number = 1
     while True:
         number += 1
+        feed.taken = []
         try:
             cells = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield number, BadRow(f"(line {reader.line_num})", f"unreadable CSV: {exc}")
+            yield number, BadRow(feed.taken[0].rstrip("\r\n") if feed.taken else "", f"unreadable CSV: {exc}")
+            feed.put_back(feed.taken[1:])
             continue
         if not cells:
             continue
+        if len(feed.taken) > 1 and len(cells) != len(header):
+            # a quote opened and never closed swallowed the lines after it: set the first line
+            # aside and read the others again on their own
+            yield number, BadRow(feed.taken[0].rstrip("\r\n"),
+                                 "a quoted cell is never closed (an unbalanced \" in this line); "
+                                 "the rows after it were read on their own")
+            feed.put_back(feed.taken[1:])
+            continue
         row = dict(zip(header, cells))
         if len(cells) > len(header):
-            yield number, BadRow(json.dumps(cells, ensure_ascii=False)[:MAX_PAYLOAD],
+            yield number, BadRow(json.dumps(cells, ensure_ascii=False),
                                  f"{len(cells) - len(header)} more cell(s) than header columns")
             continue
         for column in header[len(cells):]:
@@ -112,5 +153,4 @@ def read_rows(path: Path, fmt: str,
         if not line.strip():
             continue
         parsed = parse_json_line(line)
-        yield number, (parsed if isinstance(parsed, dict)
-                       else BadRow(line.rstrip("\r\n")[:MAX_PAYLOAD], parsed))
+        yield number, (parsed if isinstance(parsed, dict) else BadRow(line.rstrip("\r\n"), parsed))

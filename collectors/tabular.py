@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from dateutil import parser as dateparser
-from dateutil.parser import ParserError
+from dateutil.parser import ParserError, UnknownTimezoneWarning
 
 from brandpulse.errors import ImportFormatError, RecordError
 from brandpulse.records import MAX_COUNT, NETWORKS, AuthorRecord, MentionRecord, as_utc, time_out_of_range
@@ -66,6 +68,8 @@ class ColumnMap:
                 raise ImportFormatError(
                     f"--map {pair!r} is not column=field with a known field; fields are: "
                     f"{', '.join(CANONICAL)}")
+            if target in explicit.values():
+                raise ImportFormatError(f"--map: two columns map to {target}; map one column to each field")
             explicit[_key(column)] = target
         return cls(explicit)
 
@@ -115,19 +119,48 @@ def _integer(fields: dict[str, Any], name: str) -> int | None:
     return number
 
 
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))  # what dateutil fills in, told apart
+
+
+def _moment(text: str, name: str) -> datetime:
+    if _NUMBER.fullmatch(text):
+        whole = text.lstrip("+-").split(".")[0]
+        if len(whole) == 8 and text.isdigit():  # 20240501: a compact date, not 1970-08-23
+            return datetime.strptime(text, "%Y%m%d").replace(tzinfo=timezone.utc)
+        if len(whole) < 9:
+            raise RecordError(f"{name} {text!r} is a number too short for a time: epoch seconds have "
+                              "9-10 digits, milliseconds 12-13, and a date needs a year, month and day",
+                              name)
+        number = float(text)
+        return datetime.fromtimestamp(number / 1000 if abs(number) > 1e11 else number, timezone.utc)
+    try:
+        return as_utc(datetime.fromisoformat(text))  # ISO 8601, the usual case, in one step
+    except ValueError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownTimezoneWarning)
+        try:
+            first, second = (dateparser.parse(text, default=d) for d in _DEFAULTS)
+        except UnknownTimezoneWarning:
+            raise RecordError(f"{name} {text[:60]!r} names a time zone brandpulse does not know; write "
+                              "an offset such as -08:00, or UTC", name) from None
+    if first.date() != second.date():
+        raise RecordError(f"{name} {text[:60]!r} is not a full date (it needs a year, month and day; "
+                          "brandpulse does not guess them from today)", name)
+    return as_utc(first)
+
+
 def parse_time(value: Any, name: str = "created_at") -> datetime:
-    """A datetime from ISO text, free-form dates or epoch seconds/milliseconds, within
-    :data:`brandpulse.records.EARLIEST` .. now + :data:`brandpulse.records.FUTURE_SLACK`."""
+    """A datetime from ISO text, other full dates (with a known zone or an offset), YYYYMMDD, or
+    epoch seconds/milliseconds, within :data:`brandpulse.records.EARLIEST` .. now +
+    :data:`brandpulse.records.FUTURE_SLACK`; RecordError for anything else, never a guess."""
     if isinstance(value, datetime):
         moment = as_utc(value)
     else:
         text = str(value).strip()
         try:
-            if text.replace(".", "", 1).isdigit():
-                number = float(text)
-                moment = datetime.fromtimestamp(number / 1000 if number > 1e11 else number, timezone.utc)
-            else:
-                moment = as_utc(dateparser.parse(text))
+            moment = _moment(text, name)
         except (ValueError, OverflowError, TypeError, OSError, ParserError):
             raise RecordError(f"{name} {text[:60]!r} is not a date or time", name) from None
     problem = time_out_of_range(moment)
@@ -141,7 +174,9 @@ def record_from_row(row: dict[str, Any], columns: ColumnMap, *, network: str | N
     """One canonical MentionRecord from a raw row; raise RecordError when it is malformed."""
     fields = columns.apply(_flatten(row))
     text = fields.get("text")
-    if not isinstance(text, str) or not text.strip():
+    if text is not None and not isinstance(text, str):
+        raise RecordError(f"text is a {type(text).__name__} ({str(text)[:40]}), not text", "text")
+    if not text or not text.strip():
         raise RecordError("text is missing or empty", "text")
     if len(text) > MAX_TEXT:
         raise RecordError(f"text is {len(text)} characters, over the {MAX_TEXT} limit", "text")
@@ -152,7 +187,11 @@ def record_from_row(row: dict[str, Any], columns: ColumnMap, *, network: str | N
     net = str(fields.get("network") or network or "file").lower()
     if net not in NETWORKS:
         raise RecordError(f"network {net!r} is not one of {', '.join(NETWORKS)}", "network")
-    native_id = str(fields.get("native_id") or "").strip()
+    raw_id = fields.get("native_id")
+    if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
+        raise RecordError(f"native_id is a {type(raw_id).__name__} ({str(raw_id)[:40]}), not an id",
+                          "native_id")
+    native_id = str(raw_id or "").strip()
     if not native_id:  # stable id from content, so re-imports stay idempotent
         digest = hashlib.sha1(json.dumps(row, sort_keys=True, default=str).encode()).hexdigest()
         native_id = f"sha1:{digest[:24]}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -51,6 +51,13 @@ def release_claims(session: Session, mention_ids: list[int]) -> None:
                                               Mention.analysis_status == "claimed")
                         .values(analysis_status="pending", analysis_claimed_until=None)
                         .execution_options(synchronize_session=False))
+
+
+def which_claims_are_held(session: Session) -> tuple[int, datetime | None]:
+    """(mentions claimed by a worker right now, when the last of those claims lapses)."""
+    count, until = session.execute(select(func.count(), func.max(Mention.analysis_claimed_until)).where(
+        Mention.analysis_status == "claimed", Mention.analysis_claimed_until >= utcnow())).one()
+    return count, until
 
 
 def how_many_mentions_await_analysis(session: Session) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import json
 
 from brandpulse.collecting import collect_all
@@ -54,3 +55,14 @@ def test_a_cursor_that_is_not_ours_starts_the_inbox_afresh(write_config, databas
         save_cursor(session, "file", "Nimbus Mobile", "[not, json")
     (result,) = collect_all(settings, source="file", brand="Nimbus Mobile")
     assert (result.outcome, result.stored) == ("ok", 1)
+
+
+def test_a_pipe_or_a_device_in_the_inbox_is_set_aside_without_blocking(write_config, database_url, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    os.mkfifo(inbox / "pipe.jsonl")
+    (inbox / "zero.csv").symlink_to("/dev/zero")
+    (inbox / "z_good.csv").write_bytes(b"id,text,created_at\n1,Nimbus Mobile,2026-11-01\n")
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    (result,) = collect_all(settings, source="file", brand="Nimbus Mobile")
+    assert result.stored == 1 and "pipe.jsonl" in " ".join(result.errors) and "zero.csv" in " ".join(result.errors)
