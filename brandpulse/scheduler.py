@@ -40,6 +40,9 @@ def _guarded(name, function, *args):
             log.info("%s: %s", name, "; ".join(result.errors) if result.skipped else
                      f"stored {result.stored} of {result.fetched} fetched"
                      + (f" ({'; '.join(result.errors)[:300]})" if result.errors else ""))
+        elif hasattr(result, "handled") and result.handled:
+            log.info("%s: analysed %d, %d in unsupported languages, %d failed", name, result.analysed,
+                     result.unsupported_language, result.failed)
     job.__name__ = name
     return job
 

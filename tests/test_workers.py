@@ -64,3 +64,18 @@ def test_a_killed_workers_claim_expires_and_the_work_is_done_once(settings, data
     with session_scope(database_url) as session:
         statuses = set(session.execute(select(Mention.analysis_status)).scalars())
     assert statuses == {"done"}
+
+
+def test_two_run_processes_never_analyse_one_mention_twice(write_config, database_url, tmp_path):
+    settings = write_config(nlp={"analyzer": "lexicon", "batch_size": 10, "interval_seconds": 1},
+                            care={"teams": [{"name": "care"}], "interval_seconds": 1})
+    load(settings, tmp_path, 1000)
+    processes = [subprocess.Popen([str(BIN), "run", "--duration", "25"], env=os.environ.copy(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[0] for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    per_process = [sum(int(n) for n in re.findall(r"analyze: analysed (\d+)", o)) for o in outputs]
+    assert sum(per_process) == 1000, (per_process, outputs)
+    assert "Traceback" not in "".join(outputs) and "failed" not in "".join(
+        line for o in outputs for line in o.splitlines() if "job " in line)
+    assert rows(database_url, Analysis) == 1000 and rows(database_url, Ticket) > 0
