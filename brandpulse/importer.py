@@ -147,7 +147,8 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
         with session_scope(url) as session:
             saved = save_mentions(session, batch)
             for record, reason in saved.rejected:
-                set_aside(*_located(where[id(record)], reason))
+                location, payload = where[id(record)]
+                set_aside(location, reason, payload)
             for location, reason, payload in bad:
                 quarantine(session, origin, location, reason, payload)
         result.inserted += saved.inserted
@@ -193,7 +194,3 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
     result.seconds = time.perf_counter() - started
     return result
 
-
-def _located(where: tuple[str, str], reason: str) -> tuple[str, str, str]:
-    location, payload = where
-    return location, reason, payload

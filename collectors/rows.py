@@ -17,7 +17,6 @@ from typing import Any, Iterator
 from brandpulse.errors import ImportFormatError
 from collectors.textfile import TextReport, text_lines
 
-MAX_DEPTH = 64  # JSON nested deeper than this is not a post export
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
@@ -32,33 +31,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number (write null or a finite number)")
 
 
-def json_depth(value: Any, limit: int = MAX_DEPTH) -> int:
-    """How deeply lists and objects nest in ``value`` (counting stops just past ``limit``)."""
-    depth, level = 0, [value]
-    while depth <= limit:
-        containers = [item for item in level if isinstance(item, (dict, list))]
-        if not containers:
-            break
-        depth += 1
-        level = [child for item in containers
-                 for child in (item.values() if isinstance(item, dict) else item)]
-    return depth
-
-
 def parse_json_line(line: str) -> dict[str, Any] | str:
     """The object on one JSON line, or the reason it is not a usable one."""
     try:
         obj = json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        return f"invalid JSON ({exc.msg}, line column {exc.colno})"
+        return f"invalid JSON ({exc.msg}, column {exc.colno})"
     except RecursionError:
         return "JSON nested too deeply to parse"
     except ValueError as exc:  # NaN/Infinity, integers of thousands of digits
         return f"invalid JSON: {exc}"
     if not isinstance(obj, dict):
         return f"a JSON {type(obj).__name__}, not an object"
-    if json_depth(obj) > MAX_DEPTH:
-        return f"JSON nested more than {MAX_DEPTH} levels deep"
     return obj
 
 

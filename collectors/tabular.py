@@ -20,7 +20,7 @@ from dateutil import parser as dateparser
 from dateutil.parser import ParserError, UnknownTimezoneWarning
 
 from brandpulse.errors import ImportFormatError, RecordError
-from brandpulse.records import MAX_COUNT, NETWORKS, AuthorRecord, MentionRecord, as_utc, time_out_of_range
+from brandpulse.records import NETWORKS, AuthorRecord, MentionRecord, as_utc, time_out_of_range
 
 CANONICAL = (
     "native_id", "text", "created_at", "network", "url", "language", "brand",
@@ -113,10 +113,7 @@ def _integer(fields: dict[str, Any], name: str) -> int | None:
         number = int(text) if text.lstrip("+-").isdigit() else int(float(text))
     except (ValueError, OverflowError):  # words, NaN, inf, 1e400, thousands of digits
         raise RecordError(f"{name} {text[:40]!r} is not a finite whole number", name) from None
-    if not 0 <= number <= MAX_COUNT:
-        raise RecordError(f"{name} {number if abs(number) < 10**30 else text[:40]} is outside "
-                          f"0..{MAX_COUNT:,}; fix the cell or leave it empty", name)
-    return number
+    return number  # its range (0..2^31-1) is checked with every other limit by store.fitness
 
 
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")

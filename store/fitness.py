@@ -22,7 +22,7 @@ from brandpulse.records import (
     as_utc,
     time_out_of_range,
 )
-from store.models import Author, Mention
+from store.models import Author, Brand, Mention
 
 MAX_RAW_DEPTH = 64
 
@@ -36,6 +36,7 @@ def _limits(model) -> tuple[dict[str, int], frozenset[str]]:
 
 
 MENTION_LENGTHS, MENTION_INTEGERS = _limits(Mention)
+BRAND_LENGTH = Brand.__table__.c.name.type.length
 AUTHOR_LENGTHS, AUTHOR_INTEGERS = _limits(Author)
 
 
@@ -144,7 +145,7 @@ def mention_problem(record: MentionRecord, now: datetime | None = None) -> str |
     if not record.native_id:
         return "native_id is empty"
     for brand in record.brands:
-        if text_problem(brand) or len(brand) > 200:
+        if text_problem(brand) or len(brand) > BRAND_LENGTH:
             return f"brand {brand[:60]!r} is not a usable brand name"
     if record.author is not None:
         problem = author_problem(record.author, now)

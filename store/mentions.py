@@ -20,16 +20,17 @@ CHUNK = 500
 ROW_REFUSALS = (DataError, IntegrityError, ProgrammingError, psycopg.DataError, psycopg.IntegrityError,
                 psycopg.ProgrammingError)
 
+KEPT_WHEN_UNKNOWN = ("followers", "following", "post_count", "profile_url", "created_at")
+AUTHOR_REFRESHED = ("handle", "name", "followers", "following", "post_count", "verified",
+                    "profile_url", "created_at", "updated_at")
+MENTION_REFRESHED = ("likes", "replies", "reposts", "quotes", "views")
+
 
 def _row_caused(exc: BaseException) -> bool:
     """Whether a failed save is the rows' fault (a value refused), not a lock or a lost server."""
     if isinstance(exc, (DBAPIError, psycopg.Error)):
         return isinstance(exc, ROW_REFUSALS)
     return True  # a value that could not even be bound (StatementError, ValueError, OverflowError)
-KEPT_WHEN_UNKNOWN = ("followers", "following", "post_count", "profile_url", "created_at")
-AUTHOR_REFRESHED = ("handle", "name", "followers", "following", "post_count", "verified",
-                    "profile_url", "created_at", "updated_at")
-MENTION_REFRESHED = ("likes", "replies", "reposts", "quotes", "views")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from store.bulk import dialect_insert
 from store.fitness import text_problem
 from store.models import Quarantine, utcnow
+from store.search import like_pattern
 
 MAX_PAYLOAD = 5_000_000
 ENCODED = "b64:"
@@ -68,13 +69,16 @@ class QuarantinedRecord:
     created_at: datetime
 
 
+def _of_origin(statement, origin: str | None):
+    """``statement`` limited to origins containing ``origin`` (taken literally) when given."""
+    return statement.where(Quarantine.origin.like(like_pattern(origin), escape="\\")) if origin else statement
+
+
 def which_records_are_quarantined(session: Session, origin: str | None = None, limit: int = 100,
                                   after_id: int = 0) -> list[QuarantinedRecord]:
     """Quarantined records (of origins containing ``origin`` when given), oldest first, after an id."""
-    statement = select(Quarantine).where(Quarantine.id > after_id).order_by(Quarantine.id).limit(limit)
-    if origin:
-        escaped = origin.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(Quarantine.origin.like(f"%{escaped}%", escape="\\"))
+    statement = _of_origin(select(Quarantine).where(Quarantine.id > after_id)
+                           .order_by(Quarantine.id).limit(limit), origin)
     return [QuarantinedRecord(row.id, row.origin, row.location, row.reason,
                               original_payload(row.payload), row.created_at)
             for row in session.execute(statement).scalars()]
@@ -82,10 +86,7 @@ def which_records_are_quarantined(session: Session, origin: str | None = None, l
 
 def how_many_records_are_quarantined(session: Session, origin: str | None = None) -> int:
     """Count of quarantined records (of origins containing ``origin`` when given)."""
-    statement = select(func.count()).select_from(Quarantine)
-    if origin:
-        escaped = origin.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(Quarantine.origin.like(f"%{escaped}%", escape="\\"))
+    statement = _of_origin(select(func.count()).select_from(Quarantine), origin)
     return session.execute(statement).scalar_one()
 
 
