@@ -183,9 +183,9 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
 def _held(url: str, collector: Collector, brand: BrandSettings, result: CollectResult,
           exc: CollectorError, until: datetime | None, state: str) -> CollectResult:
     """The pass ended on ``exc``: noted in the result and in the source's health."""
-    result.errors.append(redact_secrets(exc))
+    result.errors.append(str(exc))  # a BrandpulseError's text is already masked
     result.outcome = "failed" if state == "error" else "waiting"
-    _hold(url, collector, brand.name, redact_secrets(exc), until, state)
+    _hold(url, collector, brand.name, str(exc), until, state)
     return result
 
 
@@ -241,10 +241,10 @@ def _failed(settings: Settings, name: str, brand: str, exc: BaseException) -> Co
     error = exc if isinstance(exc, BrandpulseError) else unexpected(name, brand, "collecting", exc)
     try:
         with session_scope(settings.database.url) as session:
-            record_collector_failure(session, name, brand, redact_secrets(error))
+            record_collector_failure(session, name, brand, str(error))
     except Exception:  # noqa: BLE001 - the database itself may be what failed
         log.warning("could not record the failure of %s / %s", name, brand, exc_info=True)
-    return CollectResult(name, brand, errors=[redact_secrets(error)], outcome="failed")
+    return CollectResult(name, brand, errors=[str(error)], outcome="failed")
 
 
 def collect_all(settings: Settings, source: str | None = None, brand: str | None = None,

@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.text import Text
 
 from brandpulse.errors import BrandpulseError
-from brandpulse.redaction import redact_secrets
 
 console = Console()
 err = Console(stderr=True)
@@ -49,7 +48,7 @@ def friendly(command):
         try:
             return command(*args, **kwargs)
         except BrandpulseError as exc:
-            err.print(Text.assemble(("error:", "bold red"), " ", shown(redact_secrets(exc))), highlight=False,
+            err.print(Text.assemble(("error:", "bold red"), " ", shown(exc)), highlight=False,
                       soft_wrap=True)
             raise typer.Exit(1) from None
     return wrapper
