@@ -7,7 +7,6 @@ import ctypes
 import signal
 import subprocess
 import sys
-import threading
 import time
 from typing import Mapping, Sequence
 
@@ -30,11 +29,9 @@ def run_supervised(command: Sequence[str], env: Mapping[str, str] | None = None,
     """
     child = subprocess.Popen(list(command), env=dict(env) if env is not None else None,
                              preexec_fn=_die_with_parent)
-    stopping = threading.Event()
-    asked_at: list[float] = []
+    asked_at: list[float] = []  # when we were asked to stop (empty: not asked)
 
     def forward(signum, _frame) -> None:
-        stopping.set()
         asked_at.append(time.monotonic())
         if child.poll() is None:
             child.send_signal(signum)
@@ -57,4 +54,4 @@ def run_supervised(command: Sequence[str], env: Mapping[str, str] | None = None,
             child.wait()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return 0 if stopping.is_set() and code in (0, -signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP) else code
+    return 0 if asked_at and code in (0, -signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP) else code
