@@ -39,7 +39,9 @@ def render(actor: Actor) -> None:
     wanted = st.query_params.get("ticket")
     if wanted and wanted.isdigit() and int(wanted) in ids and "open_ticket" not in st.session_state:
         st.session_state["open_ticket"] = int(wanted)
-    labels = {r["id"]: f"#{r['id']} · {r['priority']:.0f} · {r['sla']} · {r['text'][:70]}" for r in rows}
+    # no SLA countdown in the labels: Streamlit knows a choice by its label, and a label that
+    # changes when the minute ticks made the next action fail (the SLA stays in the table above)
+    labels = {r["id"]: f"#{r['id']} · {r['priority']:.0f} · {r['text'][:70]}" for r in rows}
     working = st.session_state.get("open_ticket")
     if working is not None and working not in labels:  # keep the ticket at hand open after it leaves the view
         ids.insert(0, working)
