@@ -97,6 +97,33 @@ class SourceUnavailableError(CollectorError):
     """The source is down, timed out, or refused our credentials."""
 
 
+class PublishError(BrandpulseError):
+    """A reply could not be published; ``reason`` is the network's own words."""
+
+    def __init__(self, message: str, *, network: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.network, self.reason = network, reason
+
+
+class ReplyRejectedError(PublishError):
+    """The network refused the reply for certain (bad credentials, deleted post, too long, ...):
+    nothing was posted; fix the cause, then retry."""
+
+
+class ReplyRateLimitedError(PublishError):
+    """The network asked us to wait; nothing was posted; ``until`` is when to try again (None: unknown)."""
+
+    def __init__(self, message: str, *, network: str = "", reason: str = "",
+                 until: datetime | None = None) -> None:
+        super().__init__(message, network=network, reason=reason)
+        self.until = until
+
+
+class ReplyUncertainError(PublishError):
+    """A timeout, a lost connection or a 5xx after the request was sent: the reply may be posted.
+    Look for it on the network before sending again."""
+
+
 class AnalysisError(BrandpulseError):
     """The analysis pipeline failed on a batch or on one text."""
 
@@ -115,6 +142,10 @@ class NotFoundError(CareError):
 
 class WorkflowError(CareError):
     """The ticket cannot make this move from its current state."""
+
+
+class StaleTicketError(WorkflowError):
+    """The ticket changed since the user opened it; reload it and act again."""
 
 
 class SessionEndedError(AccessDeniedError):

@@ -205,6 +205,11 @@ class Settings(Strict):
             if brand.name.lower() in seen:
                 raise ValueError(f"brand {brand.name!r} is listed twice; keep one entry per brand")
             seen.add(brand.name.lower())
+        own = {brand.name for brand in self.brands}
+        for account in self.care.reply_accounts:
+            if account.brand not in own:
+                raise ValueError(f"care.reply_accounts {account.id!r} answers for brand {account.brand!r}, "
+                                 f"which is not one of your brands ({sorted(own)}); fix the name")
         return self
 
 

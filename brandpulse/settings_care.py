@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from brandpulse.settings_base import Strict
+from brandpulse.settings_replies import ReplyAccount
 from brandpulse.tiers import Tier
 
 Network = Literal["x", "reddit", "bluesky", "mastodon", "rss", "file"]
@@ -47,6 +48,7 @@ class TeamSettings(Strict):
     resolution_hours: int = Field(default=24, gt=0, le=YEAR_HOURS)
     business_hours: BusinessHours | None = None  # None: the SLA clock runs around the clock
     auto_assign: bool = True  # new tickets go to the team's agent with the fewest open tickets
+    approval: bool = False  # an agent's reply waits for a care lead's (or admin's) approval
 
 
 class RoutingRule(Strict):
@@ -73,6 +75,8 @@ class CareSettings(Strict):
     merge_window_hours: int = Field(default=72, ge=0, le=YEAR_HOURS)  # same grievance within this → one ticket
     merge_similarity: float = Field(default=0.8, gt=0, le=1)  # word-set Jaccard for "near-identical"
     canned_replies: dict[str, str] = Field(default_factory=dict)
+    reply_accounts: list[ReplyAccount] = Field(default_factory=list)  # who answers, per brand and network
+    publish_interval_seconds: float = Field(default=5, gt=0, le=3600)  # how often `run` publishes the outbox
 
     @model_validator(mode="after")
     def _teams_exist(self) -> "CareSettings":
@@ -83,6 +87,17 @@ class CareSettings(Strict):
             if team not in names:
                 raise ValueError(f"care.{label} names team {team!r}, which is not in care.teams "
                                  f"({sorted(names)}); add it to care.teams or fix the name")
+        seen: dict[tuple[str, str], str] = {}
+        ids: set[str] = set()
+        for account in self.reply_accounts:
+            if account.id in ids:
+                raise ValueError(f"care.reply_accounts has two accounts with id {account.id!r}; ids must differ")
+            ids.add(account.id)
+            key = (account.brand, account.network)
+            if key in seen:
+                raise ValueError(f"care.reply_accounts: {seen[key]!r} and {account.id!r} both answer for "
+                                 f"{account.brand!r} on {account.network}; keep one")
+            seen[key] = account.id
         return self
 
     @field_validator("canned_replies")

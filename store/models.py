@@ -157,6 +157,10 @@ class Ticket(SQLModel, table=True):
     resolved_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 0  # +1 on every recorded change: a write made against an older version is refused
+    posted_at: Optional[datetime] = None  # the customer's post time: the SLA clock starts here
+    incident_id: Optional[int] = Field(default=None, foreign_key="incidents.id", index=True,
+                                       ondelete="SET NULL")
 
 
 class TicketMention(SQLModel, table=True):
@@ -369,3 +373,58 @@ class LoginAttempt(SQLModel, table=True):
     client: str = Field(max_length=200)
     at: datetime = Field(default_factory=utcnow, index=True)
     ok: bool = False
+
+
+class Incident(SQLModel, table=True):
+    """Many complaints with one cause (an outage): one status, one public answer, one resolution."""
+    __tablename__ = "incidents"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    brand_id: Optional[int] = Field(default=None, foreign_key="brands.id", ondelete="SET NULL")
+    title: str = Field(max_length=300)
+    status: str = Field(default="open", max_length=20)  # open | monitoring | resolved
+    public_answer: Optional[str] = Field(default=None, sa_column=Column(Text))
+    cause: str = Field(default="", max_length=300)  # how it was found: alert #n, topic, similar text
+    created_by: Optional[int] = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    resolved_at: Optional[datetime] = None
+
+
+class Reply(SQLModel, table=True):
+    """The outbox: one public reply to one post, written by an agent and published by a worker.
+
+    ``status``: awaiting_approval → queued → sending → published, or failed (with the network's
+    reason; retry puts it back to queued), or declined by a lead. ``attempts`` counts sends begun:
+    a reply found in ``sending`` with attempts may have reached the network, so the worker looks
+    for it there before it sends again.
+    """
+    __tablename__ = "replies"
+    __table_args__ = (Index("ix_replies_status_due", "status", "next_attempt_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True, ondelete="CASCADE")
+    mention_id: int = Field(foreign_key="mentions.id", ondelete="CASCADE")  # the post answered
+    incident_id: Optional[int] = Field(default=None, foreign_key="incidents.id", ondelete="SET NULL")
+    network: str = Field(max_length=20)
+    account: str = Field(max_length=100)  # the reply account's id in config (care.reply_accounts)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    idempotency_key: str = Field(unique=True, max_length=64)
+    status: str = Field(default="queued", max_length=20)
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = None
+    claimed_until: Optional[datetime] = None
+    written_by: Optional[int] = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    approved_by: Optional[int] = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    published_id: Optional[str] = Field(default=None, max_length=300)
+    published_url: Optional[str] = Field(default=None, max_length=1000)
+    published_at: Optional[datetime] = None
+    error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class TicketViewer(SQLModel, table=True):
+    """Who has a ticket open right now (refreshed while the page is open): collisions are seen."""
+    __tablename__ = "ticket_viewers"
+    ticket_id: int = Field(foreign_key="tickets.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    seen_at: datetime = Field(default_factory=utcnow)

@@ -33,12 +33,13 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
 def record_event(session: Session, ticket: Ticket, kind: str, user_id: int | None, *,
                  from_value: str | None = None, to_value: str | None = None,
                  body: str | None = None) -> TicketEvent:
-    """Append one event to a ticket's history and touch the ticket."""
+    """Append one event to a ticket's history and touch the ticket (a new version of it)."""
     now = utcnow()
     event = TicketEvent(ticket_id=ticket.id, kind=kind, from_value=from_value, to_value=to_value,
                         body=body, user_id=user_id, created_at=now)
     session.add(event)
     ticket.updated_at = now
+    ticket.version = (ticket.version or 0) + 1
     session.add(ticket)
     return event
 
