@@ -35,6 +35,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "ticket.work": frozenset({"admin", "care_agent", "care_lead"}),  # claim, status, notes, drafts
     "ticket.assign_others": frozenset({"admin", "care_lead"}),
     "ticket.bulk": frozenset({"admin", "care_lead"}),
+    "ticket.reply": frozenset({"admin", "care_agent", "care_lead"}),  # publish a reply as the brand
+    "reply.approve": frozenset({"admin", "care_lead"}),  # approve or decline an agent's reply
+    "ticket.move_team": frozenset({"admin", "care_lead"}),
+    "incident.manage": frozenset({"admin", "care_lead"}),  # group tickets, answer and resolve them at once
     "customer.link": frozenset({"admin", "care_agent", "care_lead"}),
     "alert.acknowledge": frozenset({"admin", "marketing", "care_lead", "brand_manager"}),
     "report.export": frozenset({"admin", "brand_manager"}),
