@@ -29,6 +29,7 @@ def _add_subcommands() -> None:
     from brandpulse.cli_alerts import alerts_app
     from brandpulse.cli_nlp import nlp_app
     from brandpulse.cli_quarantine import quarantine_app
+    from brandpulse.cli_replies import replies_app
     from brandpulse.cli_reports import register
     from brandpulse.cli_users import users_app
 
@@ -36,6 +37,7 @@ def _add_subcommands() -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(quarantine_app, name="quarantine")
+    app.add_typer(replies_app, name="replies")
     register(app)
 
 

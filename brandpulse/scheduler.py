@@ -17,6 +17,7 @@ from brandpulse.collecting import (
 )
 from brandpulse.influence import refresh_influence
 from brandpulse.pipeline import analyze_pending, run_alerts
+from brandpulse.publishing import publish_due
 from brandpulse.reports.brand import run_scheduled_reports
 from brandpulse.settings import Settings, tracked_brands
 from brandpulse.topics import refresh_topics
@@ -60,6 +61,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
                               id=f"collect:{name}:{brand.name}", next_run_time=soon)
     stages = [("analyze", analyze_pending, settings.nlp.interval_seconds),
               ("triage", triage_new, settings.care.interval_seconds),
+              ("publish", publish_due, settings.care.publish_interval_seconds),
               ("alerts", run_alerts, settings.alerts.interval_seconds),
               ("influence", refresh_influence, settings.influence.interval_minutes * 60),
               ("topics", refresh_topics, settings.topics.interval_minutes * 60),

@@ -45,6 +45,7 @@ class SlaStatus:
     first_response_breached: bool
     resolution_left: timedelta | None  # None once resolved or dismissed
     resolution_breached: bool
+    closed_unanswered: bool = False  # resolved or dismissed with no reply to the customer
 
     @property
     def breached(self) -> bool:
@@ -56,6 +57,8 @@ class SlaStatus:
             return _describe("reply", self.first_response_left)
         if self.resolution_left is not None:
             return _describe("resolve", self.resolution_left)
+        if self.closed_unanswered:
+            return "closed without a reply" + (" (SLA breached)" if self.breached else "")
         return "breached" if self.breached else "met"
 
 
@@ -81,6 +84,8 @@ def sla_status(*, now: datetime, first_response_due: datetime | None, first_resp
             return None, done > due
         return due - now, now > due
 
-    first_left, first_breached = one(first_response_due, first_response_at)
+    # closed without a reply: the first-response clock stops at the close, and says so
+    first_left, first_breached = one(first_response_due, first_response_at or resolved_at)
     resolution_left, resolution_breached = one(resolution_due, resolved_at)
-    return SlaStatus(first_left, first_breached, resolution_left, resolution_breached)
+    return SlaStatus(first_left, first_breached, resolution_left, resolution_breached,
+                     closed_unanswered=resolved_at is not None and first_response_at is None)

@@ -125,7 +125,9 @@ def _open(session, settings: Settings, fresh: list[TicketCandidate], teams: dict
     for candidate in fresh:
         score, explanation = priority_score(priority_components(candidate, now))
         team = route(settings.care, candidate)
-        first_due, resolution_due = sla_deadlines(now, teams[team])
+        # the clock starts when the customer posted (not when triage ran), at most max-age days back
+        clock_start = max(candidate.created_at, now - timedelta(days=settings.care.ticket_max_age_days))
+        first_due, resolution_due = sla_deadlines(clock_start, teams[team])
         if team not in load:
             load[team] = who_has_fewest_open_tickets(session, team) if teams[team].auto_assign else None
         rows.append({
@@ -135,7 +137,7 @@ def _open(session, settings: Settings, fresh: list[TicketCandidate], teams: dict
             "status": "assigned" if load[team] else "new", "priority": score,
             "priority_explanation": explanation, "team": team, "assignee_id": load[team],
             "first_response_due": first_due, "resolution_due": resolution_due,
-            "created_at": now, "updated_at": now})
+            "posted_at": candidate.created_at, "created_at": now, "updated_at": now})
         if load[team]:  # spread the batch: recompute after each assignment
             created += open_tickets(session, rows)
             rows.clear()

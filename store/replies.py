@@ -79,6 +79,12 @@ def what_does_this_reply_answer(session: Session, reply_id: int) -> dict[str, An
     return {"reply": reply, "mention": mention, "author": author}
 
 
+def what_post_does_this_ticket_answer(session: Session, ticket: Any) -> dict[str, Any]:
+    """The post a ticket's reply answers (the ticket's own mention) and its author."""
+    mention = session.get(Mention, ticket.mention_id)
+    return {"mention": mention, "author": session.get(Author, mention.author_id) if mention.author_id else None}
+
+
 def how_many_replies_were_published_since(session: Session, account: str, since: datetime) -> int:
     """Replies an account published since ``since`` (its per-minute budget)."""
     return session.execute(select(func.count()).select_from(Reply).where(
@@ -99,3 +105,11 @@ def which_replies_has_this_ticket(session: Session, ticket_id: int) -> list[dict
 def how_many_replies_by_status(session: Session) -> dict[str, int]:
     """Outbox counts per status (for doctor)."""
     return dict(session.execute(select(Reply.status, func.count()).group_by(Reply.status)).all())
+
+
+def which_replies_are_in_the_outbox(session: Session, status: str | None, limit: int) -> list[dict[str, Any]]:
+    """Replies newest first, optionally of one status."""
+    statement = select(Reply).order_by(Reply.id.desc()).limit(limit)
+    if status:
+        statement = statement.where(Reply.status == status)
+    return [reply.model_dump() for reply in session.execute(statement).scalars()]

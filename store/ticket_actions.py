@@ -54,9 +54,7 @@ def change_ticket_status(session: Session, ticket_id: int, status: str, user_id:
                             f"from {ticket.status!r} it may go to: {', '.join(sorted(allowed))}")
     record_event(session, ticket, "status", user_id, from_value=ticket.status, to_value=status, body=note)
     ticket.status = status
-    now = utcnow()
-    if status in ("in_progress", "waiting_customer", "resolved") and ticket.first_response_at is None:
-        ticket.first_response_at = now
+    now = utcnow()  # only a published reply (or one recorded as given elsewhere) stops the first-response clock
     ticket.resolved_at = now if status in CLOSED_STATUSES else None
     return ticket
 
