@@ -157,10 +157,51 @@ def _channels(settings: Settings) -> list[Check]:
     return checks
 
 
+def _reply_accounts(settings: Settings) -> list[Check]:
+    """Each reply account's secrets are set and it can sign in; the outbox has nothing failed or stuck."""
+    from brandpulse.errors import MissingSecretError
+    from publishers.registry import publisher_for
+
+    checks = []
+    for account in settings.care.reply_accounts:
+        area = f"reply {account.network} {account.id}"
+        try:
+            name = publisher_for(account).verify()
+            checks.append(Check(area, "ok", f"signed in to {account.api_url} as {name} for {account.brand}"))
+        except MissingSecretError as exc:
+            checks.append(Check(area, "fail", str(exc)))
+        except BrandpulseError as exc:
+            checks.append(Check(area, "fail", f"cannot sign in: {exc}"))
+    if not checks:
+        checks.append(Check("reply accounts", "warn", "none configured (care.reply_accounts): agents can "
+                                                      "only draft replies and answer elsewhere"))
+    return checks + _outbox(settings)
+
+
+def _outbox(settings: Settings) -> list[Check]:
+    from store.engine import session_scope
+    from store.replies import how_many_replies_by_status
+
+    try:
+        with session_scope(settings.database.url) as session:
+            counts = how_many_replies_by_status(session)
+    except BrandpulseError:
+        return []
+    if not counts:
+        return []
+    waiting = counts.get("queued", 0) + counts.get("sending", 0)
+    detail = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    if counts.get("failed"):
+        return [Check("outbox", "warn", f"{detail}; see `brandpulse replies list --status failed` and "
+                                        "retry them from their tickets")]
+    return [Check("outbox", "ok", detail + ("; published by `brandpulse run` or `brandpulse replies publish "
+                                            "--loop`" if waiting else ""))]
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in table order; no detail shows a password or token."""
     brands = ", ".join(b.name for b in settings.brands) or "none (add brands to config.yaml)"
     checks = [Check("config", "ok" if settings.brands else "warn", f"{config_path()}: brands {brands}"),
               _database(settings)]
-    checks += _models(settings) + _sources(settings) + _channels(settings)
+    checks += _models(settings) + _sources(settings) + _channels(settings) + _reply_accounts(settings)
     return [Check(c.area, c.status, redact_secrets(c.detail)) for c in checks]

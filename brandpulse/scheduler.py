@@ -30,13 +30,15 @@ log = logging.getLogger("brandpulse.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
 
-def _guarded(name, function, *args):
+def _guarded(name, function, *args, after=None):
     def job():
         try:
             result = function(*args)
         except Exception:  # noqa: BLE001 - a failing job is logged and runs again next time
             log.exception("job %s failed", name)
             return
+        if after is not None:
+            after(result)
         if hasattr(result, "stored"):
             log.info("%s: %s", name, "; ".join(result.errors) if result.skipped else
                      f"stored {result.stored} of {result.fetched} fetched"
@@ -48,15 +50,30 @@ def _guarded(name, function, *args):
     return job
 
 
+def _wake(scheduler: BackgroundScheduler, job_id: str, did_work):
+    """After a job: when ``did_work(result)``, run ``job_id`` now instead of at its next interval."""
+    def after(result) -> None:
+        if did_work(result) and (job := scheduler.get_job(job_id)) is not None:
+            job.modify(next_run_time=utcnow())
+    return after
+
+
 def build_scheduler(settings: Settings) -> BackgroundScheduler:
-    """A scheduler with one job per enabled (source, brand) and one per pipeline stage."""
+    """A scheduler with one job per enabled (source, brand) and one per pipeline stage.
+
+    New posts flow straight through: a collection that stored something wakes the analysis,
+    and an analysis that scored something wakes triage, so a post becomes a ticket within
+    seconds of being collected rather than after each stage's own interval.
+    """
     scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
     soon = utcnow() + timedelta(seconds=1)
+    analysed = _wake(scheduler, "analyze", lambda result: getattr(result, "stored", 0) > 0)
+    triaged = _wake(scheduler, "triage", lambda result: getattr(result, "analysed", 0) > 0)
     for name, collector in enabled_collectors(settings).items():
         cadence = getattr(settings.sources, name).cadence_minutes * 60
         for brand in tracked_brands(settings):
             scheduler.add_job(_guarded(f"collect:{name}:{brand.name}", collect_leased, settings,
-                                       collector, brand, process_holder()),
+                                       collector, brand, process_holder(), after=analysed),
                               "interval", seconds=cadence, jitter=min(cadence * 0.1, 60),
                               id=f"collect:{name}:{brand.name}", next_run_time=soon)
     stages = [("analyze", analyze_pending, settings.nlp.interval_seconds),
@@ -67,7 +84,8 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
               ("topics", refresh_topics, settings.topics.interval_minutes * 60),
               ("reports", run_scheduled_reports, 3600)]
     for name, function, seconds in stages:
-        scheduler.add_job(_guarded(name, function, settings), "interval", seconds=seconds,
+        scheduler.add_job(_guarded(name, function, settings, after=triaged if name == "analyze" else None),
+                          "interval", seconds=seconds,
                           jitter=min(seconds * 0.1, 10), id=name, next_run_time=soon)
     return scheduler
 
