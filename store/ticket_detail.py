@@ -103,3 +103,11 @@ def which_open_tickets_may_share_a_grievance(session: Session, brand_id: int,
         .order_by(Ticket.id))
     keys = ("ticket_id", "author_id", "customer_id", "handle", "network", "conversation_id", "text")
     return [dict(zip(keys, row)) for row in rows]
+
+
+def which_of_these_posts_have_tickets(session: Session, network: str, native_ids: list[str]) -> set[str]:
+    """The native ids (of ``network``) among ``native_ids`` whose post is covered by a ticket."""
+    if not native_ids:
+        return set()
+    return set(session.execute(select(Mention.native_id).join(TicketMention, TicketMention.mention_id == Mention.id)
+                               .where(Mention.network == network, Mention.native_id.in_(native_ids))).scalars())
