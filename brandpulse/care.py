@@ -8,14 +8,16 @@ in the ticket's history with the actor and the time.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from string import Formatter
 from typing import Any, Iterable
 
 from brandpulse.access import Actor, may_reach_ticket, require
 from brandpulse.accounts import authorize
-from brandpulse.errors import AccessDeniedError, BrandpulseError, WorkflowError
+from brandpulse.errors import AccessDeniedError, BrandpulseError, ConfigError, WorkflowError
+from brandpulse.inbox import PAGE_SIZE, SORTS, VIEWS, InboxFilters, inbox, inbox_page  # noqa: F401 (care API)
 from brandpulse.settings import Settings
-from brandpulse.sla import sla_status
+from brandpulse.sla import sla_deadlines, sla_status
 from store.customers import link_authors_as_customer
 from store.engine import session_scope
 from store.models import Mention, Ticket, utcnow
@@ -33,10 +35,8 @@ from store.ticket_detail import (
     which_authors_match,
     whose_tickets_has_this_customer,
 )
-from store.tickets import CLOSED_STATUSES, OPEN_STATUSES, which_tickets_are_open
-from store.users import who_works_in_care
-
-VIEWS = ("my tickets", "my team", "unassigned", "all teams", "recently closed")
+from store.tickets import CLOSED_STATUSES
+from store.users import get_user, which_users_exist, who_works_in_care
 
 
 def _refuse(actor: Actor, what: str, team: str | None) -> AccessDeniedError:
@@ -59,35 +59,34 @@ def _may_work(settings: Settings, actor: Actor, ticket: Ticket) -> Actor:
     return actor
 
 
-def _sla(ticket: Ticket) -> Any:
-    return sla_status(now=utcnow(), first_response_due=ticket.first_response_due,
+def _sla(ticket: Ticket, now: datetime | None = None) -> Any:
+    return sla_status(now=now or utcnow(), first_response_due=ticket.first_response_due,
                       first_response_at=ticket.first_response_at, resolution_due=ticket.resolution_due,
                       resolved_at=ticket.resolved_at)
 
 
-def inbox(settings: Settings, actor: Actor, view: str = "my team", limit: int = 200) -> list[dict]:
-    """Tickets of a view (see VIEWS), each with its SLA state: open ones highest priority first,
-    closed ones last changed first."""
-    actor = authorize(settings, actor, "ticket.work")
-    if view not in VIEWS:
-        raise WorkflowError(f"unknown inbox view {view!r}; use one of: {', '.join(VIEWS)}")
-    team = actor.team if view in ("my team", "unassigned") else None
-    closed = view == "recently closed"
-    reach = None if may_reach_ticket(actor, None) else (actor.team, actor.id)
+def check_teams_have_members(settings: Settings) -> None:
+    """ConfigError when care.routing or care.default_team sends tickets to a team without an active
+    care agent or lead (nobody in the team could claim them), naming the rule, the team and the fix.
+
+    A database with no care user at all (a fresh install) passes: its tickets wait in their
+    teams' queues until users are added.
+    """
     with session_scope(settings.database.url) as session:
-        rows = which_tickets_are_open(session, team, limit=limit, unassigned=view == "unassigned",
-                                      assignee_id=actor.id if view == "my tickets" else None,
-                                      statuses=CLOSED_STATUSES if closed else OPEN_STATUSES,
-                                      newest_first=closed, reach=reach)
-        out = []
-        for row in rows:
-            ticket, sla = row["ticket"], _sla(row["ticket"])
-            out.append({"id": ticket.id, "priority": ticket.priority, "status": ticket.status,
-                        "sla": sla.summary(), "breached": sla.breached, "team": ticket.team,
-                        "assignee": row["assignee"] or "", "intent": ticket.intent, "brand": row["brand"],
-                        "network": row["network"], "author": row["author"], "text": row["text"],
-                        "created_at": ticket.created_at})
-        return out
+        users = [u for u in which_users_exist(session) if u.role in ("care_agent", "care_lead")]
+    if not users:
+        return
+    staffed = {u.team for u in users if u.active}
+    problems = [(f"care.routing[{i}]", rule.team) for i, rule in enumerate(settings.care.routing)
+                if rule.team not in staffed]
+    if settings.care.default_team not in staffed:
+        problems.append(("care.default_team", settings.care.default_team))
+    if problems:
+        raise ConfigError("; ".join(
+            f"{where} sends tickets to team {team!r}, which has no active care agent or lead, so nobody "
+            f"could claim them: add one (`brandpulse users add NAME --role care_agent --team {team}` or "
+            f"`brandpulse users set NAME --team {team}`) or remove the rule from config.yaml"
+            for where, team in problems))
 
 
 def ticket_context(settings: Settings, actor: Actor, ticket_id: int) -> dict[str, Any]:
@@ -138,6 +137,35 @@ def set_status(settings: Settings, actor: Actor, ticket_id: int, status: str, no
     with session_scope(settings.database.url) as session:
         actor = _may_work(settings, actor, get_ticket(session, ticket_id))
         change_ticket_status(session, ticket_id, status, actor.id, note.strip() or None)
+
+
+def move_team(settings: Settings, actor: Actor, ticket_id: int, team: str) -> None:
+    """Move an open ticket to another team of care.teams (leads and admins), recorded as a 'team'
+    event; an assignee outside the new team goes back to the team queue, and the SLA due times
+    start again from the post's time with the new team's targets."""
+    actor = authorize(settings, actor, "ticket.move_team")
+    teams = {t.name: t for t in settings.care.teams}
+    if team not in teams:
+        raise WorkflowError(f"team {team!r} is not in care.teams; move the ticket to one of: "
+                            f"{', '.join(teams)}, or add the team to config.yaml")
+    with session_scope(settings.database.url) as session:
+        ticket = get_ticket(session, ticket_id)
+        _reach(actor, ticket)
+        if ticket.status in CLOSED_STATUSES:
+            raise WorkflowError(f"ticket #{ticket_id} is {ticket.status}; reopen it before moving it")
+        if ticket.team == team:
+            raise WorkflowError(f"ticket #{ticket_id} is already in team {team!r}; pick another team")
+        record_event(session, ticket, "team", actor.id, from_value=ticket.team, to_value=team)
+        ticket.team = team
+        assignee = get_user(session, ticket.assignee_id) if ticket.assignee_id else None
+        if assignee is not None and assignee.team != team:
+            record_event(session, ticket, "assigned", actor.id, from_value=assignee.username,
+                         to_value="team queue", body=f"{assignee.username} is not in team {team}")
+            ticket.assignee_id = None
+            ticket.status = "new" if ticket.status == "assigned" else ticket.status
+        oldest = ticket.created_at - timedelta(days=settings.care.ticket_max_age_days)  # as triage caps it
+        start = max(ticket.posted_at or ticket.created_at, oldest)
+        ticket.first_response_due, ticket.resolution_due = sla_deadlines(start, teams[team])
 
 
 def add_note(settings: Settings, actor: Actor, ticket_id: int, body: str) -> None:

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, null, or_, select
 from sqlmodel import Session
 
 from store.bulk import dialect_insert
+from store.search import like_pattern
 from store.models import (
     Analysis,
     Author,
     Brand,
+    Incident,
     Mention,
     MentionBrand,
     Ticket,
@@ -133,35 +135,165 @@ def who_has_fewest_open_tickets(session: Session, team: str) -> int | None:
     return row[0] if row else None
 
 
-def which_tickets_are_open(session: Session, team: str | None = None, *, assignee_id: int | None = None,
-                           unassigned: bool = False, statuses: Sequence[str] = OPEN_STATUSES,
-                           newest_first: bool = False, limit: int = 200,
-                           reach: tuple[str | None, int] | None = None) -> list[dict[str, Any]]:
-    """Tickets in ``statuses`` (default: open), highest priority (or last changed) first.
+@dataclass(frozen=True)
+class InboxQuery:
+    """Which tickets an inbox view shows, and in what order.
 
-    ``reach`` = (team, user id) keeps only tickets of that team or assigned to that user.
+    ``reach`` = (team, user id) keeps only tickets of that team or assigned to that user;
+    ``search`` is literal text found in the post or the author's handle (any case); empty or
+    None fields filter nothing. ``sort``: one of SORTS.
     """
-    statement = (select(Ticket, Mention.text, Mention.network, Mention.url, Author.handle,
-                        Brand.name, User.username)
-                 .join(Mention, Mention.id == Ticket.mention_id)
+    statuses: tuple[str, ...] = OPEN_STATUSES
+    team: str | None = None
+    assignee_id: int | None = None
+    unassigned: bool = False
+    reach: tuple[str | None, int] | None = None
+    search: str = ""
+    brand: str | None = None
+    network: str | None = None
+    intent: str | None = None
+    breached_only: bool = False
+    sort: str = "priority"
+
+
+SORTS = ("priority", "sla", "oldest", "newest", "updated")
+
+
+def _posted():
+    return func.coalesce(Ticket.posted_at, Mention.created_at)
+
+
+def _next_due():
+    """The due time the ticket's SLA clock now runs against (None once closed)."""
+    return case((Ticket.resolved_at.is_not(None), null()),
+                (Ticket.first_response_at.is_(None), Ticket.first_response_due), else_=Ticket.resolution_due)
+
+
+def _breached(now: datetime):
+    """The SQL form of brandpulse.sla's breach: a clock past due, or stopped after it."""
+    answered = func.coalesce(Ticket.first_response_at, Ticket.resolved_at)
+    return or_(and_(Ticket.first_response_due.is_not(None),
+                    or_(and_(answered.is_(None), Ticket.first_response_due < now),
+                        answered > Ticket.first_response_due)),
+               and_(Ticket.resolution_due.is_not(None),
+                    or_(and_(Ticket.resolved_at.is_(None), Ticket.resolution_due < now),
+                        Ticket.resolved_at > Ticket.resolution_due)))
+
+
+def _matching(statement, query: InboxQuery, now: datetime):
+    """``statement`` over tickets joined to their post, author and brand, narrowed to ``query``."""
+    statement = (statement.join(Mention, Mention.id == Ticket.mention_id)
                  .outerjoin(Author, Author.id == Ticket.author_id)
                  .outerjoin(Brand, Brand.id == Ticket.brand_id)
-                 .outerjoin(User, User.id == Ticket.assignee_id)
-                 .where(Ticket.status.in_(list(statuses)))
-                 .order_by(*((Ticket.updated_at.desc(), Ticket.id.desc()) if newest_first
-                             else (Ticket.priority.desc(), Ticket.id))).limit(limit))
-    if team:
-        statement = statement.where(Ticket.team == team)
-    if assignee_id is not None:
-        statement = statement.where(Ticket.assignee_id == assignee_id)
-    if unassigned:
+                 .where(Ticket.status.in_(list(query.statuses))))
+    if query.team:
+        statement = statement.where(Ticket.team == query.team)
+    if query.assignee_id is not None:
+        statement = statement.where(Ticket.assignee_id == query.assignee_id)
+    if query.unassigned:
         statement = statement.where(Ticket.assignee_id.is_(None))
-    if reach is not None:
-        team_of, user_id = reach
+    if query.reach is not None:
+        team_of, user_id = query.reach
         statement = statement.where(or_(Ticket.assignee_id == user_id,
                                         *([Ticket.team == team_of] if team_of is not None else [])))
-    keys = ("ticket", "text", "network", "url", "author", "brand", "assignee")
-    return [dict(zip(keys, row)) for row in session.execute(statement)]
+    term = query.search.strip()
+    if term:
+        statement = statement.where(or_(Mention.text.ilike(like_pattern(term), escape="\\"),
+                                        Author.handle.ilike(like_pattern(term.lstrip("@")), escape="\\")))
+    for column, value in ((Brand.name, query.brand), (Mention.network, query.network),
+                          (Ticket.intent, query.intent)):
+        if value:
+            statement = statement.where(column == value)
+    if query.breached_only:
+        statement = statement.where(_breached(now))
+    return statement
+
+
+def _order(sort: str, priority, due, posted, updated, first_id) -> tuple:
+    if sort not in SORTS:
+        raise ValueError(f"unknown inbox sort {sort!r}; use one of: {', '.join(SORTS)}")
+    return {"priority": (priority.desc(), first_id),
+            "sla": (due.is_(None), due, priority.desc(), first_id),
+            "oldest": (posted, first_id), "newest": (posted.desc(), first_id.desc()),
+            "updated": (updated.desc(), first_id.desc())}[sort]
+
+
+ROW_KEYS = ("ticket", "text", "network", "url", "author", "brand", "assignee", "posted_at")
+
+
+def _ticket_rows():
+    return select(Ticket, Mention.text, Mention.network, Mention.url, Author.handle, Brand.name,
+                  User.username, _posted()).outerjoin(User, User.id == Ticket.assignee_id)
+
+
+def which_tickets_match(session: Session, query: InboxQuery, now: datetime, *, offset: int = 0,
+                        limit: int = 200) -> list[dict[str, Any]]:
+    """One row per ticket of ``query`` (incidents not grouped), in its order; keys: ROW_KEYS."""
+    statement = _matching(_ticket_rows(), query, now).order_by(*_order(
+        query.sort, Ticket.priority, _next_due(), _posted(), Ticket.updated_at, Ticket.id))
+    return [dict(zip(ROW_KEYS, row)) for row in session.execute(statement.offset(offset).limit(limit))]
+
+
+def _items(query: InboxQuery, now: datetime):
+    """The inbox's rows as a subquery: a ticket alone, or all matching tickets of one incident."""
+    lone = case((Ticket.incident_id.is_(None), Ticket.id), else_=null())
+    return _matching(select(Ticket.incident_id.label("incident_id"), lone.label("ticket_id"),
+                            func.count(Ticket.id).label("tickets"), func.max(Ticket.priority).label("priority"),
+                            func.min(_next_due()).label("due"), func.min(_posted()).label("posted"),
+                            func.max(Ticket.updated_at).label("updated"), func.min(Ticket.id).label("first_id"),
+                            func.count(Ticket.id).filter(_breached(now)).label("breached")),
+                     query, now).group_by(Ticket.incident_id, lone).subquery()
+
+
+def which_inbox_rows_match(session: Session, query: InboxQuery, now: datetime, *, offset: int = 0,
+                           limit: int = 50) -> list[dict[str, Any]]:
+    """A page of the inbox: each ticket outside an incident, and each incident once (with how
+    many of its tickets match), ordered by ``query.sort`` over the group's most urgent ticket.
+
+    Rows: {"kind": "ticket", ...which_tickets_match's keys} or {"kind": "incident", "incident":
+    Incident, "tickets": n, "priority", "due", "posted_at", "breached": n}.
+    """
+    items = _items(query, now)
+    page = session.execute(select(items).order_by(*_order(
+        query.sort, items.c.priority, items.c.due, items.c.posted, items.c.updated, items.c.first_id))
+        .offset(offset).limit(limit)).mappings().all()
+    tickets = _tickets_by_id(session, [row["ticket_id"] for row in page if row["ticket_id"] is not None])
+    incidents = {i.id: i for i in session.execute(select(Incident).where(Incident.id.in_(
+        [row["incident_id"] for row in page if row["ticket_id"] is None]))).scalars()}
+    out = []
+    for row in page:
+        if row["ticket_id"] is not None:
+            out.append({"kind": "ticket", **tickets[row["ticket_id"]]})
+        else:
+            out.append({"kind": "incident", "incident": incidents[row["incident_id"]], "tickets": row["tickets"],
+                        "priority": row["priority"], "due": row["due"], "posted_at": row["posted"],
+                        "breached": row["breached"]})
+    return out
+
+
+def _tickets_by_id(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not ids:
+        return {}
+    statement = _matching(_ticket_rows(), InboxQuery(statuses=OPEN_STATUSES + CLOSED_STATUSES), utcnow())
+    return {row[0].id: dict(zip(ROW_KEYS, row)) for row in session.execute(statement.where(Ticket.id.in_(ids)))}
+
+
+def how_many_inbox_rows_match(session: Session, query: InboxQuery, now: datetime) -> dict[str, int]:
+    """{"rows": inbox rows (which_inbox_rows_match pages through exactly these), "tickets": tickets
+    in them, "breached": tickets past an SLA due time}."""
+    items = _items(query, now)
+    rows, tickets, breached = session.execute(select(func.count(), func.coalesce(func.sum(items.c.tickets), 0),
+                                                     func.coalesce(func.sum(items.c.breached), 0))
+                                              .select_from(items)).one()
+    return {"rows": rows, "tickets": int(tickets), "breached": int(breached)}
+
+
+def which_tickets_arrived_after(session: Session, query: InboxQuery, now: datetime,
+                                ticket_id: int) -> tuple[int, int]:
+    """(how many tickets of ``query`` are newer than ``ticket_id``, the newest one's id or ``ticket_id``)."""
+    count, newest = session.execute(_matching(select(func.count(Ticket.id), func.max(Ticket.id)), query, now)
+                                    .where(Ticket.id > ticket_id)).one()
+    return count, newest or ticket_id
 
 
 def how_many_tickets_by_status(session: Session) -> dict[str, int]:
