@@ -140,22 +140,22 @@ class MastodonPublisher:
             return call()
         except mastodon.MastodonRatelimitError as exc:
             if "calculations failed" in str(exc):  # an unreadable reset header, on any answer
-                raise ReplyUncertainError(f"{self.host} sent an unreadable X-RateLimit-Reset on {what} for {who}; "
+                raise ReplyUncertainError(f"Mastodon sent an unreadable X-RateLimit-Reset on {what} for {who}; "
                                           f"{maybe}", network="mastodon", reason=str(exc)[:300]) from None
             reset = self.client.ratelimit_reset
             now = datetime.now(timezone.utc)
             until = datetime.fromtimestamp(reset, timezone.utc) if reset else None
             until = until if until and now < until <= now + timedelta(days=2) else None
-            raise ReplyRateLimitedError(f"{self.host} rate-limited {what} for {who} (HTTP 429); nothing was "
+            raise ReplyRateLimitedError(f"Mastodon rate-limited {what} for {who} (HTTP 429); nothing was "
                                         "posted, retry " + (f"after {until:%H:%M:%S} UTC" if until else "later"),
                                         network="mastodon", reason="Too many requests", until=until) from None
         except mastodon.MastodonServerError as exc:
-            raise ReplyUncertainError(f"{self.host} failed on {what} for {who} (HTTP {exc.args[1]}); {maybe}",
+            raise ReplyUncertainError(f"Mastodon failed on {what} for {who} (HTTP {exc.args[1]}); {maybe}",
                                       network="mastodon", reason=redact_secrets(exc.args[3] or exc.args[2])) from None
         except mastodon.MastodonAPIError as exc:
             status = exc.args[1] if len(exc.args) > 3 and isinstance(exc.args[1], int) else None
             if status is None:  # an answer Mastodon.py could not read (e.g. not JSON)
-                raise ReplyUncertainError(f"{self.host} answered {what} for {who} with something Mastodon.py "
+                raise ReplyUncertainError(f"Mastodon answered {what} for {who} with something Mastodon.py "
                                           f"could not read; {maybe}", network="mastodon",
                                           reason=redact_secrets(str(exc)[:300])) from None
             reason = str(exc.args[3] or exc.args[2])
@@ -166,12 +166,12 @@ class MastodonPublisher:
                       404: "the post no longer exists (deleted or not visible to the account): mark the ticket "
                            "answered elsewhere",
                       422: "the instance refused the text (too long, or invalid): fix the reply and retry"}
-            raise ReplyRejectedError(f"{self.host} refused {what} for {who} (HTTP {status}: {reason}); "
+            raise ReplyRejectedError(f"Mastodon refused {what} for {who} (HTTP {status}: {reason}); "
                                      + advice.get(status, "fix what the instance names, then retry"),
                                      network="mastodon", reason=redact_secrets(reason)) from None
         except mastodon.MastodonNetworkError as exc:
             cause = "timeout" if "timed out" in str(exc).lower() else "connection failed"
-            raise ReplyUncertainError(f"{self.host} did not answer {what} for {who} ({cause}); {maybe}",
+            raise ReplyUncertainError(f"Mastodon did not answer {what} for {who} ({cause}); {maybe}",
                                       network="mastodon", reason=cause) from None
         except Exception as exc:  # noqa: BLE001 - Mastodon.py itself failed (an odd answer)
             raise ReplyUncertainError(f"Mastodon.py failed on {what} for {who} ({type(exc).__name__}); {maybe}",

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 import praw
 import prawcore
+import requests
+from requests.adapters import HTTPAdapter
 from praw.exceptions import RedditAPIException
 from prawcore.sessions import FiniteRetryStrategy
 
@@ -24,6 +26,19 @@ from publishers.rules import reply_restriction
 RECENT_COMMENTS = 100
 WAIT = re.compile(r"(\d+)\s*(millisecond|second|minute|hour)", re.I)
 UNIT_SECONDS = {"millisecond": 0.001, "second": 1, "minute": 60, "hour": 3600}
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """praw ignores its ``timeout`` setting (prawcore sends its own 16 s on every API call): the
+    account's timeout is applied here, on the transport."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def send(self, request, **kwargs):  # noqa: D401 - requests' transport method
+        kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
 
 
 class _OneAttempt(FiniteRetryStrategy):
@@ -66,10 +81,14 @@ class RedditPublisher:
         for value in secrets.values():
             remember_secret(value)
         self.account = account
+        session = requests.Session()
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, _TimeoutAdapter(account.timeout_seconds))
         self.reddit = praw.Reddit(client_id=secrets["client_id"], client_secret=secrets["client_secret"],
                                   username=account.handle, password=secrets["password"],
                                   user_agent=secrets["user_agent"], oauth_url=account.api_url,
-                                  reddit_url=account.reddit_url.rstrip("/"), timeout=account.timeout_seconds,
+                                  reddit_url=account.reddit_url.rstrip("/"), ratelimit_seconds=0,
+                                  requestor_kwargs={"session": session},
                                   check_for_async=False, check_for_updates=False)
         for core in {self.reddit._core, self.reddit._authorized_core, self.reddit._read_only_core} - {None}:
             core._retry_strategy_class = _OneAttempt

@@ -155,7 +155,7 @@ class FakeNetwork:
         raise NotImplementedError
 
     def __enter__(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -247,6 +247,7 @@ class FakeReddit(FakeNetwork):
                "password": "fake-reddit-password", "user_agent": "brandpulse-tests/1.0 by u/nimbus"}
     token = "fake-reddit-access-token"
     subreddit = "NimbusMobile"
+    busy_minutes = 0  # set to N: the next comment is refused with RATELIMIT "take a break for N minutes"
 
     def account(self, account_id: str | None = None, brand: str = "Nimbus Mobile",
                 timeout_seconds: float = 1.0, **extra) -> ReplyAccount:
@@ -292,6 +293,11 @@ class FakeReddit(FakeNetwork):
             if parent in self.deleted:
                 kind = "DELETED_COMMENT" if parent.startswith("t1_") else "DELETED_LINK"
                 return Answer(200, {"json": {"errors": [[kind, "that comment has been deleted", "parent"]]}})
+            if self.busy_minutes:  # Reddit's usual "slow down": a 200 whose body holds the error
+                minutes, self.busy_minutes = self.busy_minutes, 0
+                return Answer(200, {"json": {"errors": [["RATELIMIT", "Looks like you've been doing that a lot. "
+                                                          f"Take a break for {minutes} minutes before trying again.",
+                                                          "ratelimit"]]}})
             return self.create(lambda: self._comment(call["data"].get("text", ""), parent))
         if path == f"/user/{self.handle}/comments":
             limit = int((call["query"].get("limit") or ["25"])[0])
@@ -372,7 +378,8 @@ class FakeMastodon(FakeNetwork):
     def handle_call(self, call: dict) -> Answer:
         path = call["path"].rstrip("/")
         if path in ("/api/v1/instance", "/api/v2/instance"):
-            return Answer(200, {"uri": self.host, "domain": self.host, "title": "Fake Mastodon", "version": "4.3.0"})
+            return Answer(200, {"uri": self.host, "domain": self.host, "title": "Fake Mastodon", "version": "4.3.0",
+                                "api_versions": {"mastodon": 2}})
         if _bearer(call) != self.secrets["access_token"]:
             return self.error(401, None)
         if path == "/api/v1/accounts/verify_credentials":
