@@ -22,6 +22,7 @@ PAGES: dict[str, frozenset[str]] = {
     "Overview": frozenset({"admin", "marketing", "care_lead", "brand_manager"}),
     "Mentions": frozenset(ROLES),
     "Care inbox": frozenset({"admin", "care_agent", "care_lead"}),
+    "Incidents": frozenset({"admin", "care_lead"}),
     "Share of voice": frozenset({"admin", "marketing", "care_lead", "brand_manager"}),
     "Topics": frozenset({"admin", "marketing", "care_lead", "brand_manager"}),
     "Influencers": frozenset({"admin", "marketing", "brand_manager"}),

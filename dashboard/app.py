@@ -16,6 +16,7 @@ from dashboard.safe import md  # noqa: E402
 from dashboard.views import (  # noqa: E402
     alerts,
     inbox,
+    incidents,
     influencers,
     mentions,
     overview,
@@ -26,6 +27,7 @@ from dashboard.views import (  # noqa: E402
 )
 
 PAGES = {"Overview": overview.render, "Mentions": mentions.render, "Care inbox": inbox.render,
+         "Incidents": incidents.render,
          "Share of voice": voice.render, "Topics": topics.render, "Influencers": influencers.render,
          "Alerts": alerts.render, "Sources": sources.render, "Users": users.render}
 
