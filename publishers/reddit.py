@@ -141,7 +141,7 @@ class RedditPublisher:
                        "on reddit.com, then mark the ticket answered elsewhere",
                   404: "the post no longer exists: mark the ticket answered elsewhere"}
         return ReplyRejectedError(
-            f"Reddit refused {what} from u/{self.account.handle} ({status}: {reason}); "
+            f"Reddit refused {what} for u/{self.account.handle} ({status}: {reason}); "
             + advice.get(status, "fix what Reddit names, then retry"), network="reddit", reason=redact_secrets(reason))
 
     def _call(self, what: str, sends: bool, call):

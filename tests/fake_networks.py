@@ -10,8 +10,9 @@ creates posts, lists them where the publishers' ``find_published`` looks, and ke
   ``"429"`` (with the network's reset headers), ``"503"`` and ``"401"``/``"403"`` (nothing created),
   ``"accept_then_stall"`` (created, then the answer waits ``stall_seconds``, past the client's timeout).
 
-Every post on the network exists unless ``delete(native_id)`` removed it; ``target(text, ...)`` adds
-a customer's post and returns it as the store would hold it (a ``ReplyTarget``).
+Any post may be answered unless ``delete(native_id)`` removed it (on Mastodon: any remote status
+address resolves, a local id must be one the instance has); ``target(text, ...)`` adds a customer's
+post and returns it as the store would hold it (a ``ReplyTarget``).
 ``with fake_network("mastodon") as (server, account, env):`` starts one with a matching ReplyAccount
 and the environment its secrets are read from. The state lives in the test process; another process
 (a worker) only needs ``server.url`` through the account and ``env``.
@@ -47,9 +48,10 @@ class Answer:
     stall: bool = False
 
 
-def iso(ts: float | None = None, ms: bool = True) -> str:
+def iso(ts: float | None = None) -> str:
+    """An ISO-8601 UTC time with milliseconds, as Mastodon and Bluesky write them."""
     moment = datetime.fromtimestamp(ts if ts is not None else time.time(), timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3 if ms else -7] + "Z"
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class FakeNetwork:
@@ -175,7 +177,6 @@ class FakeX(FakeNetwork):
     secrets = {"consumer_key": "fake-consumer-key", "consumer_secret": "fake-consumer-secret",
                "access_token": "1-fake-access-token", "access_token_secret": "fake-access-secret"}
     user_id = "1500000000000000001"
-    posts: dict[str, dict]
 
     def _next_id(self) -> str:
         return str(1800000000000000000 + next(self.ids))
@@ -499,7 +500,8 @@ class FakeBluesky(FakeNetwork):
 
     def error(self, status: int, reason: str | None, reset_at: float = 0) -> Answer:
         names = {401: ("AuthenticationRequired", "Invalid identifier or password"),
-                 403: ("Forbidden", "Account is not allowed to post"), 429: ("RateLimitExceeded", "Rate Limit Exceeded"),
+                 403: ("Forbidden", "Account is not allowed to post"),
+                 429: ("RateLimitExceeded", "Rate Limit Exceeded"),
                  503: ("InternalServerError", "Service Unavailable")}
         name, message = names.get(status, ("InvalidRequest", "Bad request"))
         headers = {"ratelimit-limit": "5000", "ratelimit-remaining": "0", "ratelimit-reset": str(int(reset_at)),
