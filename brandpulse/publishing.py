@@ -39,10 +39,16 @@ MAX_ATTEMPTS = 8  # uncertain sends retried with backoff (each after a look on t
 BACKOFF_SECONDS, MAX_BACKOFF_SECONDS = 10, 900
 
 
+_PUBLISHERS: dict[str, Publisher] = {}  # one per account and process: sessions and lookups are reused
+
+
 def _default_publisher(account: ReplyAccount) -> Publisher:
     from publishers.registry import publisher_for
 
-    return publisher_for(account)
+    key = account.model_dump_json()  # a changed account (new URL, new handle) gets a new publisher
+    if key not in _PUBLISHERS:
+        _PUBLISHERS[key] = publisher_for(account)
+    return _PUBLISHERS[key]
 
 
 def claim_seconds(settings: Settings) -> float:
