@@ -11,23 +11,58 @@ Three sources, each over open complaint tickets that are in no open incident:
   brandpulse.merging, at or above ``similarity``), in the densest ``window`` of posts.
 
 A group needs ``min_size`` tickets. Groups are ranked by size; one mostly (90%) inside a bigger
-group is not listed again, its cause is added to that group's ``also``. Pure functions on
-plain rows: deterministic, no model, no database.
+group is not listed again, its cause is added to that group's ``also``. ``suggest_incidents``
+reads the rows, alerts and topics; the rest are pure functions on them: deterministic, no model.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable
 
+from brandpulse.access import Actor, may_reach_ticket
+from brandpulse.accounts import authorize
+from brandpulse.errors import WorkflowError
 from brandpulse.merging import MIN_WORDS, jaccard, words_of
+from brandpulse.settings import Settings
+from store.brands import the_brand_named
+from store.engine import session_scope
+from store.incidents import which_burst_alerts_ended_since, which_complaints_could_join_an_incident
+from store.models import utcnow
+from store.topics import what_are_people_talking_about
 
 Row = dict[str, Any]  # store.incidents.which_complaints_could_join_an_incident rows
 SOURCES = ("alert", "topic", "similar text")
 CONTAINED = 0.9  # a group with this share of its tickets inside a bigger one is that group again
 RULE_NAMES = {"volume_spike": "volume spike", "negative_share": "negative share"}
+ALERT_RULES = tuple(RULE_NAMES)
+MIN_GROUP = 5  # tickets a suggestion needs
+BURST_HOURS = 6  # topic and similar-text groups: posts within this many hours
+LOOKBACK_HOURS = 72  # only complaints (and alert windows) this recent are suggested
+SIMILARITY = 0.6  # word-set Jaccard across authors (templated complaints vary a city or a brand spelling)
+
+
+def suggest_incidents(settings: Settings, actor: Actor, brand: str | None = None, min_size: int = MIN_GROUP, *,
+                      window_hours: float = BURST_HOURS, lookback_hours: float = LOOKBACK_HOURS,
+                      similarity: float = SIMILARITY, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Groups of open complaint tickets (in no open incident, within the actor's reach) that share a
+    cause in a burst, biggest first: source, cause, title, brand, ticket_ids, count, authors,
+    first/last_posted_at, samples, also (other sources that found the same group), number and key."""
+    actor = authorize(settings, actor, "incident.manage")
+    if min_size < 2:
+        raise WorkflowError(f"an incident groups at least 2 tickets; a minimum of {min_size} is too small")
+    since = (now or utcnow()) - timedelta(hours=lookback_hours)
+    with session_scope(settings.database.url) as session:
+        brand_id = the_brand_named(session, brand).id if brand else None
+        rows = [r for r in which_complaints_could_join_an_incident(session, since, brand_id)
+                if may_reach_ticket(actor, r["team"], r["assignee_id"])]
+        alerts = which_burst_alerts_ended_since(session, since, ALERT_RULES, brand_id)
+        topics = [t for b in sorted({r["brand_id"] for r in rows if r["brand_id"]})
+                  for t in what_are_people_talking_about(session, b)]
+    return suggest(rows, alerts, topics, min_size=min_size, window=timedelta(hours=window_hours),
+                   similarity=similarity)
 
 
 def densest_bursts(rows: list[Row], window: timedelta, min_size: int,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import datetime, timedelta
 from string import Formatter
 from typing import Any, Iterable
 
@@ -18,56 +17,27 @@ from brandpulse.access import Actor, may, may_reach_ticket
 from brandpulse.accounts import authorize
 from brandpulse.care import render_canned
 from brandpulse.errors import AccessDeniedError, WorkflowError
-from brandpulse.incident_suggestions import suggest
+from brandpulse.incident_suggestions import LOOKBACK_HOURS, MIN_GROUP, suggest_incidents  # noqa: F401 (the API)
 from brandpulse.replying import queue_reply
 from brandpulse.settings import Settings
 from brandpulse.settings_care import PLACEHOLDERS
-from store.brands import the_brand_named
 from store.engine import session_scope
 from store.incidents import (
     add_incident,
     get_incident,
-    which_burst_alerts_ended_since,
-    which_complaints_could_join_an_incident,
     which_incident_holds_these_tickets,
     which_incidents_are_open,
     which_replies_did_this_incident_send,
     which_tickets_are_in_this_incident,
     which_tickets_are_these,
+    what_is_this_incident,
 )
 from store.models import Incident, Ticket, utcnow
 from store.ticket_actions import change_ticket_status, record_event
 from store.tickets import CLOSED_STATUSES, OPEN_STATUSES
-from store.topics import what_are_people_talking_about
 
-MIN_GROUP = 5  # tickets a suggestion needs
-BURST_HOURS = 6  # topic and similar-text groups: posts within this many hours
-LOOKBACK_HOURS = 72  # only complaints (and alert windows) this recent are suggested
-SIMILARITY = 0.6  # word-set Jaccard for "near-identical" across authors (templated complaints vary a city)
-ALERT_RULES = ("volume_spike", "negative_share")
 SETTABLE = ("open", "monitoring")
 DEAD_REPLIES = ("failed", "declined")  # an author with only these may be answered again
-
-
-def suggest_incidents(settings: Settings, actor: Actor, brand: str | None = None, min_size: int = MIN_GROUP, *,
-                      window_hours: float = BURST_HOURS, lookback_hours: float = LOOKBACK_HOURS,
-                      similarity: float = SIMILARITY, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Groups of open complaint tickets (in no open incident) that share a cause in a burst, biggest
-    first: source, cause, title, brand, ticket_ids, count, authors, first/last_posted_at, samples,
-    also (other sources that found the same group), number and key. See brandpulse.incident_suggestions."""
-    actor = authorize(settings, actor, "incident.manage")
-    if min_size < 2:
-        raise WorkflowError(f"an incident groups at least 2 tickets; --min {min_size} is too small")
-    since = (now or utcnow()) - timedelta(hours=lookback_hours)
-    with session_scope(settings.database.url) as session:
-        brand_id = the_brand_named(session, brand).id if brand else None
-        rows = [r for r in which_complaints_could_join_an_incident(session, since, brand_id)
-                if may_reach_ticket(actor, r["team"], r["assignee_id"])]
-        alerts = which_burst_alerts_ended_since(session, since, ALERT_RULES, brand_id)
-        topics = [t for b in sorted({r["brand_id"] for r in rows if r["brand_id"]})
-                  for t in what_are_people_talking_about(session, b)]
-    return suggest(rows, alerts, topics, min_size=min_size, window=timedelta(hours=window_hours),
-                   similarity=similarity)
 
 
 def _reach_all(actor: Actor, tickets: Iterable[Ticket]) -> None:
@@ -301,10 +271,9 @@ def incident_detail(settings: Settings, actor: Actor, incident_id: int) -> dict[
     reply state), how many are hidden, reply counts, canned replies and whether the actor may manage it."""
     actor = authorize(settings, actor, "ticket.work")
     with session_scope(settings.database.url) as session:
-        incident = get_incident(session, incident_id)
+        incident = what_is_this_incident(session, incident_id)
         rows = which_tickets_are_in_this_incident(session, incident_id)
         replies = which_replies_did_this_incident_send(session, incident_id)
-        brand = next((r["brand"] for r in rows if r["brand"]), None)
     by_ticket = {r.ticket_id: r for r in replies}  # the latest reply of each ticket
     by_author = {_author_key(r): by_ticket[r["ticket"].id] for r in reversed(rows) if r["ticket"].id in by_ticket}
     tickets = []
@@ -318,7 +287,11 @@ def incident_detail(settings: Settings, actor: Actor, incident_id: int) -> dict[
         tickets.append({"id": ticket.id, "status": ticket.status, "priority": ticket.priority, "team": ticket.team,
                         "assignee": row["assignee"] or "", "author": row["author"] or "", "network": row["network"],
                         "posted_at": row["posted_at"], "reply": state, "text": row["text"], "url": row["url"]})
-    return {"incident": {**incident.model_dump(), "brand": brand}, "tickets": tickets,
+    manage = may(actor, "incident.manage")
+    if rows and not tickets and not manage:
+        raise AccessDeniedError(f"incident #{incident_id} holds only tickets of other teams; {actor.username} "
+                                "may reach only their team's tickets and tickets assigned to them")
+    return {"incident": incident, "tickets": tickets,
             "hidden": len(rows) - len(tickets), "open": sum(r["ticket"].status in OPEN_STATUSES for r in rows),
             "total": len(rows), "replies": dict(Counter(r.status for r in replies)),
-            "canned_replies": dict(settings.care.canned_replies), "may_manage": may(actor, "incident.manage")}
+            "canned_replies": dict(settings.care.canned_replies), "may_manage": manage}

@@ -40,6 +40,13 @@ def get_incident(session: Session, incident_id: int) -> Incident:
     return incident
 
 
+def what_is_this_incident(session: Session, incident_id: int) -> dict[str, Any]:
+    """The incident's fields with its brand's name (``brand``), or NotFoundError."""
+    incident = get_incident(session, incident_id)
+    brand = session.get(Brand, incident.brand_id) if incident.brand_id else None
+    return {**incident.model_dump(), "brand": brand.name if brand else None}
+
+
 def which_incident_holds_these_tickets(session: Session, ticket_ids: Sequence[int]) -> dict[int, Incident]:
     """ticket id -> the open or monitoring incident it belongs to (tickets in none are left out)."""
     if not ticket_ids:

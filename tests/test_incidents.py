@@ -48,7 +48,8 @@ VARIED = ["Nimbus Mobile charged me twice and support never answered, awful",
 
 def post(url, native_id, text, *, handle, network="x", minutes_ago=30, followers=50):
     record = MentionRecord(network=network, native_id=native_id, text=text, brands=["Nimbus Mobile"],
-                           created_at=NOW - timedelta(minutes=minutes_ago), url=f"https://{network}.example/{native_id}",
+                           created_at=NOW - timedelta(minutes=minutes_ago),
+                           url=f"https://{network}.example/{native_id}",
                            author=AuthorRecord(network, f"{network}-{handle}", handle=handle, followers=followers))
     with session_scope(url) as session:
         save_mentions(session, [record])
@@ -58,7 +59,8 @@ def tickets_by_handle(url) -> dict[str, list[int]]:
     """Each author's ticket ids, oldest post first (complaints only)."""
     with session_scope(url) as session:
         rows = session.execute(select(Ticket.id, Author.handle).join(Mention, Mention.id == Ticket.mention_id)
-                               .join(Author, Author.id == Ticket.author_id).order_by(Mention.created_at, Ticket.id)).all()
+                               .join(Author, Author.id == Ticket.author_id)
+                               .order_by(Mention.created_at, Ticket.id)).all()
     out: dict[str, list[int]] = {}
     for ticket_id, handle in rows:
         out.setdefault(handle, []).append(ticket_id)
@@ -230,6 +232,11 @@ def test_answer_queues_one_reply_per_author_and_the_outbox_keeps_the_rate(desk, 
     assert all(r.incident_id == incident["id"] and r.status == "queued" for r in replies)
     assert next(r.body for r in replies if r.ticket_id == mine["amy"][1]) == "Hi @amy, Nimbus Mobile is on it."
     assert "went to their latest post" in amy_history[-1]["body"]
+    seen = incidents.incident_detail(settings, people["ana"], incident["id"])  # an agent reads, may not manage
+    states = {t["id"]: t["reply"] for t in seen["tickets"]}
+    assert not seen["may_manage"] and seen["total"] == 7 and seen["open"] == 7
+    assert states[mine["amy"][1]] == "queued" and states[mine["amy"][0]] == f"queued (on ticket #{mine['amy'][1]})"
+    assert states[mine["dee"][0]] == ""
     again = incidents.answer_incident(settings, people["lee"], incident["id"], "Hi again @{author}")
     assert again["queued"] == 0 and all("already has this incident's reply" in s["reason"]
                                         for s in again["skipped"] if s["author"] not in ("dee", "eve"))

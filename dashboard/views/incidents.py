@@ -1,4 +1,4 @@
-"""Incidents (care leads and admins): suggested groups of complaints with one cause, open incidents, one opened below."""
+"""Incidents (care leads and admins): suggested groups of complaints with one cause, open incidents, one below."""
 
 from __future__ import annotations
 
