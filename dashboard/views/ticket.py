@@ -11,6 +11,7 @@ from brandpulse.errors import BrandpulseError
 from dashboard import data
 from dashboard.safe import md, web_url
 from store.ticket_actions import TRANSITIONS
+from store.tickets import CLOSED_STATUSES
 
 FLASH = "ticket_flash"
 
@@ -77,16 +78,53 @@ def _actions(actor: Actor, context: dict) -> None:
             if st.button("Assign", key="assign"):
                 _act(f"ticket #{tid} assigned to {md(members[who])}", care.assign, actor, tid, who)
         with st.form("status_form", clear_on_submit=True):
-            status = st.selectbox("Move to", sorted(TRANSITIONS.get(ticket["status"], ())), key="status_to")
+            status = st.selectbox("Move to", _next_statuses(ticket["status"]), index=None,
+                                  placeholder="choose a status", key="status_to")
             why = st.text_input("Reason (optional)", key="status_note")
             if st.form_submit_button("Update status", key="status_apply"):
-                _act(f"ticket #{tid} is now {md(status)}", care.set_status, actor, tid, status, why)
+                if status is None:
+                    st.warning("Choose a status to move the ticket to; nothing was changed.")
+                else:
+                    _act(f"ticket #{tid} is now {md(status)}", care.set_status, actor, tid, status, why)
+        _move_team(actor, context)
     with right:
         with st.form("note_form", clear_on_submit=True):
             note = st.text_area("Internal note", key="note_body", height=80)
             if st.form_submit_button("Add note", key="note_add"):
                 _act("note added", care.add_note, actor, tid, note)
+        _reply_panel(actor, context)
+
+
+def _next_statuses(status: str) -> list[str]:
+    """Where a ticket may go from ``status``: the closing moves (resolved, dismissed) last."""
+    return sorted(TRANSITIONS.get(status, ()), key=lambda s: (s in CLOSED_STATUSES, s))
+
+
+def _move_team(actor: Actor, context: dict) -> None:
+    """Leads and admins: give the ticket to another team (its SLA restarts with that team's targets)."""
+    ticket = context["ticket"]
+    others = [t.name for t in data.settings().care.teams if t.name != ticket["team"]]
+    if not may(actor, "ticket.move_team") or not others or ticket["status"] in CLOSED_STATUSES:
+        return
+    with st.form("team_form", clear_on_submit=True):
+        team = st.selectbox("Move to team", others, index=None, placeholder="choose a team", key="team_to")
+        if st.form_submit_button("Move team", key="team_apply"):
+            if team is None:
+                st.warning("Choose a team to move the ticket to; nothing was changed.")
+            else:
+                _act(f"ticket #{ticket['id']} moved to team {md(team)}", care.move_team, actor, ticket["id"], team)
+
+
+def _reply_panel(actor: Actor, context: dict) -> None:
+    """The reply panel (dashboard.views.reply); the draft box while that module is not there."""
+    try:
+        from dashboard.views import reply
+    except ModuleNotFoundError as exc:
+        if exc.name != "dashboard.views.reply":
+            raise
         _reply_draft(actor, context)
+        return
+    reply.render(actor, context)
 
 
 def _reply_draft(actor: Actor, context: dict) -> None:
