@@ -242,8 +242,8 @@ def answer_incident(settings: Settings, actor: Actor, incident_id: int, body: st
                 try:
                     reply = queue_reply(session, settings, ticket, render_canned(template, values), actor.id,
                                         incident_id=incident_id)
-                except WorkflowError as exc:
-                    reason = str(exc)
+                except WorkflowError as exc:  # the same few reasons for many tickets: without the ticket's number
+                    reason = str(exc).removeprefix(f"cannot reply to ticket #{ticket.id}: ")
             if reason is not None:
                 skipped.append({"ticket_id": ticket.id, "author": who, "reason": reason})
                 continue

@@ -110,6 +110,10 @@ def _tickets(actor: Actor, detail: dict, active: bool) -> None:
     if not rows:
         st.info("No tickets in this incident.")
         return
+    answered = st.session_state.get(ANSWERED, {}).get(detail["incident"]["id"])
+    if answered:  # why the last answer skipped a ticket, until the page is left
+        why = {s["ticket_id"]: f"skipped: {s['reason']}" for s in answered["skipped"]}
+        rows = [{**r, "reply": r["reply"] or why.get(r["id"], "")} for r in rows]
     frame = pd.DataFrame(rows)[["id", "status", "reply", "author", "network", "posted_at", "priority", "team",
                                 "assignee", "text"]]
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
