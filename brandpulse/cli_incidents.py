@@ -146,8 +146,12 @@ def answer_command(incident_id: int = typer.Argument(..., help="incident id"), a
     for pace in result["accounts"]:
         console.print(shown(f"  @{pace['handle']} on {pace['network']}: {pace['queued']} replies at most "
                             f"{pace['per_minute']} a minute, about {pace['minutes']} min to publish"))
+    by_reason: dict[str, list[int]] = {}
     for skip in result["skipped"]:
-        console.print(shown(f"  skipped #{skip['ticket_id']} (@{skip['author']}): {skip['reason']}"))
+        by_reason.setdefault(skip["reason"], []).append(skip["ticket_id"])
+    for reason, ids in sorted(by_reason.items(), key=lambda item: -len(item[1])):
+        listed = ", ".join(f"#{i}" for i in ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        console.print(shown(f"  {len(ids)} skipped ({listed}): {reason}"))
 
 
 @incidents_app.command("resolve")
