@@ -12,7 +12,7 @@ from dashboard import data
 from dashboard.safe import md
 from dashboard.views import incident as incident_view
 
-OPEN = "open_incident"
+OPEN = "incidents_page_open"  # not the inbox's "open_incident": session state outlives a page
 
 
 def _span(suggestion: dict) -> str:
