@@ -51,7 +51,7 @@ def _reach_all(actor: Actor, tickets: Iterable[Ticket]) -> None:
 def _admit(session, actor: Actor, ticket_ids: list[int], incident: Incident | None) -> tuple[list[Ticket], dict]:
     """The tickets that may join ``incident`` and, for the others, why not (refused outright when
     any ticket is out of the actor's reach)."""
-    found = which_tickets_are_these(session, ticket_ids)
+    found = which_tickets_are_these(session, ticket_ids, lock=True)
     _reach_all(actor, found.values())
     holders = which_incident_holds_these_tickets(session, list(found))
     accepted, skipped = [], {}

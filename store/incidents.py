@@ -149,8 +149,13 @@ def which_replies_did_this_incident_send(session: Session, incident_id: int) -> 
                                 .order_by(Reply.id)).scalars())
 
 
-def which_tickets_are_these(session: Session, ticket_ids: Sequence[int]) -> dict[int, Ticket]:
-    """ticket id -> ticket, for the ids that exist."""
+def which_tickets_are_these(session: Session, ticket_ids: Sequence[int], lock: bool = False) -> dict[int, Ticket]:
+    """ticket id -> ticket, for the ids that exist. ``lock``: held until the transaction ends (on
+    PostgreSQL; SQLite's single writer refuses the later of two racing writes), so two leads grouping
+    the same ticket at once cannot both take it."""
     if not ticket_ids:
         return {}
-    return {t.id: t for t in session.execute(select(Ticket).where(Ticket.id.in_(list(ticket_ids)))).scalars()}
+    statement = select(Ticket).where(Ticket.id.in_(list(ticket_ids))).order_by(Ticket.id)
+    if lock:
+        statement = statement.with_for_update()
+    return {t.id: t for t in session.execute(statement).scalars()}
