@@ -27,6 +27,7 @@ app = typer.Typer(help="brandpulse: self-hosted social listening and care triage
 
 def _add_subcommands() -> None:
     from brandpulse.cli_alerts import alerts_app
+    from brandpulse.cli_incidents import incidents_app
     from brandpulse.cli_nlp import nlp_app
     from brandpulse.cli_quarantine import quarantine_app
     from brandpulse.cli_replies import replies_app
@@ -38,6 +39,7 @@ def _add_subcommands() -> None:
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(quarantine_app, name="quarantine")
     app.add_typer(replies_app, name="replies")
+    app.add_typer(incidents_app, name="incidents")
     register(app)
 
 

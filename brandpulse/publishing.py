@@ -31,6 +31,7 @@ from store.replies import (
     get_reply,
     how_many_replies_were_published_since,
     what_does_this_reply_answer,
+    which_tickets_does_this_reply_answer,
 )
 from store.ticket_actions import record_event
 
@@ -124,11 +125,10 @@ def _published(settings: Settings, reply_id: int, published: Published, note: st
         reply.status, reply.published_id, reply.published_url = "published", published.id, published.url
         reply.published_at, reply.claimed_until, reply.error, reply.updated_at = now, None, None, now
         session.add(reply)
-        ticket = session.get(Ticket, reply.ticket_id)
-        if ticket is not None:
+        for ticket in which_tickets_does_this_reply_answer(session, reply):
             ticket.first_response_at = ticket.first_response_at or now  # the reply stops the clock
             record_event(session, ticket, "replied", reply.written_by, to_value=published.url or published.id,
-                         body=note)
+                         body=note if ticket.id == reply.ticket_id else f"incident reply on ticket #{reply.ticket_id}")
     return "published"
 
 

@@ -113,3 +113,17 @@ def which_replies_are_in_the_outbox(session: Session, status: str | None, limit:
     if status:
         statement = statement.where(Reply.status == status)
     return [reply.model_dump() for reply in session.execute(statement).scalars()]
+
+
+def which_tickets_does_this_reply_answer(session: Session, reply: Reply) -> list[Any]:
+    """The reply's ticket, and for an incident's reply every ticket of that incident by the same author
+    (one public answer per author answers all of them)."""
+    from store.models import Ticket
+
+    ticket = session.get(Ticket, reply.ticket_id)
+    if ticket is None:
+        return []
+    if reply.incident_id is None or ticket.author_id is None:
+        return [ticket]
+    return list(session.execute(select(Ticket).where(Ticket.incident_id == reply.incident_id,
+                                                     Ticket.author_id == ticket.author_id)).scalars())

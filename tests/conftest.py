@@ -16,6 +16,7 @@ from store.engine import get_engine, migrate, normalize_url
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("BRANDPULSE_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+LEFT_BEHIND = pytest.StashKey[bool]()
 
 BASE_CONFIG = {
     "brands": [{
@@ -116,13 +117,35 @@ def demo(tmp_path_factory):
     get_engine(result.settings.database.url).dispose()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests on the demo database run in one xdist worker, so the demo is built once per run."""
+    for item in items:
+        if "demo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """(xdist) A worker that left processes behind fails the whole run."""
+    left = getattr(node, "workeroutput", {}).get("left_processes")
+    if left:
+        print(f"\ntests in {node.gateway.id} left processes running (killed): {left}")
+        node.config.stash[LEFT_BEHIND] = True
+
+
 def pytest_sessionfinish(session, exitstatus):
     """The suite leaves no process behind: a child still running now is killed and fails the run.
 
     joblib's reusable worker pool (scikit-learn) is shut down first; Python's resource trackers
-    end by themselves with the interpreter and are not counted.
+    end by themselves with the interpreter and are not counted. Under xdist each worker checks
+    its own children and the run fails when any worker left one.
     """
     import psutil
+
+    if session.config.pluginmanager.hasplugin("dsession"):  # the xdist controller: workers checked
+        if session.config.stash.get(LEFT_BEHIND, False):
+            session.exitstatus = 1
+        return
 
     try:
         from joblib.externals.loky import get_reusable_executor
@@ -146,3 +169,5 @@ def pytest_sessionfinish(session, exitstatus):
         for process, _ in left:
             process.kill()
         session.exitstatus = 1
+        if hasattr(session.config, "workeroutput"):
+            session.config.workeroutput["left_processes"] = ", ".join(cmd for _, cmd in left)
