@@ -137,12 +137,9 @@ def who_has_fewest_open_tickets(session: Session, team: str) -> int | None:
 
 @dataclass(frozen=True)
 class InboxQuery:
-    """Which tickets an inbox view shows, and in what order.
-
-    ``reach`` = (team, user id) keeps only tickets of that team or assigned to that user;
-    ``search`` is literal text found in the post or the author's handle (any case); empty or
-    None fields filter nothing. ``sort``: one of SORTS.
-    """
+    """Which tickets an inbox view shows, and in what order (``sort``: priority, sla, oldest, newest,
+    updated). ``reach`` = (team, user id): only that team's tickets or the user's own; ``search``:
+    literal text in the post or the author's handle, any case. Empty fields filter nothing."""
     statuses: tuple[str, ...] = OPEN_STATUSES
     team: str | None = None
     assignee_id: int | None = None
@@ -154,9 +151,6 @@ class InboxQuery:
     intent: str | None = None
     breached_only: bool = False
     sort: str = "priority"
-
-
-SORTS = ("priority", "sla", "oldest", "newest", "updated")
 
 
 def _posted():
@@ -210,12 +204,12 @@ def _matching(statement, query: InboxQuery, now: datetime):
 
 
 def _order(sort: str, priority, due, posted, updated, first_id) -> tuple:
-    if sort not in SORTS:
-        raise ValueError(f"unknown inbox sort {sort!r}; use one of: {', '.join(SORTS)}")
-    return {"priority": (priority.desc(), first_id),
-            "sla": (due.is_(None), due, priority.desc(), first_id),
-            "oldest": (posted, first_id), "newest": (posted.desc(), first_id.desc()),
-            "updated": (updated.desc(), first_id.desc())}[sort]
+    orders = {"priority": (priority.desc(), first_id), "sla": (due.is_(None), due, priority.desc(), first_id),
+              "oldest": (posted, first_id), "newest": (posted.desc(), first_id.desc()),
+              "updated": (updated.desc(), first_id.desc())}
+    if sort not in orders:
+        raise ValueError(f"unknown inbox sort {sort!r}; use one of: {', '.join(orders)}")
+    return orders[sort]
 
 
 ROW_KEYS = ("ticket", "text", "network", "url", "author", "brand", "assignee", "posted_at")
@@ -260,20 +254,13 @@ def which_inbox_rows_match(session: Session, query: InboxQuery, now: datetime, *
     tickets = _tickets_by_id(session, [row["ticket_id"] for row in page if row["ticket_id"] is not None])
     incidents = {i.id: i for i in session.execute(select(Incident).where(Incident.id.in_(
         [row["incident_id"] for row in page if row["ticket_id"] is None]))).scalars()}
-    out = []
-    for row in page:
-        if row["ticket_id"] is not None:
-            out.append({"kind": "ticket", **tickets[row["ticket_id"]]})
-        else:
-            out.append({"kind": "incident", "incident": incidents[row["incident_id"]], "tickets": row["tickets"],
-                        "priority": row["priority"], "due": row["due"], "posted_at": row["posted"],
-                        "breached": row["breached"]})
-    return out
+    return [{"kind": "ticket", **tickets[row["ticket_id"]]} if row["ticket_id"] is not None else
+            {"kind": "incident", "incident": incidents[row["incident_id"]], "tickets": row["tickets"],
+             "priority": row["priority"], "due": row["due"], "posted_at": row["posted"], "breached": row["breached"]}
+            for row in page if row["ticket_id"] in tickets or row["incident_id"] in incidents]  # none gone since
 
 
 def _tickets_by_id(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
-    if not ids:
-        return {}
     statement = _matching(_ticket_rows(), InboxQuery(statuses=OPEN_STATUSES + CLOSED_STATUSES), utcnow())
     return {row[0].id: dict(zip(ROW_KEYS, row)) for row in session.execute(statement.where(Ticket.id.in_(ids)))}
 

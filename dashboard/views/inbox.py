@@ -145,6 +145,7 @@ def _live_list(actor: Actor, view: str, filters: care.InboxFilters) -> None:
     key = "inbox_rows_" + hashlib.sha1(repr(items).encode()).hexdigest()[:16]
     event = st.dataframe(_frame(rows, seen), key=key, on_select="rerun", selection_mode="single-row",
                          hide_index=True, width="stretch", column_config={
+                             "ticket": st.column_config.TextColumn(width="medium"),
                              "priority": st.column_config.ProgressColumn("priority", min_value=0, max_value=100,
                                                                          format="%.0f"),
                              "posted_at": st.column_config.DatetimeColumn("posted", format="YYYY-MM-DD HH:mm"),
