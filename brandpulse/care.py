@@ -20,6 +20,7 @@ from brandpulse.settings import Settings
 from brandpulse.sla import sla_deadlines, sla_status
 from store.customers import link_authors_as_customer
 from store.engine import session_scope
+from store.replies import which_replies_went_to_these_tickets
 from store.models import Mention, Ticket, utcnow
 from store.ticket_actions import (
     add_ticket_note,
@@ -109,6 +110,8 @@ def ticket_context(settings: Settings, actor: Actor, ticket_id: int) -> dict[str
         customer["mentions"] = [m for m in customer["mentions"] if m["id"] not in covered]
         customer["authors"] = [{"id": a.id, "network": a.network, "handle": a.handle,
                                 "followers": a.followers} for a in customer["authors"]]
+        customer["replies"] = which_replies_went_to_these_tickets(
+            session, [ticket.id] + [t["id"] for t in reachable])
         return {**detail, "ticket": ticket.model_dump(), "sla": _sla(ticket),
                 "history": ticket_history(session, ticket_id), "customer": customer,
                 "team_members": [{"id": u.id, "username": u.username}

@@ -172,7 +172,15 @@ def _reply_accounts(settings: Settings) -> list[Check]:
             checks.append(Check(area, "fail", str(exc)))
         except BrandpulseError as exc:
             checks.append(Check(area, "fail", f"cannot sign in: {exc}"))
-    if not checks:
+    from brandpulse.care import check_teams_have_members
+
+    try:
+        check_teams_have_members(settings)
+        checks.append(Check("care teams", "ok", "every team that routing or default_team names has an "
+                                                "active care agent or lead (or no care user exists yet)"))
+    except BrandpulseError as exc:
+        checks.append(Check("care teams", "fail", str(exc)))
+    if not [c for c in checks if c.area.startswith("reply ")]:
         checks.append(Check("reply accounts", "warn", "none configured (care.reply_accounts): agents can "
                                                       "only draft replies and answer elsewhere"))
     return checks + _outbox(settings)

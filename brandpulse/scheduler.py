@@ -92,6 +92,9 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
 
 def run_forever(settings: Settings, duration: float | None = None) -> None:
     """Run every job until SIGTERM / Ctrl-C (or ``duration`` seconds), then shut down cleanly."""
+    from brandpulse.care import check_teams_have_members
+
+    check_teams_have_members(settings)  # a routing rule to a team nobody works in stops here
     with session_scope(settings.database.url) as session:
         sync_brands(session, settings.brands)
     scheduler = build_scheduler(settings)

@@ -127,3 +127,13 @@ def which_tickets_does_this_reply_answer(session: Session, reply: Reply) -> list
         return [ticket]
     return list(session.execute(select(Ticket).where(Ticket.incident_id == reply.incident_id,
                                                      Ticket.author_id == ticket.author_id)).scalars())
+
+
+def which_replies_went_to_these_tickets(session: Session, ticket_ids: list[int], limit: int = 200) -> list[dict[str, Any]]:
+    """Replies on the given tickets (not declined), newest first: the brand's side of a customer's timeline."""
+    if not ticket_ids:
+        return []
+    rows = session.execute(select(Reply).where(Reply.ticket_id.in_(ticket_ids), Reply.status != "declined")
+                           .order_by(Reply.created_at.desc()).limit(limit)).scalars()
+    return [{"id": r.id, "ticket_id": r.ticket_id, "network": r.network, "account": r.account, "body": r.body,
+             "status": r.status, "at": r.published_at or r.created_at, "url": r.published_url} for r in rows]

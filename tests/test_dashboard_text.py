@@ -80,7 +80,7 @@ import streamlit as st  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from brandpulse import care  # noqa: E402
+from brandpulse import care, incidents  # noqa: E402
 from brandpulse.access import ROLES, Actor, pages_for  # noqa: E402
 from brandpulse.accounts import create_user  # noqa: E402
 from brandpulse.influence import refresh_influence  # noqa: E402
@@ -93,6 +93,7 @@ from store.collectors import record_collector_failure  # noqa: E402
 from store.engine import session_scope  # noqa: E402
 from store.mentions import save_mentions  # noqa: E402
 from store.models import Brand, User  # noqa: E402
+from store.replies import enqueue_reply  # noqa: E402
 from store.topics import save_topics  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
@@ -137,7 +138,10 @@ def hostile(write_config, database_url):
             network=network, native_id=native, author=author, brands=["Nimbus Mobile", evil("brand")],
             text=f"Nimbus Mobile charged me twice, want a refund now {evil('post')}", url="javascript:alert(1)",
             created_at=NOW - timedelta(minutes=minutes)) for network, native, minutes in
-            (("x", "1", 5), ("x", "2", 600))])
+            (("x", "1", 5), ("x", "2", 600))] + [MentionRecord(  # another grievance, for an incident
+            network="reddit", native_id="t3_out", brands=["Nimbus Mobile"], created_at=NOW - timedelta(days=3),
+            text="Nimbus Mobile has no signal at all in town, outage again, awful",
+            author=AuthorRecord("reddit", "r-other", handle="other", followers=1))])
     analyze_pending(settings)
     assert triage_new(settings, now=NOW) >= 1
     for role, name in LOGINS.items():
@@ -148,10 +152,21 @@ def hostile(write_config, database_url):
                          team="care"))
     lead = next(u for u in _users(settings) if u.username == "lead")
     agent = next(u for u in _users(settings) if u.username == EVIL_USER)
-    for ticket in care.inbox(settings, lead, "all teams"):
+    tickets = care.inbox(settings, lead, "all teams")
+    for ticket in tickets:
         care.assign(settings, lead, ticket["id"], agent.id)
         care.add_note(settings, lead, ticket["id"], evil("note"))
         care.set_status(settings, lead, ticket["id"], "in_progress", evil("reason"))
+        care.draft_reply(settings, lead, ticket["id"], evil("draft"))
+        mention_id = care.ticket_context(settings, lead, ticket["id"])["ticket"]["mention_id"]
+        with session_scope(url) as session:  # replies as the outbox holds them, one refused with a reason
+            for state in ("queued", "failed"):
+                reply = enqueue_reply(session, ticket_id=ticket["id"], mention_id=mention_id,
+                                      network="x", account=evil("account")[:100], body=evil("reply"),
+                                      written_by=agent.id)
+                reply.status, reply.error = state, evil("error") if state == "failed" else None
+    outage = [t["id"] for t in tickets if t["network"] == "reddit"]
+    incidents.create_incident(settings, lead, evil("incident"), outage, cause=evil("cause"))
     refresh_influence(settings, now=NOW)
     with session_scope(url) as session:
         brand_id = session.exec(select(Brand.id).where(Brand.name == evil("brand"))).one()
@@ -231,7 +246,7 @@ def _check(app: AppTest, where: str, shown_marker: set[str]) -> None:
 
 def _visit(app: AppTest, role: str, page: str) -> None:
     app.sidebar.radio(key="page").set_value(page).run()
-    if page not in ("Care inbox", "Sources", "Alerts", "Users"):
+    if page not in ("Care inbox", "Sources", "Alerts", "Users", "Incidents"):
         app.sidebar.selectbox(key="filter_brand").set_value(evil("brand")).run()
     if page == "Care inbox":
         app.radio(key="inbox_view").set_value("all teams").run()

@@ -43,11 +43,11 @@ class DemoResult:
 
 DEMO_USERS = (("admin", "admin", None), ("marketing", "marketing", None), ("agent", "care_agent", "care"),
               ("lead", "care_lead", "care"), ("vip-agent", "care_agent", "vip"),
-              ("brand", "brand_manager", None))
+              ("coffee-agent", "care_agent", "coffee"), ("brand", "brand_manager", None))
 
 
 def _create_users(settings: Settings) -> list[tuple[str, str, str | None, str]]:
-    """One user per role (plus an agent for the VIP team), each with a fresh random password."""
+    """One user per role (plus an agent for the VIP and coffee teams), each with a fresh random password."""
     users = []
     for name, role, team in DEMO_USERS:
         password = secrets.token_urlsafe(9)

@@ -10,6 +10,7 @@ from brandpulse.access import Actor, may
 from brandpulse.errors import BrandpulseError
 from dashboard import data
 from dashboard.safe import md, web_url
+from dashboard.views import reply
 from store.ticket_actions import TRANSITIONS
 from store.tickets import CLOSED_STATUSES
 
@@ -92,7 +93,7 @@ def _actions(actor: Actor, context: dict) -> None:
             note = st.text_area("Internal note", key="note_body", height=80)
             if st.form_submit_button("Add note", key="note_add"):
                 _act("note added", care.add_note, actor, tid, note)
-        _reply_panel(actor, context)
+        reply.render(actor, context)
 
 
 def _next_statuses(status: str) -> list[str]:
@@ -115,32 +116,16 @@ def _move_team(actor: Actor, context: dict) -> None:
                 _act(f"ticket #{ticket['id']} moved to team {md(team)}", care.move_team, actor, ticket["id"], team)
 
 
-def _reply_panel(actor: Actor, context: dict) -> None:
-    """The reply panel (dashboard.views.reply); the draft box while that module is not there."""
-    try:
-        from dashboard.views import reply
-    except ModuleNotFoundError as exc:
-        if exc.name != "dashboard.views.reply":
-            raise
-        _reply_draft(actor, context)
-        return
-    reply.render(actor, context)
-
-
-def _reply_draft(actor: Actor, context: dict) -> None:
-    canned = context["canned_replies"]
-    name = st.selectbox("Canned reply", ["(none)"] + list(canned), key="canned")
-    start = "" if name == "(none)" else care.render_canned(canned[name], care.canned_values(context, actor))
-    body = st.text_area("Reply draft", value=start, key=f"draft_body_{name}", height=100)
-    if st.button("Save draft", key="draft_save"):
-        try:
-            saved = care.draft_reply(data.settings(), actor, context["ticket"]["id"], body)
-        except BrandpulseError as exc:
-            st.error(md(exc))
-            return
-        st.success("Draft saved to the history. Copy it and answer on the original post:")
-        st.code(saved["draft"], language=None)
-        _post_link("Reply on the original post", saved["link"])
+def _timeline(context: dict) -> list[dict]:
+    """The customer's posts (this ticket's and earlier ones) and the brand's replies, newest first."""
+    posts = [{"when": m["created_at"], "who": f"@{m['author'] or '?'}", "network": m["network"],
+              "what": "post" if m in context["mentions"] else f"post · {m.get('sentiment') or 'unscored'}",
+              "text": m["text"]} for m in context["mentions"] + context["customer"]["mentions"]]
+    replies = [{"when": r["at"], "who": f"brand ({r['account']})", "network": r["network"],
+                "what": f"reply · {r['status']}" + (f" on #{r['ticket_id']}" if r["ticket_id"] != context["ticket"]["id"]
+                                                   else ""), "text": r["body"]}
+               for r in context["customer"].get("replies", [])]
+    return sorted(posts + replies, key=lambda row: row["when"], reverse=True)
 
 
 def _customer(actor: Actor, context: dict) -> None:
@@ -148,11 +133,11 @@ def _customer(actor: Actor, context: dict) -> None:
     st.markdown("#### Customer timeline")
     authors = customer["authors"]
     st.text("Known as: " + (", ".join(f"@{a['handle']} on {a['network']}" for a in authors) or "unknown"))
-    if customer["mentions"]:
-        st.dataframe(pd.DataFrame(customer["mentions"])[["created_at", "network", "author", "sentiment",
-                                                         "intent", "text"]],
-                     hide_index=True, width="stretch")
-    else:
+    timeline = _timeline(context)
+    if timeline:
+        st.dataframe(pd.DataFrame(timeline), hide_index=True, width="stretch",
+                     column_config={"text": st.column_config.TextColumn(width="large")})
+    if not customer["mentions"]:
         st.caption("No earlier posts from this customer.")
     if customer["tickets"]:
         st.dataframe(pd.DataFrame(customer["tickets"])[["id", "created_at", "network", "status", "resolved_at",
