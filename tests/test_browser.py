@@ -16,6 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
+
+from brandpulse import care
+from brandpulse.accounts import log_in
+from store.engine import session_scope
+from store.models import Mention
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
@@ -33,9 +39,23 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(demo):
+def x_api():
+    """A local fake of X's reply side, answering as the demo brand's account @NimbusMobile."""
+    from tests.fake_networks import fake_network
+
+    with fake_network("x", account_id="nimbus_x", timeout_seconds=5) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(demo, x_api, tmp_path_factory):
+    _, account, secrets = x_api
+    config = yaml.safe_load(demo.config_path.read_text(encoding="utf-8"))
+    config["care"]["reply_accounts"] = [{**account.model_dump(mode="json"), "handle": "NimbusMobile"}]
+    path = tmp_path_factory.mktemp("browser") / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
     port = free_port()
-    env = {**os.environ, "BRANDPULSE_CONFIG": str(demo.config_path)}
+    env = {**os.environ, **secrets, "BRANDPULSE_CONFIG": str(path)}
     app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                                "--server.port", str(port), "--browser.gatherUsageStats", "false"],
@@ -85,38 +105,56 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def test_care_agent_resolves_the_top_ticket_and_marketing_sees_charts(dashboard_url, demo, browser_page):
+def test_care_agent_answers_the_top_ticket_after_a_minute_and_marketing_sees_charts(
+        dashboard_url, demo, x_api, browser_page):
     page = browser_page
+    fake, _, _ = x_api
     sign_in(page, dashboard_url, demo, "agent")
     page.locator('[data-testid="stSidebar"]').get_by_text("Care inbox", exact=True).click()
-    heading = page.get_by_role("heading", name=re.compile(r"^Ticket #\d+"))
-    heading.wait_for()
-    ticket = re.search(r"#(\d+)", heading.inner_text()).group(1)
+    choose(page, "Brand", "Nimbus Mobile")
+    choose(page, "Network", "x")
+    page.get_by_label("Search posts and handles").fill("@NimbusMobile")  # X lets the API answer these only
+    page.get_by_label("Search posts and handles").press("Enter")
+    agent = log_in(demo.settings, "agent", {name: secret for name, _, _, secret in demo.users}["agent"])
+    top = care.inbox(demo.settings, agent, "my team", filters=care.InboxFilters(
+        search="@NimbusMobile", brand="Nimbus Mobile", network="x"))[0]
+    ticket = str(top["id"])
+    page.get_by_text(re.compile(r"^showing 1-")).wait_for()
+    grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(grid["x"] + 14, grid["y"] + 35 + 17)  # the first row's selection cell
+    page.get_by_role("heading", name=re.compile(rf"^Ticket #{ticket} ·")).wait_for()
     page.screenshot(path=str(SHOTS / "1-agent-inbox.png"), full_page=True)
 
+    page.wait_for_timeout(61_000)  # the minute ticks under the open ticket (it used to crash the next action)
     page.get_by_role("button", name="Assign to me").click()
     page.get_by_text(f"ticket #{ticket} assigned to you").wait_for()
     page.get_by_label("Internal note").fill("Called the customer, refund on its way")
     page.get_by_role("button", name="Add note").click()
     page.get_by_text("note added").wait_for()
+    answer = "Sorry for the trouble! A refund is on its way, we will check back tomorrow."
+    page.get_by_label(re.compile(r"^Reply as @NimbusMobile on x")).fill(answer)
+    page.get_by_role("button", name="Send reply").click()
+    page.get_by_text(re.compile(r"reply #\d+: published")).wait_for()
+    assert [post["text"] for post in fake.created] == [answer]  # exactly one post reached X
+    page.get_by_text("View on the network").wait_for()
+    page.screenshot(path=str(SHOTS / "2-agent-replied.png"), full_page=True)
     choose(page, "Move to", "resolved")
     page.get_by_label("Reason (optional)").fill("refund issued")
     page.get_by_role("button", name="Update status").click()
     page.get_by_text(f"ticket #{ticket} is now resolved").wait_for()
     page.get_by_role("heading", name=f"Ticket #{ticket} · resolved").wait_for()
-    page.screenshot(path=str(SHOTS / "2-agent-resolved-ticket.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "3-agent-resolved-ticket.png"), full_page=True)
 
-    from brandpulse import care
-    from brandpulse.accounts import log_in
-
-    password = {name: secret for name, _, _, secret in demo.users}["agent"]
-    agent = log_in(demo.settings, "agent", password)
-    history = care.ticket_context(demo.settings, agent, int(ticket))["history"]
-    mine = [(e["kind"], e["to"], e["body"]) for e in history if e["user"] == "agent"]
-    assert mine == [("assigned", "agent", None), ("note", None, "Called the customer, refund on its way"),
-                    ("status", "resolved", "refund issued")]
-    history_table = page.locator('[data-testid="stDataFrame"]').nth(1)
-    assert history_table.is_visible()
+    context = care.ticket_context(demo.settings, agent, int(ticket))
+    mine = [(e["kind"], e["to"], e["body"]) for e in context["history"] if e["user"] == "agent"]
+    assert mine[:3] == [("assigned", "agent", None), ("note", None, "Called the customer, refund on its way"),
+                        ("reply", "queued", answer)]
+    assert mine[-1] == ("status", "resolved", "refund issued") and [m[0] for m in mine].count("replied") == 1
+    with session_scope(demo.settings.database.url) as session:
+        answered = session.get(Mention, context["ticket"]["mention_id"]).native_id
+    assert [post["text"] for post in fake.replies_to(answered)] == [answer]  # on the ticket's own post
+    assert context["ticket"]["first_response_at"] is not None  # the reply stopped the SLA clock
+    assert [r["body"] for r in context["customer"]["replies"]] == [answer]  # the timeline's brand side
 
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, dashboard_url, demo, "marketing")
@@ -126,4 +164,4 @@ def test_care_agent_resolves_the_top_ticket_and_marketing_sees_charts(dashboard_
     assert page.locator('[data-testid="stMetric"]').first.is_visible()
     assert page.locator('[data-testid="stSidebar"]').get_by_text("Care inbox", exact=True).count() == 0
     page.wait_for_timeout(1500)  # let the charts draw before the picture
-    page.screenshot(path=str(SHOTS / "3-marketing-overview.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / "4-marketing-overview.png"), full_page=True)
