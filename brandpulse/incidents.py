@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from string import Formatter
 from typing import Any, Iterable
 
 from brandpulse.access import Actor, may, may_reach_ticket
@@ -20,7 +19,7 @@ from brandpulse.errors import AccessDeniedError, WorkflowError
 from brandpulse.incident_suggestions import LOOKBACK_HOURS, MIN_GROUP, suggest_incidents  # noqa: F401 (the API)
 from brandpulse.replying import queue_reply
 from brandpulse.settings import Settings
-from brandpulse.settings_care import PLACEHOLDERS
+from brandpulse.settings_care import template_problem
 from store.engine import session_scope
 from store.incidents import (
     add_incident,
@@ -193,15 +192,9 @@ def _template(body: str) -> str:
     body = body.strip()
     if not body:
         raise WorkflowError("the public answer is empty; write it or pick a canned reply")
-    try:
-        fields = {f for _, f, _, _ in Formatter().parse(body) if f is not None}
-    except ValueError as exc:
-        raise WorkflowError(f"the public answer has a stray brace ({exc}); write {{{{ or }}}} for a literal "
-                            "brace") from None
-    unknown = sorted(fields - set(PLACEHOLDERS))
-    if unknown:
-        raise WorkflowError(f"the public answer uses {unknown}; the placeholders are "
-                            + ", ".join("{" + p + "}" for p in PLACEHOLDERS))
+    problem = template_problem(body)
+    if problem:
+        raise WorkflowError(f"the public answer {problem}")
     return body
 
 

@@ -104,14 +104,21 @@ class CareSettings(Strict):
     @classmethod
     def _known_placeholders(cls, replies: dict[str, str]) -> dict[str, str]:
         for name, template in replies.items():
-            try:
-                fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
-            except ValueError as exc:
-                raise ValueError(f"canned reply {name!r} is not a valid template ({exc}); "
-                                 "write placeholders as {author} and a literal brace as {{") from None
-            unknown = sorted(fields - set(PLACEHOLDERS))
-            if unknown:
-                raise ValueError(f"canned reply {name!r} uses unknown placeholders {unknown}; "
-                                 f"available: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}")
+            problem = template_problem(template)
+            if problem:
+                raise ValueError(f"canned reply {name!r} {problem}")
         return replies
+
+
+def template_problem(template: str) -> str | None:
+    """None when ``template`` is a valid reply template, else what is wrong (for "<what> ..." messages)."""
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        return (f"is not a valid template ({exc}); write placeholders as {{author}} and a literal brace "
+                "as {{ or }}")
+    unknown = sorted(fields - set(PLACEHOLDERS))
+    if unknown:
+        return f"uses unknown placeholders {unknown}; available: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+    return None
 

@@ -126,7 +126,8 @@ def _open(session, settings: Settings, fresh: list[TicketCandidate], teams: dict
         score, explanation = priority_score(priority_components(candidate, now))
         team = route(settings.care, candidate)
         # the clock starts when the customer posted (not when triage ran), at most max-age days back
-        clock_start = max(candidate.created_at, now - timedelta(days=settings.care.ticket_max_age_days))
+        # (a post dated in the future starts it now)
+        clock_start = min(max(candidate.created_at, now - timedelta(days=settings.care.ticket_max_age_days)), now)
         first_due, resolution_due = sla_deadlines(clock_start, teams[team])
         if team not in load:
             load[team] = who_has_fewest_open_tickets(session, team) if teams[team].auto_assign else None

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+os.environ.setdefault("COLUMNS", "200")  # command output is read at one width, whatever runs the tests
 from sqlalchemy import create_engine, text
 
 from brandpulse.settings import load_settings

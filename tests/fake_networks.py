@@ -37,6 +37,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from brandpulse.settings_replies import ReplyAccount
 from publishers.base import ReplyTarget
 
+try:
+    from tests.fakeserver import write_reply
+except ModuleNotFoundError:  # run as a script: python tests/fake_networks.py mastodon
+    from fakeserver import write_reply
+
 FAULTS = ("429", "503", "401", "403", "accept_then_stall")
 
 
@@ -86,17 +91,8 @@ class FakeNetwork:
                 if answer.stall:
                     server.released.wait(server.stall_seconds)
                 body = answer.body if isinstance(answer.body, str) else json.dumps(answer.body)
-                payload = body.encode()
-                try:
-                    self.send_response(answer.status)
-                    headers = {"Content-Type": "application/json; charset=utf-8", **answer.headers}
-                    for key, value in headers.items():
-                        self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+                write_reply(self, answer.status, {"Content-Type": "application/json; charset=utf-8",
+                                                  **answer.headers}, body.encode())
 
             do_GET = do_POST = _serve  # noqa: N815
 

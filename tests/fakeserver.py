@@ -44,6 +44,19 @@ def body_of(path: str, index: int = 0) -> dict:
     return json.loads(recorded(path, index).body)
 
 
+def write_reply(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes) -> None:
+    """Send one HTTP reply; a client that already hung up (it timed out) is not an error."""
+    try:
+        handler.send_response(status)
+        for key, value in headers.items():
+            handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
 class FakeServer:
     """``with FakeServer() as server: server.route("GET", "/2/...", reply1, reply2)``."""
 
@@ -62,16 +75,7 @@ class FakeServer:
                 reply = server._next(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body)
                 if reply.delay:
                     time.sleep(reply.delay)
-                payload = reply.body.encode()
-                try:
-                    self.send_response(reply.status)
-                    for key, value in reply.headers.items():
-                        self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+                write_reply(self, reply.status, reply.headers, reply.body.encode())
 
             do_GET = do_POST = _serve  # noqa: N815
 

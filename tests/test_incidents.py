@@ -212,7 +212,7 @@ def test_answer_queues_one_reply_per_author_and_the_outbox_keeps_the_rate(desk, 
     assert triage(settings) == 7
     mine = tickets_by_handle(database_url)
     incident = incidents.create_incident(settings, people["lee"], "Outage", [t for ids in mine.values() for t in ids])
-    with pytest.raises(WorkflowError, match="uses \\['customer'\\]"):
+    with pytest.raises(WorkflowError, match="uses unknown placeholders \\['customer'\\]"):
         incidents.answer_incident(settings, people["lee"], incident["id"], "Hi {customer}")
     result = incidents.answer_incident(settings, people["lee"], incident["id"], "Hi @{author}, {brand} is on it.")
     assert result["queued"] == 4  # amy once, bo, cy, fay
