@@ -111,6 +111,7 @@ def test_care_agent_answers_the_top_ticket_after_a_minute_and_marketing_sees_cha
     fake, _, _ = x_api
     sign_in(page, dashboard_url, demo, "agent")
     page.locator('[data-testid="stSidebar"]').get_by_text("Care inbox", exact=True).click()
+    page.get_by_label("Search posts and handles").wait_for()
     choose(page, "Brand", "Nimbus Mobile")
     choose(page, "Network", "x")
     page.get_by_label("Search posts and handles").fill("@NimbusMobile")  # X lets the API answer these only
