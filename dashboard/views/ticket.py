@@ -36,7 +36,7 @@ def render(actor: Actor, ticket_id: int) -> None:
     if kind:
         getattr(st, kind)(message)
     st.subheader(f"Ticket #{ticket['id']} · {ticket['status'].replace('_', ' ')}")
-    cols = st.columns(4)
+    cols = st.columns([1, 3, 1.5, 1.5])  # the SLA reading ("BREACHED: reply 1d 2h 5m late") needs room
     cols[0].metric("Priority", f"{ticket['priority']:.0f}")
     cols[1].metric("SLA", sla.summary())
     cols[2].metric("Team", md(ticket["team"]))
