@@ -46,7 +46,7 @@ def measure(network: str, replies: int, url: str, folder: Path) -> list[float]:
         config.write_text(yaml.safe_dump({
             "brands": [{"name": "Nimbus Mobile", "query": '"nimbus mobile"'}], "database": {"url": url},
             "nlp": {"analyzer": "lexicon"},
-            "care": {"teams": [{"name": "care", "auto_assign": False}], "default_team": "care",
+            "care": {"teams": [{"name": "care", "auto_assign": False}], "default_team": "care", "merge_window_hours": 0,
                      "reply_accounts": [{**account.model_dump(mode="json"), "per_minute": 600}]}}))
         settings = load_settings(config)
         agent = create_user(settings, None, f"agent_{network}", "secret-pass-1", "care_agent", "care")
