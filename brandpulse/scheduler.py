@@ -62,13 +62,15 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     """A scheduler with one job per enabled (source, brand) and one per pipeline stage.
 
     New posts flow straight through: a collection that stored something wakes the analysis,
-    and an analysis that scored something wakes triage, so a post becomes a ticket within
-    seconds of being collected rather than after each stage's own interval.
+    and an analysis that scored something wakes triage and the alert rules (sliding windows), so
+    a post becomes a ticket, and a big author's complaint an alert, within seconds of being
+    collected rather than after each stage's own interval.
     """
     scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
     soon = utcnow() + timedelta(seconds=1)
     analysed = _wake(scheduler, "analyze", lambda result: getattr(result, "stored", 0) > 0)
     triaged = _wake(scheduler, "triage", lambda result: getattr(result, "analysed", 0) > 0)
+    alerted = _wake(scheduler, "alerts", lambda result: getattr(result, "analysed", 0) > 0)
     for name, collector in enabled_collectors(settings).items():
         cadence = getattr(settings.sources, name).cadence_minutes * 60
         for brand in tracked_brands(settings):
@@ -84,7 +86,8 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
               ("topics", refresh_topics, settings.topics.interval_minutes * 60),
               ("reports", run_scheduled_reports, 3600)]
     for name, function, seconds in stages:
-        scheduler.add_job(_guarded(name, function, settings, after=triaged if name == "analyze" else None),
+        after = (lambda result: (triaged(result), alerted(result))) if name == "analyze" else None
+        scheduler.add_job(_guarded(name, function, settings, after=after),
                           "interval", seconds=seconds,
                           jitter=min(seconds * 0.1, 10), id=name, next_run_time=soon)
     return scheduler

@@ -38,9 +38,10 @@ class NegativeShareRule(Strict):
 
 
 class InfluencerComplaintRule(Strict):
-    """A complaint from an author at or above a tier."""
+    """A complaint from an author at or above a tier, alerted once at the first evaluation that sees it."""
     enabled: bool = True
     min_tier: Tier = "macro"
+    lookback_hours: int = Field(default=24, ge=1, le=168)  # a complaint collected or analysed late still alerts
 
 
 class CrisisKeywordsRule(Strict):
@@ -61,7 +62,9 @@ class AlertChannel(Strict):
 
 
 class AlertSettings(Strict):
-    interval_seconds: float = Field(default=300, gt=0, le=86_400)
+    interval_seconds: float = Field(default=300, gt=0, le=86_400)  # also run after each analysis that scored
+    # one alert per (rule, brand, severity) and episode: a warning escalates to critical at once,
+    # a warning inside a critical's cooldown stays quiet
     cooldown_minutes: int = Field(default=360, ge=0, le=YEAR_MINUTES)
     volume_spike: VolumeSpikeRule = VolumeSpikeRule()
     negative_share: NegativeShareRule = NegativeShareRule()

@@ -55,6 +55,32 @@ def when_did_rule_last_fire(session: Session, brand_id: int, rule: str) -> datet
                            .where(Alert.brand_id == brand_id, Alert.rule == rule)).scalar()
 
 
+def when_did_rule_last_fire_per_severity(session: Session, brand_id: int, rule: str) -> dict[str, datetime]:
+    """Per severity, the end of the newest window that fired ``rule`` for a brand."""
+    return dict(session.execute(select(Alert.severity, func.max(Alert.window_end))
+                                .where(Alert.brand_id == brand_id, Alert.rule == rule)
+                                .group_by(Alert.severity)).all())
+
+
+def where_did_rule_episode_start(session: Session, brand_id: int, rule: str, since: datetime) -> datetime | None:
+    """The start of the oldest window of ``rule``'s alerts for a brand whose window ended since ``since``."""
+    return session.execute(select(func.min(Alert.window_start))
+                           .where(Alert.brand_id == brand_id, Alert.rule == rule,
+                                  Alert.window_end >= since)).scalar()
+
+
+def which_mentions_came_between(session: Session, brand_id: int, since: datetime,
+                                until: datetime) -> list[tuple[datetime, bool, bool]]:
+    """(created_at, analysed, negative) of each mention about a brand in [since, until), oldest first."""
+    rows = session.execute(select(Mention.created_at, Analysis.sentiment)
+                           .join(MentionBrand, MentionBrand.mention_id == Mention.id)
+                           .outerjoin(Analysis, Analysis.mention_id == Mention.id)
+                           .where(MentionBrand.brand_id == brand_id, Mention.created_at >= since,
+                                  Mention.created_at < until)
+                           .order_by(Mention.created_at))
+    return [(at, sentiment is not None, sentiment == "negative") for at, sentiment in rows]
+
+
 def save_alert(session: Session, alert: dict[str, Any]) -> bool:
     """Store an alert unless its dedupe key exists; True when it is new."""
     result = session.execute(dialect_insert(session, Alert).on_conflict_do_nothing(

@@ -71,7 +71,9 @@ def test_post_rules_fire_for_big_author_complaints_and_crisis_words():
            "text": "Nimbus Mobile recall?", "keywords": ["recall"]}
     findings = detect_posts(RULES, [complaint], [hit], END)
     assert [(f.rule, f.key) for f in findings] == [("influencer_complaint", "7"), ("crisis_keywords", "")]
-    assert detect_posts(RULES, [complaint], [hit], END + timedelta(hours=2)) == []
+    assert [f.rule for f in detect_posts(RULES, [complaint], [hit], END + timedelta(hours=2))] == \
+        ["influencer_complaint"]  # a complaint analysed late still alerts (once: its key is the post)
+    assert detect_posts(RULES, [complaint], [hit], END + timedelta(hours=25)) == []
 
 
 def post(url, native_id, text, when, followers=10, handle="u"):
