@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -9,9 +10,20 @@ import typer
 
 from brandpulse.cli_alerts import parse_day
 from brandpulse.console import console, friendly, shown
+from brandpulse.errors import BrandpulseError
 from brandpulse.settings import load_settings
 
 export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
+
+
+def past_day(value: str | None, option: str) -> datetime | None:
+    """A YYYY-MM-DD option that must not lie in the future (None stays None)."""
+    if value is None:
+        return None
+    moment = parse_day(value, option)
+    if moment > datetime.now(timezone.utc):
+        raise BrandpulseError(f"{option} {value} is in the future; give a day up to today (YYYY-MM-DD)")
+    return moment
 
 
 @export_app.command("influencers")
@@ -19,14 +31,18 @@ export_app = typer.Typer(help="Export reports to files.", no_args_is_help=True)
 def export_influencers_command(
         brand: str = typer.Option(..., help="brand name as in config.yaml"),
         since: Optional[str] = typer.Option(None, help="from this day (YYYY-MM-DD; default: influence.window_days)"),
-        format: str = typer.Option("xlsx", "--format", help="csv | xlsx | pdf"),
-        output: Path = typer.Option(..., help="file to write"),
-        limit: int = typer.Option(50, help="authors on the leaderboard")) -> None:
+        format: str = typer.Option("xlsx", "--format", help="csv | xlsx | pdf (any case)"),
+        output: Path = typer.Option(..., help="file to write, in an existing folder"),
+        limit: int = typer.Option(50, min=1, help="authors on the leaderboard (1 or more)")) -> None:
     """The influencer leaderboard of a brand: tiers, score components, sentiment, top posts, trend."""
-    from brandpulse.reports.export import export_influencers
+    from brandpulse.reports.export import FORMATS, export_influencers
     from brandpulse.reports.influencers import build_influencer_report
+    from brandpulse.reports.pdf import check_output
 
-    report = build_influencer_report(load_settings(), brand, parse_day(since, "--since") if since else None, limit)
+    if format.strip().lower() not in FORMATS:
+        raise BrandpulseError(f"format {format!r} is not one of {', '.join(FORMATS)}")
+    check_output(output)  # before the work, not after it
+    report = build_influencer_report(load_settings(), brand, past_day(since, "--since"), limit)
     path = export_influencers(report, format, output)
     console.print(shown(f"{len(report.leaderboard)} authors of {report.summary['authors']} scored → {path}"))
 
@@ -56,10 +72,11 @@ def register(app: typer.Typer) -> None:
     @friendly
     def report_command(brand: str = typer.Option(..., help="brand name"),
                        cadence: str = typer.Option("weekly", help="daily | weekly: the period covered"),
-                       output: Optional[Path] = typer.Option(None, help="file (default: reports.folder)"),
+                       output: Optional[Path] = typer.Option(None, help="file in an existing folder (default: in reports.folder)"),
                        deliver: bool = typer.Option(False, help="also send it through the alert channels")) -> None:
         """Produce the brand's PDF report for the last day or week now."""
         from brandpulse.reports.brand import produce_brand_report
 
-        path = produce_brand_report(load_settings(), brand, cadence, output=output, deliver=deliver)
+        path = produce_brand_report(load_settings(), brand, cadence.strip().lower(), output=output,
+                                    deliver=deliver)
         console.print(shown(f"report written to {path}"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from brandpulse.delivery import channel_url, send
 from brandpulse.errors import BrandpulseError
-from brandpulse.reports.pdf import ReportPdf, bar_chart, line_chart
+from brandpulse.reports.pdf import ReportPdf, bar_chart, check_output, line_chart
 from brandpulse.settings import Settings
 from brandpulse.voice import share_of_voice
 from store.alerts import which_alerts_fired
@@ -100,8 +100,11 @@ def write_brand_report(settings: Settings, brand_name: str, cadence: str, end: d
         pdf.table(["author", "network", "tier", "score", "posts"],
                   [[f"@{r['handle']}", r["network"], r["tier"], f"{r['score']:.1f}", r["posts_about_brand"]]
                    for r in leaders], widths=(60, 30, 25, 25, 25))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf.output(str(path))
+    try:
+        pdf.output(str(path))
+    except OSError as exc:
+        raise BrandpulseError(f"could not write the report to {path}: {exc.strerror}; "
+                              "choose a writable path") from None
     return path
 
 
@@ -110,7 +113,16 @@ def produce_brand_report(settings: Settings, brand_name: str, cadence: str, *, o
     """Write (and optionally send) the report of the last whole period; return the file."""
     end = period_end(now or utcnow(), cadence)
     slug = re.sub(r"[^a-z0-9]+", "-", brand_name.lower()).strip("-")
-    path = output or Path(settings.reports.folder) / f"{slug}-{cadence}-{end:%Y-%m-%d}.pdf"
+    if output is not None:
+        path = check_output(output)
+    else:
+        folder = Path(settings.reports.folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BrandpulseError(f"cannot create the reports folder {folder} ({exc.strerror}); "
+                                  "set reports.folder to a writable folder") from None
+        path = check_output(folder / f"{slug}-{cadence}-{end:%Y-%m-%d}.pdf")
     write_brand_report(settings, brand_name, cadence, end, path)
     if deliver:
         failed = [c.name for c in settings.alerts.channels

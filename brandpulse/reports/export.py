@@ -8,20 +8,23 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from brandpulse.errors import BrandpulseError
 from brandpulse.reports.influencers import COMPONENTS, InfluencerReport
-from brandpulse.reports.pdf import ReportPdf, bar_chart, line_chart
+from brandpulse.reports.pdf import ReportPdf, bar_chart, check_output, line_chart
+from brandpulse.reports.sheets import PERCENT, add_table
 
 FORMATS = ("csv", "xlsx", "pdf")
 BOARD_COLUMNS = ("rank", "handle", "network", "followers", "tier", "score", *COMPONENTS, "bot_likelihood",
                  "bot_signals", "sentiment", "posts_about_brand", "vip")
 POST_COLUMNS = ("author", "network", "created_at", "engagement", "sentiment", "text", "url")
+SIGNED = "+0.00;-0.00;0.00"
+XLSX_FORMATS = {"score": "0.0", **{c: "0.00" for c in COMPONENTS}, "bot_likelihood": PERCENT, "sentiment": SIGNED}
 
 
 def safe_cell(value: Any) -> Any:
-    """Values as written to a spreadsheet: text that a spreadsheet would run as a formula is quoted."""
+    """Values as written to CSV: text that a spreadsheet would run as a formula is quoted (a CSV cell has
+    no type to say "text"; the XLSX uses text cells instead, see :mod:`brandpulse.reports.sheets`)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     if hasattr(value, "tzinfo") and value.tzinfo is not None:
@@ -41,30 +44,17 @@ def write_csv(report: InfluencerReport, path: Path) -> None:
 
 
 def write_xlsx(report: InfluencerReport, path: Path) -> None:
+    """A workbook with a formatted table per section (see :mod:`brandpulse.reports.sheets`)."""
     book = Workbook()
-    summary = book.active
-    summary.title = "Summary"
-    summary.append([f"Influencer report: {report.brand}"])
-    summary["A1"].font = Font(bold=True, size=14)
-    for key, value in (("period from (UTC)", report.since), ("period to (UTC)", report.until),
-                       *((k.replace("_", " "), v) for k, v in report.summary.items() if k != "by_tier")):
-        summary.append([key, safe_cell(value)])
-    summary.append([])
-    summary.append(["tier", "authors"])
-    for tier, count in sorted(report.summary.get("by_tier", {}).items()):
-        summary.append([tier, count])
+    book.remove(book.active)
+    figures = [("brand", report.brand), ("period from (UTC)", report.since), ("period to (UTC)", report.until),
+               *((k.replace("_", " "), v) for k, v in report.summary.items() if k != "by_tier"),
+               *((f"authors in tier {tier}", n) for tier, n in sorted(report.summary.get("by_tier", {}).items()))]
+    add_table(book, "Summary", ("figure", "value"), figures)
     for title, columns, items in (("Leaderboard", BOARD_COLUMNS, report.leaderboard),
                                   ("Top posts", POST_COLUMNS, report.top_posts),
                                   ("Trend", ("week", "author", "posts"), report.trend)):
-        sheet = book.create_sheet(title)
-        sheet.append(list(columns))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in _rows(items, columns):
-            sheet.append(row)
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"  # never a formula
+        add_table(book, title, columns, ([item.get(c) for c in columns] for item in items), XLSX_FORMATS)
     book.save(path)
 
 
@@ -105,13 +95,13 @@ def write_pdf(report: InfluencerReport, path: Path) -> None:
 
 
 def export_influencers(report: InfluencerReport, fmt: str, output: Path) -> Path:
-    """Write the report in ``fmt`` (csv, xlsx, pdf) to ``output``; return the path."""
+    """Write the report in ``fmt`` (csv, xlsx, pdf; any case) to ``output``; return the path."""
     writers = {"csv": write_csv, "xlsx": write_xlsx, "pdf": write_pdf}
+    fmt = fmt.strip().lower()
     if fmt not in writers:
         raise BrandpulseError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    output = Path(output)
+    output = check_output(output)
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
         writers[fmt](report, output)
     except OSError as exc:
         raise BrandpulseError(f"could not write {output}: {exc.strerror}; pick a writable path") from exc

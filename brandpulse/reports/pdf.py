@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -12,7 +14,34 @@ matplotlib.use("Agg")  # no display: render to memory
 import matplotlib.pyplot as plt  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
+from brandpulse.errors import BrandpulseError  # noqa: E402
+
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"  # DejaVu ships with matplotlib
+
+
+def check_output(path: Path) -> Path:
+    """``path`` if a report file can be written there; otherwise a BrandpulseError saying why
+    (a folder, a folder that does not exist, no permission to write)."""
+    path = Path(path).expanduser()
+    folder = path.parent
+    if path.is_dir():
+        raise BrandpulseError(f"cannot write the report to {path}: it is a folder; "
+                              f"name a file in it, e.g. {path / ('report' + (path.suffix or '.pdf'))}")
+    if not folder.exists():
+        raise BrandpulseError(f"cannot write the report to {path}: the folder {folder} does not exist; "
+                              "create it first or choose another path")
+    if not folder.is_dir():
+        raise BrandpulseError(f"cannot write the report to {path}: {folder} is a file, not a folder; "
+                              "choose another path")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise BrandpulseError(f"cannot write the report to {path}: cannot create files in {folder} "
+                              f"({exc.strerror}); choose a writable path") from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise BrandpulseError(f"cannot write the report to {path}: the file is read-only; choose another path")
+    return path
 
 
 class ReportPdf(FPDF):
