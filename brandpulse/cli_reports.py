@@ -72,7 +72,8 @@ def register(app: typer.Typer) -> None:
     @friendly
     def report_command(brand: str = typer.Option(..., help="brand name"),
                        cadence: str = typer.Option("weekly", help="daily | weekly: the period covered"),
-                       output: Optional[Path] = typer.Option(None, help="file in an existing folder (default: in reports.folder)"),
+                       output: Optional[Path] = typer.Option(
+                           None, help="file in an existing folder (default: in reports.folder)"),
                        deliver: bool = typer.Option(False, help="also send it through the alert channels")) -> None:
         """Produce the brand's PDF report for the last day or week now."""
         from brandpulse.reports.brand import produce_brand_report
