@@ -103,6 +103,7 @@ def test_xlsx_reads_like_a_finished_spreadsheet(conversation, tmp_path):
     top = rows[0]
     assert isinstance(top[column["created_at"] - 1].value, datetime)
     assert top[column["created_at"] - 1].number_format == "yyyy-mm-dd hh:mm"
+    assert top[column["engagement"] - 1].value == 1020 and top[column["engagement"] - 1].number_format == "#,##0"
     link = top[column["url"] - 1]
     assert link.value == "https://x.com/hub/status/root" and link.hyperlink.target == link.value
     texts = [row[column["text"] - 1] for row in rows]

@@ -15,11 +15,13 @@ from brandpulse.reports.pdf import ReportPdf, bar_chart, check_output, line_char
 from brandpulse.reports.sheets import PERCENT, add_table
 
 FORMATS = ("csv", "xlsx", "pdf")
-BOARD_COLUMNS = ("rank", "handle", "network", "followers", "tier", "score", *COMPONENTS, "bot_likelihood",
-                 "bot_signals", "sentiment", "posts_about_brand", "vip")
+BOARD_COLUMNS = ("rank", "handle", "network", "profile_url", "followers", "tier", "score", *COMPONENTS,
+                 "bot_likelihood", "bot_signals", "sentiment", "positive_posts", "negative_posts",
+                 "posts_about_brand", "vip")
 POST_COLUMNS = ("author", "network", "created_at", "engagement", "sentiment", "text", "url")
 SIGNED = "+0.00;-0.00;0.00"
-XLSX_FORMATS = {"score": "0.0", **{c: "0.00" for c in COMPONENTS}, "bot_likelihood": PERCENT, "sentiment": SIGNED}
+BOARD_FORMATS = {"score": "0.0", **{c: "0.00" for c in COMPONENTS}, "bot_likelihood": PERCENT, "sentiment": SIGNED}
+POST_FORMATS = {"sentiment": SIGNED}  # engagement here is a count (the default integer format)
 
 
 def safe_cell(value: Any) -> Any:
@@ -41,6 +43,21 @@ def write_csv(report: InfluencerReport, path: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(BOARD_COLUMNS)
         writer.writerows(_rows(report.leaderboard, BOARD_COLUMNS))
+        writer.writerow([])  # then how the score is computed, as '#' lines (pandas: comment="#")
+        handle.writelines(f"# {line}\r\n" for line in method_lines(report))
+
+
+def method_lines(report: InfluencerReport) -> list[str]:
+    """"what: how" lines for the score's formula, its weighted components and sentiment."""
+    return [f"{key.split(': ', 1)[1]}: {value}" for key, value in report.summary.items()
+            if key.startswith("formula: ")]
+
+
+def sentiment_cell(row: dict) -> str:
+    """"-1.00 (0+ 1-)": the sentiment with the opinionated posts it rests on; blank when there are none."""
+    if row.get("sentiment") is None:
+        return ""
+    return f"{row['sentiment']:+.2f} ({row.get('positive_posts', 0)}+ {row.get('negative_posts', 0)}-)"
 
 
 def write_xlsx(report: InfluencerReport, path: Path) -> None:
@@ -51,10 +68,10 @@ def write_xlsx(report: InfluencerReport, path: Path) -> None:
                *((k.replace("_", " "), v) for k, v in report.summary.items() if k != "by_tier"),
                *((f"authors in tier {tier}", n) for tier, n in sorted(report.summary.get("by_tier", {}).items()))]
     add_table(book, "Summary", ("figure", "value"), figures)
-    for title, columns, items in (("Leaderboard", BOARD_COLUMNS, report.leaderboard),
-                                  ("Top posts", POST_COLUMNS, report.top_posts),
-                                  ("Trend", ("week", "author", "posts"), report.trend)):
-        add_table(book, title, columns, ([item.get(c) for c in columns] for item in items), XLSX_FORMATS)
+    for title, columns, items, formats in (("Leaderboard", BOARD_COLUMNS, report.leaderboard, BOARD_FORMATS),
+                                           ("Top posts", POST_COLUMNS, report.top_posts, POST_FORMATS),
+                                           ("Trend", ("week", "author", "posts"), report.trend, {})):
+        add_table(book, title, columns, ([item.get(c) for c in columns] for item in items), formats)
     book.save(path)
 
 
@@ -69,17 +86,27 @@ def write_pdf(report: InfluencerReport, path: Path) -> None:
         ["top-10 sentiment (-1..+1)", "n/a" if figures["top10_sentiment"] is None else figures["top10_sentiment"]],
         ["VIP authors", figures["vip_authors"]], ["likely bots (>= 0.5)", figures["likely_bots"]],
         *[[f"tier {tier}", n] for tier, n in sorted(figures["by_tier"].items())]], widths=(90, 60))
+    pdf.para("How the score is computed", bold=True)
+    for line in method_lines(report):
+        pdf.para(line, size=8)
     top = report.leaderboard[:10]
     if top:
         pdf.chart(bar_chart([r["handle"] for r in top], [r["score"] for r in top], "Top 10 influence scores"))
         pdf.add_page()
         pdf.heading("Leaderboard")
-        pdf.table(["#", "author", "network", "tier", "score", "reach", "engage", "author.", "relev.", "recency",
-                   "bot", "sentiment"],
-                  [[r["rank"], "@" + r["handle"], r["network"], r["tier"], f"{r['score']:.1f}",
-                    *(f"{r[c]:.2f}" for c in COMPONENTS), f"{r['bot_likelihood']:.2f}",
-                    "" if r["sentiment"] is None else f"{r['sentiment']:+.2f}"] for r in report.leaderboard[:30]],
-                  widths=(8, 34, 18, 14, 13, 13, 14, 14, 13, 15, 11, 17), size=7)
+        pdf.table(["#", "author", "network", "followers", "score", "reach", "engage", "author.", "relev.",
+                   "recency", "bot", "sentiment (+ -)"],
+                  [[r["rank"], "@" + r["handle"], r["network"], f"{r['followers']:,}", f"{r['score']:.1f}",
+                    *(f"{r[c]:.2f}" for c in COMPONENTS), f"{r['bot_likelihood']:.2f}", sentiment_cell(r)]
+                   for r in report.leaderboard[:30]],
+                  widths=(7, 32, 15, 17, 11, 11, 12, 12, 11, 13, 9, 28), size=7)
+        linked = [r for r in report.leaderboard[:30] if r.get("profile_url")]
+        if linked:
+            pdf.para("Profiles", bold=True)
+            pdf.set_font("DejaVu", "", 8)
+            for r in linked:
+                pdf.cell(0, 4.5, f"#{r['rank']} @{r['handle']}: {r['profile_url']}", link=r["profile_url"],
+                         new_x="LMARGIN", new_y="NEXT")
     if report.trend:
         weeks = sorted({t["week"] for t in report.trend})
         totals = [sum(t["posts"] for t in report.trend if t["week"] == w) for w in weeks]
