@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 import typer
@@ -16,12 +16,15 @@ from brandpulse.settings import load_settings
 alerts_app = typer.Typer(help="Alert rules: back-test and delivery.", no_args_is_help=True)
 
 
-def parse_day(value: str, option: str) -> datetime:
-    """A YYYY-MM-DD (or ISO time) option as an aware UTC datetime."""
+def parse_day(value: str, option: str, end_of_day: bool = False) -> datetime:
+    """A YYYY-MM-DD (or ISO time) option as an aware UTC datetime; with ``end_of_day`` a bare day
+    means the end of that day (``--until 2026-11-20`` includes the 20th)."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise BrandpulseError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD") from None
+    if end_of_day and len(value.strip()) == 10:  # a day without a time
+        moment += timedelta(days=1)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -34,7 +37,7 @@ def backtest_command(brand: str = typer.Option(..., help="brand name as in confi
     from brandpulse.alerting import backtest
 
     findings = backtest(load_settings(), brand, parse_day(since, "--since"),
-                        parse_day(until, "--until") if until else None)
+                        parse_day(until, "--until", end_of_day=True) if until else None)
     table = Table(title=shown(f"{len(findings)} alerts would have fired for {brand}"))
     for column in ("window end (UTC)", "rule", "severity", "observed", "baseline"):
         table.add_column(column, no_wrap=True)

@@ -66,3 +66,14 @@ def test_export_refuses_a_future_since_and_a_limit_below_one(config):
         assert "Invalid value for '--limit': Input should be greater than or equal to 1" in out
     out = refused([*args, "--format", "DOCX"])
     assert "error: format 'DOCX' is not one of csv, xlsx, pdf" in out
+
+
+def test_until_a_day_includes_that_day_and_a_time_is_taken_as_given():
+    from datetime import datetime, timezone
+
+    from brandpulse.cli_alerts import parse_day
+
+    assert parse_day("2026-11-20", "--until", end_of_day=True) == datetime(2026, 11, 21, tzinfo=timezone.utc)
+    assert parse_day("2026-11-20T18:00", "--until", end_of_day=True) == datetime(2026, 11, 20, 18,
+                                                                                  tzinfo=timezone.utc)
+    assert parse_day("2026-11-20", "--since") == datetime(2026, 11, 20, tzinfo=timezone.utc)
