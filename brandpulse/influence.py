@@ -1,7 +1,21 @@
-"""Influence, explained: reach, engagement, authority (PageRank), relevance and recency, 0-100.
+"""Influence, explained: reach, engagement, authority, relevance and recency, 0-100.
 
-score = 100 · Σ weight · component, then lowered by the bot likelihood:
-score · (1 − bot_likelihood). Every component and bot signal is stored and shown.
+score = 100 · Σ weight · component, then lowered by the bot likelihood: score · (1 − bot_likelihood).
+
+- reach: log10(1 + followers) / 7 (10M followers = 1);
+- engagement: log10(1 + mean likes + replies + reposts + quotes per post) / 3 (1,000 a post = 1);
+- authority: PageRank over who replied to, quoted, reposted or @mentioned whom, relative to the top
+  author, with a reach prior: every author starts from log10(10 + followers) (PageRank's teleport
+  vector) and an interaction passes on DAMPING = 0.5 of the sender's authority. A big account that
+  nobody in the sample answered keeps the authority of its audience, and one reply from a small
+  account adds about half of that small account's weight, never a fixed bonus (the old, unprimed
+  PageRank gave 0 to every author outside the graph and +12 points for one reply received);
+- relevance: the share of the author's posts in the window that are about the brand;
+- recency: exp(−days since their last post about the brand / recency_days).
+
+Sentiment towards the brand is (positive − negative) / (positive + negative) over the author's
+opinionated posts about it; neutral and unanalysed posts do not count, and it is None when no post
+is opinionated. Every component, the counts and every bot signal are stored or shown.
 """
 
 from __future__ import annotations
@@ -28,25 +42,48 @@ from store.influence import (
 from store.models import utcnow
 
 WEIGHTS = {"reach": 0.35, "engagement": 0.25, "authority": 0.20, "relevance": 0.10, "recency": 0.10}
+COMPONENT_FORMULAS = {
+    "reach": "log10(1 + followers) / 7, 10M followers = 1",
+    "engagement": "log10(1 + mean likes+replies+reposts+quotes per post) / 3, 1,000 a post = 1",
+    "authority": "PageRank of replies, quotes, reposts, @mentions; prior log10(10 + followers), "
+                 "damping 0.5; top author = 1",
+    "relevance": "share of the author's posts about the brand",
+    "recency": "exp(-days since their last post about the brand / {recency_days})",
+}
+DAMPING = 0.5  # share of an author's authority that an interaction passes on
 HANDLE = re.compile(r"(?<![\w@])@([A-Za-z0-9_][A-Za-z0-9_.\-]{0,99})")
 
 
-def authority_scores(edges: Iterable[tuple[int, int, int]]) -> dict[int, float]:
-    """PageRank over the (from, to, times) interaction graph, scaled so the top author is 1.
+def reach_prior(followers: int | None) -> float:
+    """Where an author's authority starts: log10(10 + followers), 1 for no audience, 7 for 10M."""
+    return math.log10(10 + max(followers or 0, 0))
 
-    A reply, quote, repost or @mention from A to B passes authority from A to B. The scaled
-    value is the square root of PageRank over the largest PageRank (less skewed to the top).
+
+def authority_scores(edges: Iterable[tuple[int, int, int]], prior: dict[int, float] | None = None,
+                     damping: float = DAMPING) -> dict[int, float]:
+    """PageRank over the (from, to, times) interaction graph with a reach prior, scaled so the top is 1.
+
+    A reply, quote, repost or @mention from A to B passes ``damping`` of A's authority to B; the
+    rest of every author's authority (and all of it for authors nobody answered) comes from the
+    prior, an author's ``reach_prior`` (PageRank's teleport vector). So every author in ``prior`` is
+    ranked, an account that nobody in the sample answered keeps the authority of its audience,
+    and one reply from a small account adds about half of that account's own authority, not a
+    fixed bonus. Without a prior, every author starts equal (classic PageRank).
     """
     graph = nx.DiGraph()
+    graph.add_nodes_from(prior or ())
     for source, target, times in edges:
         if source != target:
             weight = graph.get_edge_data(source, target, {"weight": 0})["weight"]
             graph.add_edge(source, target, weight=weight + times)
-    if graph.number_of_edges() == 0:
+    if graph.number_of_nodes() == 0:
         return {}
-    ranks = nx.pagerank(graph, alpha=0.85, weight="weight")
+    teleport = None
+    if prior:
+        teleport = {node: prior.get(node, reach_prior(0)) for node in graph}
+    ranks = nx.pagerank(graph, alpha=damping, personalization=teleport, weight="weight")
     top = max(ranks.values())
-    return {node: math.sqrt(rank / top) for node, rank in ranks.items()}
+    return {node: rank / top for node, rank in ranks.items()}
 
 
 def mention_edges(texts: Iterable[tuple[int, str, str]], handles: dict[tuple[str, str], int]
@@ -97,6 +134,22 @@ class InfluenceInputs:
     vip: set[tuple[str, str]]  # (network, lower-case handle)
 
 
+def explain_score(recency_days: float = 30.0) -> list[tuple[str, str]]:
+    """(what, how) pairs: the score's formula, each component with its weight, and sentiment."""
+    weighted = " + ".join(f"{weight:.2f} x {name}" for name, weight in WEIGHTS.items())
+    return [("score", f"100 x ({weighted}) x (1 - bot likelihood)"),
+            *((f"{name} (weight {WEIGHTS[name]:.2f})", text.format(recency_days=f"{recency_days:g}"))
+              for name, text in COMPONENT_FORMULAS.items()),
+            ("sentiment", "(positive - negative) / (positive + negative) posts about the brand; "
+                          "neutral posts do not count; blank when none is opinionated")]
+
+
+def brand_sentiment(positive: int, negative: int) -> float | None:
+    """(positive − negative) / (positive + negative), rounded; None when no post is opinionated."""
+    opinionated = positive + negative
+    return round((positive - negative) / opinionated, 3) if opinionated else None
+
+
 def score_rows(inputs: InfluenceInputs, now: datetime, recency_days: float = 30.0) -> list[dict[str, Any]]:
     """One row per (author, brand) with the score, tier, components and bot signals."""
     rows = []
@@ -119,7 +172,8 @@ def score_rows(inputs: InfluenceInputs, now: datetime, recency_days: float = 30.
                      **{name: round(value, 4) for name, value in components.items()},
                      "bot_likelihood": likelihood, "bot_signals": signals,
                      "posts_about_brand": item["posts"], "posts_total": author["posts"],
-                     "sentiment": None if item["sentiment"] is None else round(float(item["sentiment"]), 3),
+                     "positive_posts": item["positive_posts"], "negative_posts": item["negative_posts"],
+                     "sentiment": brand_sentiment(item["positive_posts"], item["negative_posts"]),
                      "vip": (author["network"], (author["handle"] or "").lower()) in inputs.vip,
                      "computed_at": now})
     return rows
@@ -139,8 +193,9 @@ def gather_inputs(session, settings, since: datetime, brand_ids=None) -> Influen
     edges += mention_edges(which_texts_may_mention_someone(session, since), handles)
     vip = {(network, handle.lower().lstrip("@")) for network, names in settings.influence.vip.items()
            for handle in names}
+    prior = {author_id: reach_prior(a["followers"]) for author_id, a in authors.items()}
     return InfluenceInputs(authors, how_did_authors_talk_about_brands(session, since, brand_ids),
-                           authority_scores(edges), vip)
+                           authority_scores(edges, prior), vip)
 
 
 def refresh_influence(settings, now: datetime | None = None) -> int:

@@ -15,33 +15,35 @@ from store.models import Analysis, Author, AuthorInfluence, Mention, MentionBran
 
 
 def how_did_authors_post(session: Session, since: datetime) -> dict[int, dict[str, Any]]:
-    """Per author with posts since ``since``: profile, post count, mean engagement, distinct texts."""
+    """Per author with posts since ``since``: profile (with its link), post count, mean engagement, distinct texts."""
     engagement = Mention.likes + Mention.replies + Mention.reposts + Mention.quotes
     rows = session.execute(
         select(Author.id, Author.network, Author.handle, Author.followers, Author.following,
-               Author.post_count, Author.created_at, func.count(Mention.id), func.avg(engagement),
+               Author.post_count, Author.created_at, Author.profile_url, func.count(Mention.id), func.avg(engagement),
                func.count(distinct(Mention.text)), func.min(Mention.created_at), func.max(Mention.created_at))
         .join(Mention, Mention.author_id == Author.id).where(Mention.created_at >= since).group_by(Author.id))
-    keys = ("network", "handle", "followers", "following", "post_count", "created_at", "posts",
+    keys = ("network", "handle", "followers", "following", "post_count", "created_at", "profile_url", "posts",
             "mean_engagement", "distinct_texts", "first_post", "last_post")
     return {row[0]: dict(zip(keys, row[1:])) for row in rows}
 
 
 def how_did_authors_talk_about_brands(session: Session, since: datetime,
                                       brand_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """Per (author, brand): posts about the brand, the last one, and mean sentiment (+1 / -1)."""
-    polarity = case((Analysis.sentiment == "positive", 1.0), (Analysis.sentiment == "negative", -1.0),
-                    else_=None)
+    """Per (author, brand): posts about the brand, the last one, and how many were positive / negative."""
+    def count(label: str):
+        return func.sum(case((Analysis.sentiment == label, 1), else_=0))
+
     statement = (select(Mention.author_id, MentionBrand.brand_id, func.count(Mention.id),
-                        func.max(Mention.created_at), func.avg(polarity))
+                        func.max(Mention.created_at), count("positive"), count("negative"))
                  .join(MentionBrand, MentionBrand.mention_id == Mention.id)
                  .outerjoin(Analysis, Analysis.mention_id == Mention.id)
                  .where(Mention.created_at >= since, Mention.author_id.is_not(None))
                  .group_by(Mention.author_id, MentionBrand.brand_id))
     if brand_ids:
         statement = statement.where(MentionBrand.brand_id.in_(list(brand_ids)))
-    keys = ("author_id", "brand_id", "posts", "last_post", "sentiment")
-    return [dict(zip(keys, row)) for row in session.execute(statement)]
+    keys = ("author_id", "brand_id", "posts", "last_post", "positive_posts", "negative_posts")
+    return [{**dict(zip(keys, row[:4])), "positive_posts": int(row[4] or 0), "negative_posts": int(row[5] or 0)}
+            for row in session.execute(statement)]
 
 
 def who_answered_quoted_or_reposted_whom(session: Session, since: datetime) -> list[tuple[int, int, int]]:
@@ -73,7 +75,9 @@ def which_texts_may_mention_someone(session: Session, since: datetime,
 def save_influence(session: Session, brand_id: int, rows: list[dict[str, Any]]) -> None:
     """Replace a brand's influence scores with ``rows`` (COPY on PostgreSQL)."""
     session.execute(delete(AuthorInfluence).where(AuthorInfluence.brand_id == brand_id))
-    upsert_rows(session, AuthorInfluence, rows, ("author_id", "brand_id"))
+    columns = set(AuthorInfluence.__table__.columns.keys())
+    upsert_rows(session, AuthorInfluence, [{k: v for k, v in row.items() if k in columns} for row in rows],
+                ("author_id", "brand_id"))
 
 
 def who_leads_the_conversation(session: Session, brand_id: int, limit: int = 50,

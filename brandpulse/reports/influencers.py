@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from brandpulse.influence import WEIGHTS, gather_inputs, score_rows
+from brandpulse.influence import WEIGHTS, explain_score, gather_inputs, score_rows
 from brandpulse.settings import Settings
 from store.brands import the_brand_named
 from store.engine import session_scope
@@ -49,10 +49,11 @@ def build_influencer_report(settings: Settings, brand_name: str, since: datetime
         for rank, row in enumerate(rows[:limit], 1):
             author = inputs.authors[row["author_id"]]
             board.append({"rank": rank, "handle": author["handle"], "network": author["network"],
-                          "followers": author["followers"] or 0, "tier": row["tier"], "score": row["score"],
+                          "profile_url": author.get("profile_url"), "followers": author["followers"] or 0, "tier": row["tier"], "score": row["score"],
                           **{c: row[c] for c in COMPONENTS}, "bot_likelihood": row["bot_likelihood"],
                           "bot_signals": ", ".join(f"{k} {v:.2f}" for k, v in row["bot_signals"].items() if v),
-                          "sentiment": row["sentiment"], "posts_about_brand": row["posts_about_brand"],
+                          "sentiment": row["sentiment"], "positive_posts": row["positive_posts"],
+                          "negative_posts": row["negative_posts"], "posts_about_brand": row["posts_about_brand"],
                           "vip": row["vip"], "author_id": row["author_id"]})
         top_ids = [r["author_id"] for r in board[:10]]
         posts = which_posts_of_authors_stand_out(session, brand.id, top_ids, since) if top_ids else []
@@ -66,6 +67,7 @@ def build_influencer_report(settings: Settings, brand_name: str, since: datetime
                "likely_bots": sum(r["bot_likelihood"] >= 0.5 for r in rows),
                "top10_sentiment": round(sum(scored) / len(scored), 3) if scored else None,
                "top10_posts": sum(r["posts_about_brand"] for r in board[:10]),
-               "posts": sum(r["posts_about_brand"] for r in rows)}
+               "posts": sum(r["posts_about_brand"] for r in rows),
+               **{f"formula: {what}": how for what, how in explain_score(settings.influence.recency_days)}}
     trend = [{"week": week, "author": author, "posts": n} for (week, author), n in sorted(weekly.items())]
     return InfluencerReport(brand.name, since, now, board, posts, trend, summary)

@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from brandpulse.access import Actor, may, require
-from brandpulse.influence import WEIGHTS
+from brandpulse.influence import WEIGHTS, explain_score
 from brandpulse.tiers import TIERS
 from dashboard import data
 from dashboard.filters import brand_and_period
 
-COLUMNS = ["handle", "network", "tier", "score", "followers", *WEIGHTS, "bot_likelihood", "sentiment",
-           "posts_about_brand", "vip"]
+COLUMNS = ["handle", "network", "profile_url", "tier", "score", "followers", *WEIGHTS, "bot_likelihood",
+           "sentiment", "posts_about_brand", "vip"]
 
 
 def render(actor: Actor) -> None:
@@ -33,7 +33,15 @@ def render(actor: Actor) -> None:
         st.dataframe(frame[COLUMNS], hide_index=True, width="stretch", column_config={
             "score": st.column_config.ProgressColumn("score", min_value=0, max_value=100, format="%.1f"),
             "bot_likelihood": st.column_config.NumberColumn("bot likelihood", format="%.2f"),
-            "sentiment": st.column_config.NumberColumn("sentiment (-1..1)", format="%+.2f")})
+            "profile_url": st.column_config.LinkColumn("profile"),
+            "followers": st.column_config.NumberColumn("followers", format="localized"),
+            "sentiment": st.column_config.NumberColumn(
+                "sentiment (-1..1)", format="%+.2f",
+                help="(positive - negative) / (positive + negative) posts about the brand; neutral posts "
+                     "do not count; blank when none is opinionated")})
+        with st.expander("How the score is computed"):
+            for what, how in explain_score(data.settings().influence.recency_days):
+                st.text(f"{what}: {how}")
         st.subheader("What makes the top 15")
         top = frame.head(15).assign(author=lambda f: "@" + f["handle"] + " (" + f["network"] + ")")
         parts = top.melt(id_vars=["author"], value_vars=list(WEIGHTS), var_name="component")
