@@ -121,6 +121,8 @@ def demo(tmp_path_factory):
 
 def pytest_collection_modifyitems(config, items):
     """Tests on the demo database run in one xdist worker, so the demo is built once per run."""
+    if not config.pluginmanager.hasplugin("xdist"):  # -p no:xdist: one process, nothing to group
+        return
     for item in items:
         if "demo" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("demo"))
