@@ -25,10 +25,12 @@ from store.alerts import (
 )
 from store.brands import the_brand_named, which_brands_are_tracked
 from store.engine import session_scope
+from store.leases import exclusive
 from store.models import utcnow
 
 SERIES_RULES = ("volume_spike", "negative_share", "crisis_keywords")  # one alert per episode (cooldown)
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+ALERTS_LEASE, ALERTS_LEASE_SECONDS = "alerts", 300  # a killed evaluator frees the lease after this
 
 
 @dataclass
@@ -153,8 +155,14 @@ def evaluate_alerts(settings: Settings, now: datetime | None = None, hours_back:
 
     ``hours_back`` > 0 also replays the windows ending at each whole hour before (the demo,
     back-fills); cooldown and dedupe keys keep one alert per episode and severity. Returns how
-    many alerts were stored.
+    many alerts were stored. One process evaluates at a time (a lease in the store), so two
+    schedulers a minute apart never store one episode twice.
     """
+    with exclusive(settings.database.url, ALERTS_LEASE, ALERTS_LEASE_SECONDS) as mine:
+        return _evaluate(settings, now, hours_back) if mine else 0
+
+
+def _evaluate(settings: Settings, now: datetime | None, hours_back: int) -> int:
     now = (now or utcnow()).replace(microsecond=0)
     since = now - timedelta(hours=hours_back)
     stored = 0

@@ -49,12 +49,6 @@ def which_mentions_lead_window(session: Session, brand_id: int, start: datetime,
             for mid, net, text, eng in rows]
 
 
-def when_did_rule_last_fire(session: Session, brand_id: int, rule: str) -> datetime | None:
-    """The end of the newest window that fired ``rule`` for a brand."""
-    return session.execute(select(func.max(Alert.window_end))
-                           .where(Alert.brand_id == brand_id, Alert.rule == rule)).scalar()
-
-
 def when_did_rule_last_fire_per_severity(session: Session, brand_id: int, rule: str) -> dict[str, datetime]:
     """Per severity, the end of the newest window that fired ``rule`` for a brand."""
     return dict(session.execute(select(Alert.severity, func.max(Alert.window_end))
