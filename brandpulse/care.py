@@ -47,7 +47,7 @@ def _refuse(actor: Actor, what: str, team: str | None) -> AccessDeniedError:
                              "ask a care lead to assign it to you")
 
 
-def _reach(actor: Actor, ticket: Ticket) -> None:
+def reach_ticket(actor: Actor, ticket: Ticket) -> None:
     """AccessDeniedError unless ``actor`` may read and work ``ticket`` (see may_reach_ticket)."""
     if not may_reach_ticket(actor, ticket.team, ticket.assignee_id):
         raise _refuse(actor, f"ticket #{ticket.id}", ticket.team)
@@ -56,7 +56,7 @@ def _reach(actor: Actor, ticket: Ticket) -> None:
 def _may_work(settings: Settings, actor: Actor, ticket: Ticket) -> Actor:
     """The actor as the database has it now, once allowed to work ``ticket``."""
     actor = authorize(settings, actor, "ticket.work")
-    _reach(actor, ticket)
+    reach_ticket(actor, ticket)
     return actor
 
 
@@ -98,7 +98,7 @@ def ticket_context(settings: Settings, actor: Actor, ticket_id: int) -> dict[str
     """
     actor = authorize(settings, actor, "ticket.work")
     with session_scope(settings.database.url) as session:
-        _reach(actor, get_ticket(session, ticket_id))
+        reach_ticket(actor, get_ticket(session, ticket_id))
         detail = what_does_this_ticket_cover(session, ticket_id)
         ticket = detail["ticket"]
         customer = (what_is_this_customers_history(session, ticket.author_id, exclude_ticket=ticket.id)
@@ -153,7 +153,7 @@ def move_team(settings: Settings, actor: Actor, ticket_id: int, team: str) -> No
                             f"{', '.join(teams)}, or add the team to config.yaml")
     with session_scope(settings.database.url) as session:
         ticket = get_ticket(session, ticket_id)
-        _reach(actor, ticket)
+        reach_ticket(actor, ticket)
         if ticket.status in CLOSED_STATUSES:
             raise WorkflowError(f"ticket #{ticket_id} is {ticket.status}; reopen it before moving it")
         if ticket.team == team:
@@ -246,7 +246,7 @@ def link_customer(settings: Settings, actor: Actor, ticket_id: int, other_author
     actor = authorize(settings, actor, "customer.link")
     with session_scope(settings.database.url) as session:
         ticket = get_ticket(session, ticket_id)
-        _reach(actor, ticket)
+        reach_ticket(actor, ticket)
         if ticket.author_id is None:
             raise WorkflowError(f"ticket #{ticket_id} has no author to link")
         for other in whose_tickets_has_this_customer(session, other_author_id):

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from brandpulse.access import Actor, may, may_reach_ticket
+from brandpulse.access import Actor, may
 from brandpulse.accounts import authorize
-from brandpulse.errors import AccessDeniedError, StaleTicketError, WorkflowError
+from brandpulse.care import reach_ticket
+from brandpulse.errors import StaleTicketError, WorkflowError
 from brandpulse.settings import Settings
 from brandpulse.settings_replies import ReplyAccount
 from publishers.base import ReplyTarget
@@ -68,7 +69,7 @@ def reply_options(settings: Settings, actor: Actor, ticket_id: int) -> dict[str,
     with session_scope(settings.database.url) as session:
         detail = what_does_this_ticket_cover(session, ticket_id)
         ticket = detail["ticket"]
-        _reach(actor, ticket)
+        reach_ticket(actor, ticket)
         answered = what_post_does_this_ticket_answer(session, ticket)
         account, blocked = _why_not(settings, detail["brand"], answered["mention"], answered["author"])
         return {"account": account.handle if account else None, "network": answered["mention"].network,
@@ -78,12 +79,6 @@ def reply_options(settings: Settings, actor: Actor, ticket_id: int) -> dict[str,
                 "replies": which_replies_has_this_ticket(session, ticket_id),
                 "viewers": who_else_has_this_ticket_open(session, ticket_id, actor.id,
                                                         utcnow() - timedelta(seconds=VIEWER_SECONDS))}
-
-
-def _reach(actor: Actor, ticket: Ticket) -> None:
-    if not may_reach_ticket(actor, ticket.team, ticket.assignee_id):
-        raise AccessDeniedError(f"ticket #{ticket.id} belongs to team {ticket.team!r}; {actor.username} may "
-                                "reach only their team's tickets and tickets assigned to them; ask a care lead")
 
 
 def queue_reply(session, settings: Settings, ticket: Ticket, body: str, written_by: int | None, *,
@@ -121,7 +116,7 @@ def send_reply(settings: Settings, actor: Actor, ticket_id: int, body: str, seen
     actor = authorize(settings, actor, "ticket.reply")
     with session_scope(settings.database.url) as session:
         ticket = get_ticket(session, ticket_id)
-        _reach(actor, ticket)
+        reach_ticket(actor, ticket)
         if ticket.version != seen_version:
             raise StaleTicketError(f"ticket #{ticket_id} changed since you opened it (version {seen_version}, "
                                    f"now {ticket.version}); nothing was sent: read its history, then send again")
@@ -130,14 +125,21 @@ def send_reply(settings: Settings, actor: Actor, ticket_id: int, body: str, seen
         return {"id": reply.id, "status": reply.status}
 
 
+def _reply_in_state(session, actor: Actor, reply_id: int, state: str, refusal: str):
+    """The reply and its ticket, once the actor may reach the ticket and the reply is in ``state``."""
+    reply = get_reply(session, reply_id)
+    ticket = get_ticket(session, reply.ticket_id)
+    reach_ticket(actor, ticket)
+    if reply.status != state:
+        raise WorkflowError(f"reply #{reply_id} is {reply.status}; {refusal}")
+    return reply, ticket
+
+
 def _decide(settings: Settings, actor: Actor, reply_id: int, approve: bool, why: str = "") -> None:
     actor = authorize(settings, actor, "reply.approve")
     with session_scope(settings.database.url) as session:
-        reply = get_reply(session, reply_id)
-        ticket = get_ticket(session, reply.ticket_id)
-        _reach(actor, ticket)
-        if reply.status != "awaiting_approval":
-            raise WorkflowError(f"reply #{reply_id} is {reply.status}, not awaiting approval; refresh the ticket")
+        reply, ticket = _reply_in_state(session, actor, reply_id, "awaiting_approval",
+                                        "it is not awaiting approval; refresh the ticket")
         reply.status, reply.approved_by, reply.updated_at = ("queued" if approve else "declined"), actor.id, utcnow()
         reply.next_attempt_at = utcnow() if approve else None
         session.add(reply)
@@ -159,11 +161,7 @@ def retry_reply(settings: Settings, actor: Actor, reply_id: int) -> None:
     """Queue a failed reply again (after its cause was fixed): same text, same idempotency key."""
     actor = authorize(settings, actor, "ticket.reply")
     with session_scope(settings.database.url) as session:
-        reply = get_reply(session, reply_id)
-        ticket = get_ticket(session, reply.ticket_id)
-        _reach(actor, ticket)
-        if reply.status != "failed":
-            raise WorkflowError(f"reply #{reply_id} is {reply.status}; only a failed reply can be retried")
+        reply, ticket = _reply_in_state(session, actor, reply_id, "failed", "only a failed reply can be retried")
         reply.status, reply.next_attempt_at, reply.updated_at = "queued", utcnow(), utcnow()
         session.add(reply)
         record_event(session, ticket, "retry", actor.id, to_value=f"reply #{reply_id}")
@@ -176,7 +174,7 @@ def mark_answered_elsewhere(settings: Settings, actor: Actor, ticket_id: int, ho
         raise WorkflowError(f"say how ticket #{ticket_id} was answered (e.g. 'DM on x.com', 'phone call')")
     with session_scope(settings.database.url) as session:
         ticket = get_ticket(session, ticket_id)
-        _reach(actor, ticket)
+        reach_ticket(actor, ticket)
         record_event(session, ticket, "answered", actor.id, to_value="elsewhere", body=how.strip())
         ticket.first_response_at = ticket.first_response_at or utcnow()
 
@@ -185,5 +183,5 @@ def viewing(settings: Settings, actor: Actor, ticket_id: int) -> None:
     """Note that the actor has the ticket open now (others see "also open by ...")."""
     actor = authorize(settings, actor, "ticket.work")
     with session_scope(settings.database.url) as session:
-        _reach(actor, get_ticket(session, ticket_id))
+        reach_ticket(actor, get_ticket(session, ticket_id))
         note_ticket_viewer(session, ticket_id, actor.id)
