@@ -230,6 +230,19 @@ def run(duration: Optional[float] = typer.Option(None, help="stop after this man
     console.print("stopped")
 
 
+# Streamlit flags for users, not developers: no Deploy button or developer menu, no usage stats
+VIEWER_FLAGS = ("--server.headless", "true", "--client.toolbarMode", "minimal",
+                "--browser.gatherUsageStats", "false", "--server.runOnSave", "false")
+
+
+def dashboard_command(settings: Settings, port: int | None = None) -> list[str]:
+    """The command line that serves the dashboard: bound to ``dashboard.address``, chrome hidden."""
+    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    return [sys.executable, "-m", "streamlit", "run", str(app_path), *VIEWER_FLAGS,
+            "--server.address", settings.dashboard.address,
+            "--server.port", str(port or settings.dashboard.port)]
+
+
 def start_dashboard(config: Path | None = None, port: int | None = None) -> int:
     """Start the Streamlit dashboard (blocking); return its exit code."""
     from brandpulse.supervise import run_supervised
@@ -238,11 +251,11 @@ def start_dashboard(config: Path | None = None, port: int | None = None) -> int:
     env = dict(os.environ)
     if config:
         env["BRANDPULSE_CONFIG"] = str(config)
-    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.headless", "true",
-               "--server.port", str(port or settings.dashboard.port),
-               "--browser.gatherUsageStats", "false"]
-    console.print(f"dashboard on http://localhost:{port or settings.dashboard.port}")
+    command = dashboard_command(settings, port)
+    host = settings.dashboard.address
+    shown_host = "localhost" if host in ("127.0.0.1", "localhost") else \
+        (f"[{host}]" if ":" in host else host)
+    console.print(f"dashboard on http://{shown_host}:{port or settings.dashboard.port}", markup=False)
     return run_supervised(command, env)  # stopping brandpulse stops the server too
 
 

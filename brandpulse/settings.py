@@ -181,6 +181,8 @@ class DatabaseSettings(Strict):
 
 class DashboardSettings(Strict):
     port: int = Field(default=8501, ge=1, le=65535)
+    # the interface the server listens on: local only unless set (0.0.0.0 serves every network)
+    address: str = Field(default="127.0.0.1", min_length=1, max_length=253, pattern=r"^[0-9A-Za-z.:\-]+$")
     synthetic_data_banner: bool = False
     session_idle_minutes: float = Field(default=30, gt=0, le=7 * 24 * 60)  # signed out after this idle
     session_max_hours: float = Field(default=12, gt=0, le=30 * 24)  # and after this long in any case
