@@ -118,3 +118,43 @@ def line_chart(labels: Sequence[str], values: Sequence[float], title: str) -> by
     axis.grid(alpha=0.3)
     axis.tick_params(axis="x", labelrotation=45, labelsize=7)
     return _png(figure)
+
+
+def value_bar_figure(labels: Sequence[str], values: Sequence[float], title: str, *, unit: str = "",
+                     axis_title: str = ""):
+    """A horizontal bar chart in the given order (first on top), each bar labelled with its value
+    (``unit`` appended), the value axis starting at 0; the matplotlib Figure (see ``png``)."""
+    figure, axis = plt.subplots(figsize=(7, 0.9 + 0.45 * max(len(labels), 2)))
+    bars = axis.barh(list(reversed(labels)), list(reversed(values)), color="#1f77b4")
+    axis.bar_label(bars, labels=[f"{v:g}{unit}" for v in reversed(values)], padding=3, fontsize=8)
+    axis.set_xlim(0, max([*values, 0]) * 1.15 or 1)
+    axis.set_title(title)
+    axis.set_xlabel(axis_title)
+    axis.grid(axis="x", alpha=0.3)
+    return figure
+
+
+def trend_figure(labels: Sequence[str], values: Sequence[float], title: str, *, axis_title: str = "",
+                 marks: Sequence[tuple[int, str]] = ()):
+    """A line over categories with the y axis from 0; each (index, text) of ``marks`` circles that point
+    and writes the text beside it (an alert on its spike); the matplotlib Figure (see ``png``)."""
+    figure, axis = plt.subplots(figsize=(7, 3.2))
+    axis.plot(list(labels), list(values), marker="o", markersize=3, color="#d62728")
+    top = max([*values, 0]) or 1
+    axis.set_ylim(0, top * 1.3)
+    for index, text in marks:
+        axis.plot([labels[index]], [values[index]], marker="o", markersize=11, markerfacecolor="none",
+                  markeredgecolor="black")
+        axis.annotate(text, (index, values[index]), xytext=(0, 12), textcoords="offset points", fontsize=7,
+                      ha="right" if index > len(labels) / 2 else "left",
+                      arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6})
+    axis.set_title(title)
+    axis.set_ylabel(axis_title)
+    axis.grid(alpha=0.3)
+    axis.tick_params(axis="x", labelrotation=45, labelsize=7)
+    return figure
+
+
+def png(figure) -> bytes:
+    """A matplotlib Figure as PNG bytes (the figure is closed)."""
+    return _png(figure)
