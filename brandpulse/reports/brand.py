@@ -127,12 +127,13 @@ def write_brand_report(settings: Settings, brand_name: str, cadence: str, end: d
                              ("first responses late", "first_response_late"))],
         ["alerts", len(alerts), "", ""]], widths=(60, 40, 40, 35))
     pdf.para(CARE_RULE, size=8)
-    days = sorted({row["day"] for row in daily})
-    if days:
+    if daily:  # every day of the 28, a silent one at 0
+        days = [f"{chart_start + timedelta(days=i):%Y-%m-%d}" for i in range((end - chart_start).days)]
         counts = [sum(r["mentions"] for r in daily if r["day"] == d) for d in days]
         marks = spike_marks(days, counts, chart_alerts)
         pdf.chart(png(trend_figure([d[5:] for d in days], counts, "Mentions per day, last 28 days",
-                                   axis_title="mentions", marks=marks)))
+                                   axis_title="mentions", marks=marks,
+                                   span=(days.index(f"{start:%Y-%m-%d}"), len(days) - 1))))
         if marks:
             pdf.para("Marked on the chart: " + "; ".join(f"{days[i]} {text}" for i, text in marks), size=8)
     if voice:

@@ -135,10 +135,14 @@ def value_bar_figure(labels: Sequence[str], values: Sequence[float], title: str,
 
 
 def trend_figure(labels: Sequence[str], values: Sequence[float], title: str, *, axis_title: str = "",
-                 marks: Sequence[tuple[int, str]] = ()):
+                 marks: Sequence[tuple[int, str]] = (), span: tuple[int, int] | None = None):
     """A line over categories with the y axis from 0; each (index, text) of ``marks`` circles that point
-    and writes the text beside it (an alert on its spike); the matplotlib Figure (see ``png``)."""
+    and writes the text beside it (an alert on its spike); ``span`` (first, last index) is shaded (the
+    report's period); the matplotlib Figure (see ``png``)."""
     figure, axis = plt.subplots(figsize=(7, 3.2))
+    if span is not None:
+        axis.axvspan(span[0] - 0.5, span[1] + 0.5, color="#1f77b4", alpha=0.08, label="this period")
+        axis.legend(loc="upper left", fontsize=7, frameon=False)
     axis.plot(list(labels), list(values), marker="o", markersize=3, color="#d62728")
     top = max([*values, 0]) or 1
     axis.set_ylim(0, top * 1.3)
@@ -146,7 +150,7 @@ def trend_figure(labels: Sequence[str], values: Sequence[float], title: str, *, 
         axis.plot([labels[index]], [values[index]], marker="o", markersize=11, markerfacecolor="none",
                   markeredgecolor="black")
         axis.annotate(text, (index, values[index]), xytext=(0, 12), textcoords="offset points", fontsize=7,
-                      ha="right" if index > len(labels) / 2 else "left",
+                      ha="right" if index >= len(labels) / 2 else "left",
                       arrowprops={"arrowstyle": "-", "color": "black", "lw": 0.6})
     axis.set_title(title)
     axis.set_ylabel(axis_title)
