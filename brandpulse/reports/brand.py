@@ -68,7 +68,7 @@ def spike_marks(days: list[str], counts: list[int], alerts: list) -> list[tuple[
         if day in days and (day not in worst or SEVERITY.get(alert.severity, 0) > SEVERITY.get(worst[day].severity, 0)):
             worst[day] = alert
     chosen = sorted(worst, key=lambda d: -counts[days.index(d)])[:3]
-    return sorted((days.index(d), f"{worst[d].severity}: {worst[d].title[:60]}") for d in chosen)
+    return sorted((days.index(d), f"{worst[d].severity}: {worst[d].title}") for d in chosen)
 
 
 def _voice_rows(voice: list[dict], before: list[dict], negative: list[dict]) -> list[list[str]]:
@@ -132,7 +132,8 @@ def write_brand_report(settings: Settings, brand_name: str, cadence: str, end: d
         counts = [sum(r["mentions"] for r in daily if r["day"] == d) for d in days]
         marks = spike_marks(days, counts, chart_alerts)
         pdf.chart(png(trend_figure([d[5:] for d in days], counts, "Mentions per day, last 28 days",
-                                   axis_title="mentions", marks=marks,
+                                   axis_title="mentions",
+                                   marks=[(i, t if len(t) <= 60 else t[:59] + "…") for i, t in marks],
                                    span=(days.index(f"{start:%Y-%m-%d}"), len(days) - 1))))
         if marks:
             pdf.para("Marked on the chart: " + "; ".join(f"{days[i]} {text}" for i, text in marks), size=8)
