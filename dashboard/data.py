@@ -49,7 +49,7 @@ def filter_choices() -> tuple[list[str], list[str]]:
 def headline(flt: queries.MentionFilter) -> dict:
     with session_scope(_url()) as session:
         figures = queries.what_are_the_headline_figures(session, flt)
-        figures["open_tickets"] = queries.how_many_tickets_are_open(session)
+        figures["open_tickets"] = queries.how_many_tickets_are_open(session, flt.brand_ids)
         return figures
 
 
@@ -138,11 +138,16 @@ def quarantine_counts() -> list[dict]:
 
 
 @st.cache_data(ttl=300)
-def influencers(brand_id: int, tiers: tuple[str, ...]) -> list[dict]:
+def influencers(brand_id: int, tiers: tuple[str, ...], since=None, until=None) -> list[dict]:
+    """The leaderboard's top 100 among the authors who wrote about the brand in [since, until)."""
     from store.influence import who_leads_the_conversation
 
     with session_scope(_url()) as session:
-        return who_leads_the_conversation(session, brand_id, 100, tiers)
+        board = who_leads_the_conversation(session, brand_id, 100_000, tiers)
+        if since is not None or until is not None:
+            active = queries.which_authors_wrote_about(session, brand_id, since, until)
+            board = [row for row in board if row["author_id"] in active]
+        return board[:100]
 
 
 def influencer_report(actor, brand: str, since, fmt: str) -> bytes:

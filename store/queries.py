@@ -119,7 +119,7 @@ def how_many_mentions_per_day(session: Session, flt: MentionFilter) -> list[dict
 
 def what_is_the_share_of_voice(session: Session, brand_ids: tuple[int, ...],
                                flt: MentionFilter) -> list[dict[str, Any]]:
-    """Mentions per brand (a brand and its rivals) under the other filters."""
+    """Mentions per brand (a brand and its rivals) under the other filters; a silent brand has 0."""
     scoped = MentionFilter(since=flt.since, until=flt.until, networks=flt.networks,
                            languages=flt.languages, sentiments=flt.sentiments, intents=flt.intents)
     if rollups_answer(session, scoped):
@@ -131,8 +131,11 @@ def what_is_the_share_of_voice(session: Session, brand_ids: tuple[int, ...],
             .join(Brand, Brand.id == MentionBrand.brand_id)), scoped)
         statement = statement.where(MentionBrand.brand_id.in_(brand_ids)).group_by(Brand.name)
         rows = [{"brand": name, "mentions": count} for name, count in session.execute(statement)]
+    names = session.execute(select(Brand.name).where(Brand.id.in_(brand_ids))).scalars()
+    counted = {r["brand"] for r in rows}
+    rows += [{"brand": name, "mentions": 0} for name in names if name not in counted]  # silent: 0%
     total = sum(r["mentions"] for r in rows) or 1
-    return [{**r, "share": r["mentions"] / total} for r in sorted(rows, key=lambda r: -r["mentions"])]
+    return [{**r, "share": r["mentions"] / total} for r in sorted(rows, key=lambda r: (-r["mentions"], r["brand"]))]
 
 
 def which_mentions_match(session: Session, flt: MentionFilter, limit: int = 200) -> list[dict[str, Any]]:
@@ -173,7 +176,22 @@ def which_networks_and_languages_appear(session: Session) -> tuple[list[str], li
     return networks, languages
 
 
-def how_many_tickets_are_open(session: Session) -> int:
-    """Open tickets across all teams."""
-    return session.execute(select(func.count(Ticket.id))
-                           .where(Ticket.status.in_(OPEN_STATUSES))).scalar_one()
+def how_many_tickets_are_open(session: Session, brand_ids: tuple[int, ...] = ()) -> int:
+    """Open tickets across all teams, of ``brand_ids`` only when given."""
+    statement = select(func.count(Ticket.id)).where(Ticket.status.in_(OPEN_STATUSES))
+    if brand_ids:
+        statement = statement.where(Ticket.brand_id.in_(brand_ids))
+    return session.execute(statement).scalar_one()
+
+
+def which_authors_wrote_about(session: Session, brand_id: int, since: datetime | None,
+                              until: datetime | None) -> set[int]:
+    """Ids of the authors of a brand's mentions in [since, until)."""
+    statement = (select(Mention.author_id).distinct()
+                 .join(MentionBrand, and_(MentionBrand.mention_id == Mention.id, MentionBrand.brand_id == brand_id))
+                 .where(Mention.author_id.is_not(None)))
+    if since is not None:
+        statement = statement.where(Mention.created_at >= since)
+    if until is not None:
+        statement = statement.where(Mention.created_at < until)
+    return set(session.execute(statement).scalars())

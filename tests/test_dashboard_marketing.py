@@ -53,3 +53,109 @@ def test_the_real_server_listens_on_the_loopback_only(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+# --- on the demo, through AppTest -----------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+import streamlit as st  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+@pytest.fixture
+def signed_in(demo, monkeypatch):
+    """A new dashboard session signed in as ``username`` (default: admin)."""
+    monkeypatch.setenv("BRANDPULSE_CONFIG", str(demo.config_path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    passwords = {name: secret for name, _, _, secret in demo.users}
+
+    def sign_in(username: str = "admin") -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=60)
+        app.run()
+        app.text_input(key="login_user").set_value(username)
+        app.text_input(key="login_password").set_value(passwords[username])
+        app.button[0].click().run()
+        assert not app.exception, app.exception
+        return app
+    return sign_in
+
+
+def go(app: AppTest, page: str) -> AppTest:
+    app.sidebar.radio(key="page").set_value(page).run()
+    assert not app.exception and not app.error, (app.exception, [e.value for e in app.error])
+    return app
+
+
+def metric(app: AppTest, label: str) -> str:
+    return next(m.value for m in app.metric if m.label == label)
+
+
+def test_one_period_is_shared_by_every_page_and_topics_and_influencers_apply_it(signed_in):
+    app = go(signed_in(), "Overview")
+    today = app.sidebar.date_input(key="filter_period").value[1]
+    week = (today - timedelta(days=6), today)
+    app.sidebar.date_input(key="filter_period").set_value(week).run()
+    app.sidebar.selectbox(key="filter_brand").set_value("Brewhaven").run()
+    for page in ("Alerts", "Topics", "Influencers"):  # Alerts draws no filters
+        go(app, page)
+        if page != "Alerts":
+            assert tuple(app.sidebar.date_input(key="filter_period").value) == week, page
+            assert app.sidebar.selectbox(key="filter_brand").value == "Brewhaven", page
+    long_ago = (today - timedelta(days=400), today - timedelta(days=390))  # before any demo post
+    app.sidebar.date_input(key="filter_period").set_value(long_ago).run()
+    go(app, "Topics")
+    assert not app.expander and any("No topic has posts in this period" in i.value for i in app.info)
+    go(app, "Influencers")
+    assert not app.dataframe and any("in this period" in i.value for i in app.info)
+    app.sidebar.date_input(key="filter_period").set_value(week).run()
+    assert app.dataframe and len(app.dataframe[0].value) > 0
+
+
+def test_open_tickets_follow_the_brand_filter(signed_in, demo):
+    from store.engine import session_scope
+    from store.queries import how_many_tickets_are_open
+
+    app = go(signed_in(), "Overview")
+    counts = {}
+    for brand in ("Nimbus Mobile", "Brewhaven"):
+        app.sidebar.selectbox(key="filter_brand").set_value(brand).run()
+        counts[brand] = int(metric(app, "Open tickets").replace(",", ""))
+    with session_scope(demo.settings.database.url) as session:
+        everyone = how_many_tickets_are_open(session)
+    assert 0 < counts["Brewhaven"] < counts["Nimbus Mobile"] < everyone
+    assert counts["Brewhaven"] + counts["Nimbus Mobile"] <= everyone
+
+
+def test_share_of_voice_shows_a_silent_competitor_at_zero(signed_in):
+    app = go(signed_in(), "Overview")
+    today = app.sidebar.date_input(key="filter_period").value[1]
+    app.sidebar.date_input(key="filter_period").set_value((today - timedelta(days=400),
+                                                           today - timedelta(days=390))).run()
+    share = [c for c in app.get("vega_lite_chart") if "share of mentions" in c.proto.spec]
+    assert share, "the share of voice chart is drawn even when every brand is silent"
+    rows = _chart_rows(share[0])
+    assert {r["brand"] for r in rows} == {"Nimbus Mobile", "Vertex Telecom", "Orbit Wireless"}
+    assert all(r["share"] == 0 for r in rows)
+    from dashboard.views.voice import with_silent_brands  # the Share of voice page's charts
+
+    rows = with_silent_brands([{"period": "rss", "brand": "Nimbus Mobile", "mentions": 3, "share": 1.0}],
+                              ["Nimbus Mobile", "Vertex Telecom"])
+    assert {(r["brand"], r["share"]) for r in rows} == {("Nimbus Mobile", 1.0), ("Vertex Telecom", 0.0)}
+
+
+def _chart_rows(chart) -> list[dict]:
+    import json
+
+    import pyarrow as pa
+
+    proto = chart.proto
+    datasets = list(proto.datasets) or []
+    if datasets:
+        table = pa.ipc.open_stream(datasets[0].data.data).read_all()
+        return table.to_pylist()
+    spec = json.loads(proto.spec)
+    return spec.get("datasets", {}).popitem()[1] if spec.get("datasets") else []

@@ -12,7 +12,7 @@ from brandpulse.access import Actor, may, require
 from brandpulse.influence import WEIGHTS, explain_score
 from brandpulse.tiers import TIERS
 from dashboard import data
-from dashboard.filters import brand_and_period
+from dashboard.filters import brand_and_period, period_bounds
 
 COLUMNS = ["handle", "network", "profile_url", "tier", "score", "followers", *WEIGHTS, "bot_likelihood",
            "sentiment", "posts_about_brand", "vip"]
@@ -20,14 +20,15 @@ COLUMNS = ["handle", "network", "profile_url", "tier", "score", "followers", *WE
 
 def render(actor: Actor) -> None:
     st.header("Influencers")
-    brand, start, _ = brand_and_period(90)
+    brand, start, end = brand_and_period()
     if brand is None:
         st.info("No brands yet.")
         return
     tiers = st.multiselect("Tiers", [name for name, _ in TIERS], key="influencer_tiers")
-    board = data.influencers(brand["id"], tuple(tiers))
+    board = data.influencers(brand["id"], tuple(tiers), *period_bounds(start, end))
     if not board:
-        st.info("No influence scores yet: the scheduler computes them hourly, or run `brandpulse influence`.")
+        st.info("No influence scores for authors who wrote about the brand in this period: the scheduler "
+                "computes them hourly (or run `brandpulse influence`); widen the period.")
     else:
         frame = pd.DataFrame(board)
         st.dataframe(frame[COLUMNS], hide_index=True, width="stretch", column_config={
