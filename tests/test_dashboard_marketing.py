@@ -159,3 +159,19 @@ def _chart_rows(chart) -> list[dict]:
         return table.to_pylist()
     spec = json.loads(proto.spec)
     return spec.get("datasets", {}).popitem()[1] if spec.get("datasets") else []
+
+
+def test_the_mention_detail_is_a_readable_card_with_a_link_not_raw_json(signed_in):
+    import re
+
+    app = go(signed_in(), "Mentions")
+    app.sidebar.selectbox(key="filter_brand").set_value("Nimbus Mobile").run()
+    app.text_input(key="mention_search").set_value("outage").run()
+    assert not app.json  # no raw JSON
+    texts = [t.value for t in app.text]
+    [scores] = [t for t in texts if t.startswith("sentiment: ")]
+    assert re.fullmatch(r"sentiment: negative \d+% · neutral \d+% · positive \d+%", scores)  # rounded
+    assert any(t.startswith("model: brandpulse-minilm-multitask@") for t in texts)
+    assert re.fullmatch(r"\d+%", metric(app, "Complaint"))
+    [link] = app.get("link_button")
+    assert link.proto.label == "Open the post" and link.proto.url.startswith("https://")

@@ -10,7 +10,7 @@ import streamlit as st
 from brandpulse.access import Actor
 from dashboard import data
 from dashboard.filters import sidebar_filters
-from dashboard.safe import md
+from dashboard.safe import md, web_url
 
 
 def render(actor: Actor) -> None:
@@ -34,24 +34,40 @@ def render(actor: Actor) -> None:
         show_detail(detail)
 
 
+def _pct(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
 def show_detail(detail: dict) -> None:
-    """One mention: text shown literally, its author, and the analysis with its model."""
+    """One mention as a card: text shown literally, author, link, and the analysis with its model."""
     mention, analysis, author = detail["mention"], detail["analysis"], detail["author"]
-    st.text(mention.text)  # literal: never interpreted as Markdown or HTML
-    st.caption(f"{md(mention.network)} · {mention.created_at:%Y-%m-%d %H:%M} UTC · "
-               f"brands: {md(', '.join(detail['brands']) or '-')}")
-    if mention.url:
-        st.text(f"link: {mention.url}")
-    if author:
-        st.text(f"author: @{author.handle} · followers {author.followers or 0:,}")
-    if analysis is None:
-        st.info(f"Not analysed yet (status: {md(mention.analysis_status)}). {md(mention.analysis_error or '')}")
-        return
-    st.json({"model": f"{analysis.model_name}@{analysis.model_version}",
-             "language": analysis.language, "sentiment": analysis.sentiment,
-             "sentiment_scores": {"negative": analysis.sentiment_negative,
-                                  "neutral": analysis.sentiment_neutral,
-                                  "positive": analysis.sentiment_positive},
-             "emotion": analysis.emotion, "complaint": analysis.complaint,
-             "complaint_score": analysis.complaint_score, "intents": analysis.intents,
-             "offensive": analysis.offensive, "entities": analysis.entities})
+    with st.container(border=True):
+        st.text(mention.text)  # literal: never interpreted as Markdown or HTML
+        st.caption(f"{md(mention.network)} · {mention.created_at:%Y-%m-%d %H:%M} UTC · "
+                   f"brands: {md(', '.join(detail['brands']) or '-')}")
+        if author:
+            st.text(f"by @{author.handle} · {author.followers or 0:,} followers")
+        link = web_url(mention.url)
+        if link:
+            st.link_button("Open the post", link)
+        elif mention.url:
+            st.text(f"link (not a web address): {mention.url}")
+        if analysis is None:
+            st.info(f"Not analysed yet (status: {md(mention.analysis_status)}). "
+                    f"{md(mention.analysis_error or '')}")
+            return
+        cols = st.columns(4)
+        cols[0].metric("Sentiment", md(analysis.sentiment or "-"),
+                       help=f"negative {_pct(analysis.sentiment_negative)} · neutral "
+                            f"{_pct(analysis.sentiment_neutral)} · positive {_pct(analysis.sentiment_positive)}")
+        cols[1].metric("Complaint", _pct(analysis.complaint_score),
+                       help="the model's complaint probability" + (" (a complaint)" if analysis.complaint else ""))
+        cols[2].metric("Emotion", md(analysis.emotion or "-"))
+        cols[3].metric("Language", md(analysis.language or "-"))
+        st.text(f"sentiment: negative {_pct(analysis.sentiment_negative)} · neutral "
+                f"{_pct(analysis.sentiment_neutral)} · positive {_pct(analysis.sentiment_positive)}")
+        st.text("intents: " + (", ".join(analysis.intents or []) or "-")
+                + (" · offensive" if analysis.offensive else ""))
+        if analysis.entities:
+            st.dataframe(pd.DataFrame(analysis.entities), hide_index=True)
+        st.text(f"model: {analysis.model_name}@{analysis.model_version}")
