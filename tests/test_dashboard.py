@@ -105,7 +105,7 @@ def test_mentions_explorer_searches_and_shows_analysis_with_model(app):
     assert not app.exception
     frame = app.dataframe[0].value
     assert len(frame) > 0 and frame["text"].str.contains("outage", case=False).all()
-    shown = app.json[0].value
+    shown = " ".join(t.value for t in app.text)  # the mention card, as plain text
     meta = json.loads((DEFAULT_MODEL / "meta.json").read_text(encoding="utf-8"))
     assert f"brandpulse-minilm-multitask@{meta['version']}+int8" in shown
 
