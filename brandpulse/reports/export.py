@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from brandpulse.errors import BrandpulseError
 from brandpulse.reports.influencers import COMPONENTS, InfluencerReport
-from brandpulse.reports.pdf import ReportPdf, bar_chart, check_output, line_chart
+from brandpulse.reports.pdf import ReportPdf, check_output, png, trend_figure, value_bar_figure
 from brandpulse.reports.sheets import PERCENT, add_table
 
 FORMATS = ("csv", "xlsx", "pdf")
@@ -75,10 +75,46 @@ def write_xlsx(report: InfluencerReport, path: Path) -> None:
     book.save(path)
 
 
+def period_line(report: InfluencerReport) -> str:
+    """The data's real span (first to last post about the brand), and the window asked for."""
+    line = f"Period: {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (UTC), first to last post about the brand"
+    if report.window_since is not None:
+        line += f"; window asked for: since {report.window_since:%Y-%m-%d}"
+    return line
+
+
+def post_heading(post: dict) -> str:
+    """"@a reposted @b's post on x, 2024-05-01, engagement 12, sentiment +0.80": a retweet names its author."""
+    who = f"@{post['author']} reposted @{post['repost_of']}'s post" if post.get("repost_of") else f"@{post['author']}"
+    sentiment = "n/a" if post.get("sentiment") is None else f"{post['sentiment']:+.2f}"
+    return (f"{who} on {post['network']}, {post['created_at']:%Y-%m-%d}, engagement {post['engagement']}, "
+            f"sentiment {sentiment}")
+
+
+def _section(pdf: ReportPdf, title: str, room: float = 60) -> None:
+    """A heading, on a new page only when less than ``room`` mm are left on this one."""
+    if pdf.will_page_break(room):
+        pdf.add_page()
+    pdf.ln(2)
+    pdf.heading(title)
+
+
+def _trend_chart(report: InfluencerReport) -> bytes:
+    weeks = sorted({t["week"] for t in report.trend})
+    totals = [sum(t["posts"] for t in report.trend if t["week"] == w) for w in weeks]
+    figure = trend_figure(weeks, totals, "Posts about the brand by the top 10, per week",
+                          axis_title="posts about the brand")
+    axis = figure.axes[0]
+    axis.set_xlabel("week starting (Monday, UTC)")
+    for index, total in enumerate(totals):
+        axis.annotate(str(total), (index, total), xytext=(0, 5), textcoords="offset points", ha="center", fontsize=7)
+    return png(figure)
+
+
 def write_pdf(report: InfluencerReport, path: Path) -> None:
     pdf = ReportPdf(f"Influencer report: {report.brand}")
     pdf.heading(f"Influencer report: {report.brand}")
-    pdf.para(f"Period: {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (UTC)")
+    pdf.para(period_line(report))
     figures = report.summary
     pdf.table(["figure", "value"], [
         ["authors scored", figures["authors"]], ["posts about the brand", figures["posts"]],
@@ -91,9 +127,9 @@ def write_pdf(report: InfluencerReport, path: Path) -> None:
         pdf.para(line, size=8)
     top = report.leaderboard[:10]
     if top:
-        pdf.chart(bar_chart([r["handle"] for r in top], [r["score"] for r in top], "Top 10 influence scores"))
-        pdf.add_page()
-        pdf.heading("Leaderboard")
+        pdf.chart(png(value_bar_figure(["@" + r["handle"] for r in top], [round(r["score"], 1) for r in top],
+                                       "Top 10 influence scores", axis_title="influence score (0-100)")))
+        _section(pdf, "Leaderboard")
         pdf.table(["#", "author", "network", "followers", "score", "reach", "engage", "author.", "relev.",
                    "recency", "bot", "sentiment (+ -)"],
                   [[r["rank"], "@" + r["handle"], r["network"], f"{r['followers']:,}", f"{r['score']:.1f}",
@@ -108,16 +144,21 @@ def write_pdf(report: InfluencerReport, path: Path) -> None:
                 pdf.cell(0, 4.5, f"#{r['rank']} @{r['handle']}: {r['profile_url']}", link=r["profile_url"],
                          new_x="LMARGIN", new_y="NEXT")
     if report.trend:
-        weeks = sorted({t["week"] for t in report.trend})
-        totals = [sum(t["posts"] for t in report.trend if t["week"] == w) for w in weeks]
-        pdf.chart(line_chart(weeks, totals, "Posts about the brand by the top 10, per week"))
+        pdf.ln(3)
+        pdf.chart(_trend_chart(report))
     if report.top_posts:
-        pdf.add_page()
-        pdf.heading("Top posts")
+        _section(pdf, "Top posts", room=40)
         for post in report.top_posts[:10]:
-            pdf.para(f"@{post['author']} on {post['network']}, {post['created_at']:%Y-%m-%d}, "
-                     f"engagement {post['engagement']}", bold=True)
-            pdf.para(post["text"][:500])
+            if pdf.will_page_break(25):
+                pdf.add_page()
+            pdf.para(post_heading(post), bold=True, size=9)
+            pdf.para(post["text"][:500], size=9)
+            if post.get("url"):
+                pdf.set_font("DejaVu", "", 8)
+                pdf.set_text_color(31, 119, 180)
+                pdf.multi_cell(0, 4.5, post["url"], link=post["url"], new_x="LMARGIN", new_y="NEXT")
+                pdf.set_text_color(0, 0, 0)
+                pdf.ln(2)
     pdf.output(str(path))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from store.influence import (
 from store.models import utcnow
 
 COMPONENTS = tuple(WEIGHTS)
+RETWEET = re.compile(r"^RT @([\w.\-]+):\s*")  # how X writes a retweet's text
 
 
 @dataclass
@@ -29,11 +31,18 @@ class InfluencerReport:
     top_posts: list[dict[str, Any]]
     trend: list[dict[str, Any]]  # {"week", "author", "posts"}
     summary: dict[str, Any] = field(default_factory=dict)
+    window_since: datetime | None = None  # the start asked for; ``since``..``until`` is the data's real span
 
 
 def _week(day: str) -> str:
     moment = date.fromisoformat(day)
     return (moment - timedelta(days=moment.weekday())).isoformat()
+
+
+def mark_repost(post: dict[str, Any]) -> dict[str, Any]:
+    """The post with ``repost_of``: the original author's handle when it is a retweet ("RT @x: ..."), else None."""
+    match = RETWEET.match(post.get("text") or "")
+    return {**post, "repost_of": match.group(1) if match else None}
 
 
 def build_influencer_report(settings: Settings, brand_name: str, since: datetime | None = None,
@@ -58,9 +67,13 @@ def build_influencer_report(settings: Settings, brand_name: str, since: datetime
         top_ids = [r["author_id"] for r in board[:10]]
         posts = which_posts_of_authors_stand_out(session, brand.id, top_ids, since) if top_ids else []
         weekly: Counter = Counter()
-        handles = {r["author_id"]: r["handle"] for r in board}
-        for author_id, day, count in how_often_did_authors_post_about(session, brand.id, top_ids, since):
-            weekly[(_week(day), handles[author_id])] += count
+        handles = {r["author_id"]: r["handle"] for r in board[:10]}
+        days = how_often_did_authors_post_about(session, brand.id, [r["author_id"] for r in rows], since)
+        for author_id, day, count in days:
+            if author_id in handles:
+                weekly[(_week(day), handles[author_id])] += count
+    first = min((day for _, day, _ in days), default=None)
+    last = max((r["last_post"] for r in inputs.about if r["brand_id"] == brand.id), default=None)
     tiers = Counter(r["tier"] for r in rows)
     scored = [r["sentiment"] for r in board[:10] if r["sentiment"] is not None]
     summary = {"authors": len(rows), "by_tier": dict(tiers), "vip_authors": sum(r["vip"] for r in rows),
@@ -70,4 +83,7 @@ def build_influencer_report(settings: Settings, brand_name: str, since: datetime
                "posts": sum(r["posts_about_brand"] for r in rows),
                **{f"formula: {what}": how for what, how in explain_score(settings.influence.recency_days)}}
     trend = [{"week": week, "author": author, "posts": n} for (week, author), n in sorted(weekly.items())]
-    return InfluencerReport(brand.name, since, now, board, posts, trend, summary)
+    start = datetime.fromisoformat(first).replace(tzinfo=since.tzinfo) if first else since
+    end = last.replace(tzinfo=since.tzinfo) if last and last.tzinfo is None else (last or now)
+    return InfluencerReport(brand.name, max(start, since), end, board, [mark_repost(p) for p in posts], trend,
+                            summary, window_since=since)

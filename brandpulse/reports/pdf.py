@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -15,8 +16,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
 from brandpulse.errors import BrandpulseError  # noqa: E402
+from brandpulse.reports import fonts  # noqa: E402
 
-FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"  # DejaVu ships with matplotlib
+FONT_DIR = fonts.DEJAVU_DIR  # DejaVu ships with matplotlib
+LOG = logging.getLogger(__name__)
 
 
 def check_output(path: Path) -> Path:
@@ -45,16 +48,47 @@ def check_output(path: Path) -> Path:
 
 
 class ReportPdf(FPDF):
-    """A4 portrait, DejaVu Sans (covers most scripts), page numbers in the footer."""
+    """A4 portrait, page numbers in the footer; text in any script: DejaVu Sans, then Noto fallbacks
+    (CJK, emoji, other scripts; see :mod:`brandpulse.reports.fonts`), shaped by HarfBuzz (Arabic joins)."""
 
     def __init__(self, title: str) -> None:
         super().__init__(format="A4")
         self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
         self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        self.set_text_shaping(True)
+        self.fallbacks: dict[Path, str] = {}  # font file -> family, added when a text first needs it
+        self.missing_glyphs: set[str] = set()  # characters no font has, printed as U+FFFD
         self.set_title(title)
         self.set_author("brandpulse")
         self.set_auto_page_break(True, margin=15)
         self.add_page()
+
+    def normalize_text(self, text: str) -> str:
+        """``text`` ready to print: the fallback fonts it needs are loaded; a character that no font has
+        becomes U+FFFD (and is logged), an invisible one (a joiner, a variation selector) is left out."""
+        if self.is_ttf_font and not text.isascii():
+            text = "".join(self._printable(char) for char in text)
+        # fpdf2 2.8 may set the font of a line that starts in a fallback font inside a q..Q that resets it,
+        # and skip it on the next line (which then prints in the fallback font, invisibly): set it again
+        self.current_font_is_set_on_page = False
+        return super().normalize_text(text)
+
+    def _printable(self, char: str) -> str:
+        if ord(char) in self.current_font.cmap or ord(char) in self.fonts["dejavu"].cmap or char in "\n\r\t":
+            return char
+        path = fonts.fallback_for(char)
+        if path is None:
+            if fonts.is_invisible(char):
+                return ""
+            if char not in self.missing_glyphs:
+                LOG.warning("no font has %r (U+%04X); it prints as U+FFFD", char, ord(char))
+                self.missing_glyphs.add(char)
+            return fonts.REPLACEMENT
+        if path not in self.fallbacks:
+            self.fallbacks[path] = family = f"fallback{len(self.fallbacks)}"
+            self.add_font(family, "", str(path))
+            self.set_fallback_fonts(list(self.fallbacks.values()), exact_match=False)
+        return char
 
     def footer(self) -> None:
         self.set_y(-12)
