@@ -128,7 +128,8 @@ def write_pdf(report: InfluencerReport, path: Path) -> None:
     top = report.leaderboard[:10]
     if top:
         pdf.chart(png(value_bar_figure(["@" + r["handle"] for r in top], [round(r["score"], 1) for r in top],
-                                       "Top 10 influence scores", axis_title="influence score (0-100)")))
+                                       "Top 10 influence scores", axis_title="influence score (0-100)")),
+                  width=150)  # fits under the summary, so page 1 is not left half empty
         _section(pdf, "Leaderboard")
         pdf.table(["#", "author", "network", "followers", "score", "reach", "engage", "author.", "relev.",
                    "recency", "bot", "sentiment (+ -)"],
