@@ -100,8 +100,9 @@ def sign_in(page, url: str, demo, username: str) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox by its label."""
-    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).locator("input").click()
+    """Pick an option of a Streamlit selectbox of the page (not the sidebar) by its label."""
+    main = page.get_by_test_id("stMainBlockContainer")  # not a sidebar filter left from the page before
+    main.locator('[data-testid="stSelectbox"]').filter(has_text=label).locator("input").click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
