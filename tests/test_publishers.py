@@ -1,5 +1,5 @@
 """Publishers: the real client libraries (tweepy, praw, Mastodon.py, atproto) against stateful local
-fakes of each network's reply side (tests/fake_networks.py). No database."""
+fakes of each network's reply side (tests/fake_networks/). No database."""
 
 import time
 from datetime import datetime, timedelta, timezone
