@@ -12,8 +12,8 @@ from brandpulse.errors import (
     ReplyRejectedError,
     ReplyUncertainError,
 )
-from fake_networks import fake_network
 from publishers.registry import publisher_for
+from tests.fake_networks import fake_network
 
 NETWORKS = ["x", "reddit", "mastodon", "bluesky"]
 BODY = "Sorry about that! We have sent you a DM to sort it out."
