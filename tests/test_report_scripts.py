@@ -86,7 +86,7 @@ def test_influencer_pdf_period_reposts_links_sentiment_and_full_pages(multilingu
     assert "@fan0 reposted @sakura's post" in text
     for post in report.top_posts[:10]:
         assert post["url"] in text
-    assert len(re.findall(r"engagement \d+, sentiment ([+-]\d\.\d\d|n/a)", text)) == min(len(report.top_posts), 10)
+    assert len(re.findall(r"engagement \d+, sentiment ([+-]\d\.\d\d|n/a|negative|neutral|positive)", text)) == min(len(report.top_posts), 10)
     assert JAPANESE in text and CHINESE in text and EMOJI in text
     # no page but the last is half empty: the lowest text or image on it, measured from the top
     fills = []

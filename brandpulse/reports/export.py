@@ -86,7 +86,8 @@ def period_line(report: InfluencerReport) -> str:
 def post_heading(post: dict) -> str:
     """"@a reposted @b's post on x, 2024-05-01, engagement 12, sentiment +0.80": a retweet names its author."""
     who = f"@{post['author']} reposted @{post['repost_of']}'s post" if post.get("repost_of") else f"@{post['author']}"
-    sentiment = "n/a" if post.get("sentiment") is None else f"{post['sentiment']:+.2f}"
+    value = post.get("sentiment")  # the analysis's label (negative / neutral / positive), or a score
+    sentiment = "n/a" if value is None else f"{value:+.2f}" if isinstance(value, (int, float)) else str(value)
     return (f"{who} on {post['network']}, {post['created_at']:%Y-%m-%d}, engagement {post['engagement']}, "
             f"sentiment {sentiment}")
 
