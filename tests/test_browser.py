@@ -122,7 +122,9 @@ def test_care_agent_answers_the_top_ticket_after_a_minute_and_marketing_sees_cha
         search="@NimbusMobile", brand="Nimbus Mobile", network="x"))[0]
     ticket = str(top["id"])
     page.get_by_text(re.compile(r"^showing 1-")).wait_for()
-    grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    listing = page.locator('[data-testid="stDataFrame"]').first
+    listing.wait_for(state="visible")  # the list may be redrawing (it refreshes every 5 s)
+    grid = listing.bounding_box()
     page.mouse.click(grid["x"] + 14, grid["y"] + 35 + 17)  # the first row's selection cell
     page.get_by_role("heading", name=re.compile(rf"^Ticket #{ticket} ·")).wait_for()
     page.screenshot(path=str(SHOTS / "1-agent-inbox.png"), full_page=True)
