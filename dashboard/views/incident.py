@@ -10,32 +10,23 @@ import streamlit as st
 from brandpulse import incidents
 from brandpulse.access import Actor
 from brandpulse.errors import BrandpulseError
-from dashboard import data
+from dashboard import data, flash
 from dashboard.safe import md
 
-FLASH = "incident_flash"
+FLASH = flash.INCIDENT
 ANSWERED = "incident_answered"
 
 
 def _act(label, action, *args) -> None:
-    """Run an incident action; keep the outcome for the next run and refresh the page. ``label``
-    is Markdown (user text in it already md()'d), or a function of the action's result giving it."""
-    try:
-        result = action(data.settings(), *args)
-        st.session_state[FLASH] = ("success", label(result) if callable(label) else label)
-    except BrandpulseError as exc:
-        st.session_state[FLASH] = ("error", md(exc))
-    data.clear_ticket_caches()
-    st.rerun()
+    """Run an incident action and show its outcome on the redrawn page (see dashboard.flash)."""
+    flash.act(FLASH, label, action, *args)
 
 
 def render(actor: Actor, incident_id: int) -> None:
     """The incident page (any care user who may reach its tickets reads it; leads and admins act)."""
     detail = incidents.incident_detail(data.settings(), actor, incident_id)
     incident = detail["incident"]
-    kind, message = st.session_state.pop(FLASH, (None, None))
-    if kind:
-        getattr(st, kind)(message)
+    flash.show(FLASH)
     st.subheader(f"Incident #{incident['id']} · {incident['status']}")
     st.text(incident["title"])  # literal: titles are typed by people
     st.text(f"Cause: {incident['cause'] or 'set by hand'} · brand: {incident['brand'] or 'several'} · "

@@ -8,7 +8,7 @@ import streamlit as st
 from brandpulse import incidents
 from brandpulse.access import Actor
 from brandpulse.errors import BrandpulseError
-from dashboard import data
+from dashboard import data, flash
 from dashboard.safe import md
 from dashboard.views import incident as incident_view
 
@@ -24,10 +24,10 @@ def _create(actor: Actor, title: str, ticket_ids: list[int], cause: str) -> None
     try:
         made = incidents.create_incident(data.settings(), actor, title, ticket_ids, cause)
     except BrandpulseError as exc:
-        st.session_state[incident_view.FLASH] = ("error", md(exc))
+        st.session_state[flash.INCIDENT] = ("error", md(exc))
     else:
         skipped = f", {len(made['skipped'])} skipped (already in an incident or closed)" if made["skipped"] else ""
-        st.session_state[incident_view.FLASH] = ("success", f"incident #{made['id']} opened with "
+        st.session_state[flash.INCIDENT] = ("success", f"incident #{made['id']} opened with "
                                                             f"{len(made['added'])} tickets{skipped}")
         st.session_state[OPEN] = made["id"]
     data.clear_ticket_caches()
@@ -37,9 +37,7 @@ def _create(actor: Actor, title: str, ticket_ids: list[int], cause: str) -> None
 def render(actor: Actor) -> None:
     st.header("Incidents")
     settings = data.settings()
-    kind, message = st.session_state.pop(incident_view.FLASH, (None, None))
-    if kind:
-        getattr(st, kind)(message)
+    flash.show(flash.INCIDENT)
     own = [b["name"] for b in data.brands() if not b["is_competitor"]]
     left, right = st.columns([3, 1])
     brand = left.selectbox("Brand", ["all brands"] + own, key="incidents_brand")

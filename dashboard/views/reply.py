@@ -11,7 +11,7 @@ import streamlit as st
 from brandpulse import care, publishing, replying
 from brandpulse.access import Actor
 from brandpulse.errors import BrandpulseError
-from dashboard import data
+from dashboard import data, flash
 from dashboard.safe import md, web_url
 
 STATE_LABELS = {"awaiting_approval": "waiting for a lead's approval", "queued": "queued",
@@ -40,13 +40,7 @@ def _seen_version(actor: Actor, ticket_id: int, options: dict, history: list[dic
 
 
 def _run(label: str, action, *args) -> None:
-    try:
-        action(data.settings(), *args)
-        st.session_state["ticket_flash"] = ("success", label)
-    except BrandpulseError as exc:
-        st.session_state["ticket_flash"] = ("error", md(exc))
-    data.clear_ticket_caches()
-    st.rerun()
+    flash.act(flash.TICKET, label, action, *args)
 
 
 def _replies(actor: Actor, options: dict) -> None:
@@ -73,9 +67,9 @@ def _approve_and_send(actor: Actor, reply_id: int) -> None:
     try:
         replying.approve_reply(data.settings(), actor, reply_id)
         outcome = publishing.publish_due(data.settings(), reply_id=reply_id)
-        st.session_state["ticket_flash"] = ("success", f"reply #{reply_id} approved: {_said(outcome)}")
+        st.session_state[flash.TICKET] = ("success", f"reply #{reply_id} approved: {_said(outcome)}")
     except BrandpulseError as exc:
-        st.session_state["ticket_flash"] = ("error", md(exc))
+        st.session_state[flash.TICKET] = ("error", md(exc))
     data.clear_ticket_caches()
     st.rerun()
 
@@ -128,9 +122,9 @@ def _send(actor: Actor, tid: int, body: str, seen: int) -> None:
             said = _said(publishing.publish_due(data.settings(), reply_id=queued["id"]))
         else:
             said = "waiting for a lead's approval"
-        st.session_state["ticket_flash"] = ("success", f"reply #{queued['id']}: {said}")
+        st.session_state[flash.TICKET] = ("success", f"reply #{queued['id']}: {said}")
     except BrandpulseError as exc:
-        st.session_state["ticket_flash"] = ("error", md(exc))
+        st.session_state[flash.TICKET] = ("error", md(exc))
     data.clear_ticket_caches()
     st.rerun()
 

@@ -7,34 +7,23 @@ import streamlit as st
 
 from brandpulse import care
 from brandpulse.access import Actor, may
-from brandpulse.errors import BrandpulseError
-from dashboard import data
+from dashboard import data, flash
 from dashboard.safe import md, web_url
 from dashboard.views import reply
 from store.ticket_actions import TRANSITIONS
 from store.tickets import CLOSED_STATUSES
 
-FLASH = "ticket_flash"
 
 
 def _act(label: str, action, *args) -> None:
-    """Run a care action; keep the outcome (Markdown: user text in ``label`` is already md()'d)
-    for the next run and refresh the page."""
-    try:
-        action(data.settings(), *args)
-        st.session_state[FLASH] = ("success", label)
-    except BrandpulseError as exc:
-        st.session_state[FLASH] = ("error", md(exc))
-    data.clear_ticket_caches()
-    st.rerun()
+    """Run a care action and show its outcome on the redrawn ticket (see dashboard.flash)."""
+    flash.act(flash.TICKET, label, action, *args)
 
 
 def render(actor: Actor, ticket_id: int) -> None:
     context = care.ticket_context(data.settings(), actor, ticket_id)
     ticket, sla = context["ticket"], context["sla"]
-    kind, message = st.session_state.pop(FLASH, (None, None))
-    if kind:
-        getattr(st, kind)(message)
+    flash.show(flash.TICKET)
     st.subheader(f"Ticket #{ticket['id']} · {ticket['status'].replace('_', ' ')}")
     cols = st.columns([1, 3, 1.5, 1.5])  # the SLA reading ("BREACHED: reply 1d 2h 5m late") needs room
     cols[0].metric("Priority", f"{ticket['priority']:.0f}")
