@@ -81,8 +81,8 @@ def main() -> None:
                                     "price_per_post": 0.0}}}
         (Path(tmp) / "config.yaml").write_text(yaml.safe_dump(config))
         os.environ["BRANDPULSE_X_BEARER_TOKEN"] = "bench"
-        from brandpulse.collecting import collect_all
-        from brandpulse.settings import load_settings
+        from brandpulse.services.collecting import collect_all
+        from brandpulse.core.settings import load_settings
         from store.engine import migrate
 
         settings = load_settings(Path(tmp) / "config.yaml")

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select  # noqa: E402
 
 from bench.postgres import kept_database, throwaway_database  # noqa: E402
-from brandpulse import care  # noqa: E402
-from brandpulse.access import Actor  # noqa: E402
-from brandpulse.pipeline import refresh_overview  # noqa: E402
-from brandpulse.records import AuthorRecord, MentionRecord  # noqa: E402
-from brandpulse.settings import Settings  # noqa: E402
-from brandpulse.triage import triage_new  # noqa: E402
+from brandpulse.services import care  # noqa: E402
+from brandpulse.services.access import Actor  # noqa: E402
+from brandpulse.services.pipeline import refresh_overview  # noqa: E402
+from brandpulse.core.records import AuthorRecord, MentionRecord  # noqa: E402
+from brandpulse.core.settings import Settings  # noqa: E402
+from brandpulse.services.triage import triage_new  # noqa: E402
 from store import queries  # noqa: E402
 from store.alerts import which_alerts_fired  # noqa: E402
 from store.analyses import save_analyses  # noqa: E402

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 from bench.postgres import throwaway_database  # noqa: E402
-from brandpulse.records import AuthorRecord, MentionRecord  # noqa: E402
+from brandpulse.core.records import AuthorRecord, MentionRecord  # noqa: E402
 from store.engine import migrate, session_scope  # noqa: E402
 from store.mentions import save_mentions  # noqa: E402
 

@@ -22,10 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.dashboard import OWN, bench_settings  # noqa: E402
-from brandpulse.alert_rules import HourlySeries, detect, detect_posts  # noqa: E402
-from brandpulse.alerting import backtest  # noqa: E402
-from brandpulse.influence import refresh_influence  # noqa: E402
-from brandpulse.settings_alerts import AlertSettings  # noqa: E402
+from brandpulse.services.alert_rules import HourlySeries, detect, detect_posts  # noqa: E402
+from brandpulse.services.alerting import backtest  # noqa: E402
+from brandpulse.services.influence import refresh_influence  # noqa: E402
+from brandpulse.core.settings_alerts import AlertSettings  # noqa: E402
 from store.buckets import bucket_label  # noqa: E402
 from store.engine import session_scope  # noqa: E402
 from store.models import Author, AuthorInfluence, Mention  # noqa: E402

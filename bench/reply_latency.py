@@ -25,12 +25,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from brandpulse import publishing, replying  # noqa: E402
-from brandpulse.accounts import create_user  # noqa: E402
-from brandpulse.pipeline import analyze_pending  # noqa: E402
-from brandpulse.records import AuthorRecord, MentionRecord  # noqa: E402
-from brandpulse.settings import load_settings  # noqa: E402
-from brandpulse.triage import triage_new  # noqa: E402
+from brandpulse.services import publishing, replying  # noqa: E402
+from brandpulse.services.accounts import create_user  # noqa: E402
+from brandpulse.services.pipeline import analyze_pending  # noqa: E402
+from brandpulse.core.records import AuthorRecord, MentionRecord  # noqa: E402
+from brandpulse.core.settings import load_settings  # noqa: E402
+from brandpulse.services.triage import triage_new  # noqa: E402
 from store.engine import migrate, session_scope  # noqa: E402
 from store.mentions import save_mentions  # noqa: E402
 from store.ticket_detail import which_of_these_posts_have_tickets  # noqa: E402
@@ -76,7 +76,7 @@ def measure(network: str, replies: int, url: str, folder: Path) -> list[float]:
 
 
 def _tickets(settings, agent) -> list[dict]:
-    from brandpulse import care
+    from brandpulse.services import care
 
     return care.inbox(settings, agent, "all teams", limit=10_000)
 

@@ -9,19 +9,19 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from brandpulse.collecting import (
+from brandpulse.services.collecting import (
     collect_leased,
     enabled_collectors,
     process_holder,
     release_leases,
 )
-from brandpulse.influence import refresh_influence
-from brandpulse.pipeline import analyze_pending, run_alerts
-from brandpulse.publishing import publish_due
+from brandpulse.services.influence import refresh_influence
+from brandpulse.services.pipeline import analyze_pending, run_alerts
+from brandpulse.services.publishing import publish_due
 from brandpulse.reports.brand import run_scheduled_reports
-from brandpulse.settings import Settings, tracked_brands
-from brandpulse.topics import refresh_topics
-from brandpulse.triage import triage_new
+from brandpulse.core.settings import Settings, tracked_brands
+from brandpulse.services.topics import refresh_topics
+from brandpulse.services.triage import triage_new
 from store.brands import sync_brands
 from store.engine import session_scope
 from store.models import utcnow
@@ -95,7 +95,7 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
 
 def run_forever(settings: Settings, duration: float | None = None) -> None:
     """Run every job until SIGTERM / Ctrl-C (or ``duration`` seconds), then shut down cleanly."""
-    from brandpulse.care import check_teams_have_members
+    from brandpulse.services.care import check_teams_have_members
 
     check_teams_have_members(settings)  # a routing rule to a team nobody works in stops here
     with session_scope(settings.database.url) as session:

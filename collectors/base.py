@@ -6,8 +6,8 @@ import json
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from brandpulse.records import Page
-from brandpulse.settings import BrandSettings
+from brandpulse.core.records import Page
+from brandpulse.core.settings import BrandSettings
 
 MAX_DEPTH = 32  # raw payloads deeper than this are cut (real posts nest a handful of levels)
 MAX_COUNT = 2**31 - 1  # engagement counts are 32-bit integer columns

@@ -12,10 +12,10 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from brandpulse.errors import RateLimitedError, RecordError, SourceUnavailableError
-from brandpulse.query import parse_query, positive_keywords, tokenize_text
-from brandpulse.records import AuthorRecord, MentionRecord, Page
-from brandpulse.settings import BlueskySourceSettings, BrandSettings
+from brandpulse.core.errors import RateLimitedError, RecordError, SourceUnavailableError
+from brandpulse.core.query import parse_query, positive_keywords, tokenize_text
+from brandpulse.core.records import AuthorRecord, MentionRecord, Page
+from brandpulse.core.settings import BlueskySourceSettings, BrandSettings
 from collectors.base import (
     bounded,
     count,

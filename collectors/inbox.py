@@ -7,10 +7,10 @@ import json
 import stat
 from pathlib import Path
 
-from brandpulse.errors import ImportFormatError, RecordError, SourceUnavailableError
-from brandpulse.query import parse_query
-from brandpulse.records import Page
-from brandpulse.settings import BrandSettings, FileSourceSettings
+from brandpulse.core.errors import ImportFormatError, RecordError, SourceUnavailableError
+from brandpulse.core.query import parse_query
+from brandpulse.core.records import Page
+from brandpulse.core.settings import BrandSettings, FileSourceSettings
 from collectors.base import cursor_state
 from collectors.rows import BadRow, read_rows
 from collectors.tabular import ColumnMap, record_from_row

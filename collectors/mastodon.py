@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 import mastodon
 from mastodon import Mastodon
 
-from brandpulse.errors import RateLimitedError, RecordError, SourceUnavailableError
-from brandpulse.query import parse_query, positive_keywords
-from brandpulse.records import AuthorRecord, MentionRecord, Page
+from brandpulse.core.errors import RateLimitedError, RecordError, SourceUnavailableError
+from brandpulse.core.query import parse_query, positive_keywords
+from brandpulse.core.records import AuthorRecord, MentionRecord, Page
 from collectors.base import (
     bounded,
     count,
@@ -27,7 +27,7 @@ from collectors.base import (
     problem,
     text_or_none,
 )
-from brandpulse.settings import BrandSettings, MastodonSourceSettings
+from brandpulse.core.settings import BrandSettings, MastodonSourceSettings
 from collectors.html_text import html_to_text
 from collectors.tabular import parse_time
 

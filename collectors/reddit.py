@@ -14,10 +14,10 @@ from typing import Callable, Iterable
 import praw
 import prawcore
 
-from brandpulse.errors import CollectorError, RateLimitedError, RecordError, SourceUnavailableError
-from brandpulse.query import parse_query, to_native
-from brandpulse.records import AuthorRecord, MentionRecord, Page
-from brandpulse.settings import BrandSettings, RedditSourceSettings
+from brandpulse.core.errors import CollectorError, RateLimitedError, RecordError, SourceUnavailableError
+from brandpulse.core.query import parse_query, to_native
+from brandpulse.core.records import AuthorRecord, MentionRecord, Page
+from brandpulse.core.settings import BrandSettings, RedditSourceSettings
 from collectors.base import bounded, count, cursor_state, payload_text, problem, text_or_none
 
 SEEN_KEPT = 5000

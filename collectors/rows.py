@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from brandpulse.errors import ImportFormatError
+from brandpulse.core.errors import ImportFormatError
 from collectors.textfile import TextReport, text_lines
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))

@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import feedparser
 import requests
 
-from brandpulse.errors import RateLimitedError, SourceUnavailableError
-from brandpulse.query import parse_query
-from brandpulse.records import AuthorRecord, MentionRecord, Page
-from brandpulse.settings import BrandSettings, RssSourceSettings
+from brandpulse.core.errors import RateLimitedError, SourceUnavailableError
+from brandpulse.core.query import parse_query
+from brandpulse.core.records import AuthorRecord, MentionRecord, Page
+from brandpulse.core.settings import BrandSettings, RssSourceSettings
 from collectors.base import cursor_state, payload_text, problem
 
 SEEN_KEPT = 2000

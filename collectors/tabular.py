@@ -19,8 +19,8 @@ from typing import Any
 from dateutil import parser as dateparser
 from dateutil.parser import ParserError, UnknownTimezoneWarning
 
-from brandpulse.errors import ImportFormatError, RecordError
-from brandpulse.records import NETWORKS, AuthorRecord, MentionRecord, as_utc, time_out_of_range
+from brandpulse.core.errors import ImportFormatError, RecordError
+from brandpulse.core.records import NETWORKS, AuthorRecord, MentionRecord, as_utc, time_out_of_range
 
 CANONICAL = (
     "native_id", "text", "created_at", "network", "url", "language", "brand",
@@ -150,8 +150,8 @@ def _moment(text: str, name: str) -> datetime:
 
 def parse_time(value: Any, name: str = "created_at") -> datetime:
     """A datetime from ISO text, other full dates (with a known zone or an offset), YYYYMMDD, or
-    epoch seconds/milliseconds, within :data:`brandpulse.records.EARLIEST` .. now +
-    :data:`brandpulse.records.FUTURE_SLACK`; RecordError for anything else, never a guess."""
+    epoch seconds/milliseconds, within :data:`brandpulse.core.records.EARLIEST` .. now +
+    :data:`brandpulse.core.records.FUTURE_SLACK`; RecordError for anything else, never a guess."""
     if isinstance(value, datetime):
         moment = as_utc(value)
     else:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from brandpulse.errors import ImportFormatError
+from brandpulse.core.errors import ImportFormatError
 
 SNIFF = 8192
 CHUNK = 1 << 16

@@ -16,16 +16,16 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from brandpulse.errors import (
+from brandpulse.core.errors import (
     CollectorError,
     RateLimitedError,
     RecordError,
     SourceUnavailableError,
     UsageCappedError,
 )
-from brandpulse.query import parse_query, to_native
-from brandpulse.records import AuthorRecord, MentionRecord, Page
-from brandpulse.settings import BrandSettings, XSourceSettings
+from brandpulse.core.query import parse_query, to_native
+from brandpulse.core.records import AuthorRecord, MentionRecord, Page
+from brandpulse.core.settings import BrandSettings, XSourceSettings
 from collectors.base import (
     bounded,
     count,

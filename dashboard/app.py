@@ -9,8 +9,8 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script by streamlit
 
-from brandpulse.access import require_page  # noqa: E402
-from brandpulse.errors import AccessDeniedError, BrandpulseError  # noqa: E402
+from brandpulse.services.access import require_page  # noqa: E402
+from brandpulse.core.errors import AccessDeniedError, BrandpulseError  # noqa: E402
 from dashboard import auth, data  # noqa: E402
 from dashboard.safe import md  # noqa: E402
 from dashboard.views import (  # noqa: E402

@@ -11,8 +11,8 @@ import uuid
 
 import streamlit as st
 
-from brandpulse.access import Actor, LoginThrottledError, SessionEndedError, pages_for
-from brandpulse import accounts
+from brandpulse.services.access import Actor, LoginThrottledError, SessionEndedError, pages_for
+from brandpulse.services import accounts
 from dashboard import data
 from dashboard.safe import md
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from brandpulse.settings import Settings, load_settings
+from brandpulse.core.settings import Settings, load_settings
 from store import queries
 from store.alerts import which_alerts_fired
 from store.brands import which_brands_are_tracked, who_are_the_rivals_of
@@ -152,7 +152,7 @@ def influencers(brand_id: int, tiers: tuple[str, ...], since=None, until=None) -
 
 def influencer_report(actor, brand: str, since, fmt: str) -> bytes:
     """The influencer report file (role-checked: report.export, with the role re-read)."""
-    from brandpulse.accounts import authorize
+    from brandpulse.services.accounts import authorize
     from brandpulse.reports.export import to_bytes
     from brandpulse.reports.influencers import build_influencer_report
 
@@ -162,7 +162,7 @@ def influencer_report(actor, brand: str, since, fmt: str) -> bytes:
 
 @st.cache_data(ttl=TTL)
 def voice(brand: str, since, until, by: str, sentiment: str | None) -> list[dict]:
-    from brandpulse.voice import share_of_voice
+    from brandpulse.services.voice import share_of_voice
 
     return share_of_voice(settings(), brand, since, until, by=by, sentiment=sentiment)
 

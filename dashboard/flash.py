@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from brandpulse.errors import BrandpulseError
+from brandpulse.core.errors import BrandpulseError
 from dashboard import data
 from dashboard.safe import md
 

@@ -55,7 +55,7 @@ def _rates(count: int, repeats: int, work: Callable[[], None]) -> list[float]:
 
 
 def _pipeline(texts: list[str], model_path: str | None, repeats: int, queue) -> None:
-    from brandpulse.settings import Settings
+    from brandpulse.core.settings import Settings
     from nlp.analyzer import build_analyzer
     from nlp.stage import Doc
 
@@ -108,7 +108,7 @@ def _naive_full(texts: list[str], model_path: str | None, repeats: int, queue) -
 
 def _naive_extras() -> list:
     """Language and entities one text at a time, with the pipeline's own components."""
-    from brandpulse.settings import Settings
+    from brandpulse.core.settings import Settings
     from nlp.entities import DEFAULT_ASPECTS, EntityStage, ruler_patterns
     from nlp.language import detect_language
     from nlp.stage import Doc

@@ -32,7 +32,7 @@ def _pattern(label: str, phrase: str, entity_id: str) -> dict:
 
 def ruler_patterns(brands: Iterable, aspects: dict[str, list[str]]) -> list[dict]:
     """EntityRuler patterns: own brands and products, competitors, and aspect keywords."""
-    from brandpulse.query import parse_query, positive_keywords
+    from brandpulse.core.query import parse_query, positive_keywords
 
     def names(entry) -> list[str]:  # its name, handles, and the words its query looks for
         return [entry.name, *entry.handles.values(), *positive_keywords(parse_query(entry.query))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from brandpulse.errors import AnalysisError
+from brandpulse.core.errors import AnalysisError
 from nlp.stage import Doc
 
 CANONICAL = {"negative": "negative", "neg": "negative", "neutral": "neutral", "neu": "neutral",

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from brandpulse.errors import AnalysisError
+from brandpulse.core.errors import AnalysisError
 from nlp.datasets import LABELS, normalize
 from nlp.lexicon import QUESTION
 from nlp.stage import Doc

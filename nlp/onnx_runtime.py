@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from brandpulse.errors import AnalysisError
+from brandpulse.core.errors import AnalysisError
 
 EXPORT_FORMAT = "1"  # bump when the exported graph changes
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Callable, Iterator
 
-from brandpulse.errors import ImportFormatError
+from brandpulse.core.errors import ImportFormatError
 from nlp.analyzer import build_analyzer
 from nlp.stage import Doc
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from brandpulse.errors import AnalysisError
+from brandpulse.core.errors import AnalysisError
 from nlp.batching import LengthGroupedBatches
 from nlp.complaint_head import HeadSettings, choose_head_settings, fit_complaint_head
 from nlp.datasets import Split, load_training_data

@@ -1,7 +1,7 @@
 """What every network publisher does: publish a reply once, find one already published, sign in.
 
 A publisher translates its client library's errors at the edge into the three outcomes the
-outbox worker acts on (``brandpulse.errors``):
+outbox worker acts on (``brandpulse.core.errors``):
 
 * :class:`ReplyRejectedError` - refused for certain, nothing posted (401/403/400/404/422, ...);
 * :class:`ReplyRateLimitedError` - refused for now, nothing posted, with the reset time if known;
@@ -36,7 +36,7 @@ class Published:
 
 
 class Publisher(Protocol):
-    """One reply account on one network (see brandpulse.settings_replies.ReplyAccount)."""
+    """One reply account on one network (see brandpulse.core.settings_replies.ReplyAccount)."""
 
     network: str
 

@@ -15,9 +15,9 @@ from atproto import Client, models
 from atproto_client import exceptions as at
 from atproto_client.request import Request
 
-from brandpulse.errors import ReplyRateLimitedError, ReplyRejectedError, ReplyUncertainError
-from brandpulse.redaction import redact_secrets, remember_secret
-from brandpulse.settings_replies import ReplyAccount
+from brandpulse.core.errors import ReplyRateLimitedError, ReplyRejectedError, ReplyUncertainError
+from brandpulse.core.redaction import redact_secrets, remember_secret
+from brandpulse.core.settings_replies import ReplyAccount
 from publishers.base import Published, ReplyTarget
 from publishers.rules import reply_restriction
 

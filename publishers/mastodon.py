@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import mastodon
 from mastodon import Mastodon
 
-from brandpulse.errors import ReplyRateLimitedError, ReplyRejectedError, ReplyUncertainError
-from brandpulse.redaction import redact_secrets, remember_secret
-from brandpulse.settings_replies import ReplyAccount
+from brandpulse.core.errors import ReplyRateLimitedError, ReplyRejectedError, ReplyUncertainError
+from brandpulse.core.redaction import redact_secrets, remember_secret
+from brandpulse.core.settings_replies import ReplyAccount
 from publishers.base import Published, ReplyTarget
 from publishers.rules import reply_restriction
 

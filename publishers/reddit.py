@@ -17,9 +17,9 @@ from requests.adapters import HTTPAdapter
 from praw.exceptions import RedditAPIException
 from prawcore.sessions import FiniteRetryStrategy
 
-from brandpulse.errors import ReplyRateLimitedError, ReplyRejectedError, ReplyUncertainError
-from brandpulse.redaction import redact_secrets, remember_secret
-from brandpulse.settings_replies import ReplyAccount
+from brandpulse.core.errors import ReplyRateLimitedError, ReplyRejectedError, ReplyUncertainError
+from brandpulse.core.redaction import redact_secrets, remember_secret
+from brandpulse.core.settings_replies import ReplyAccount
 from publishers.base import Published, ReplyTarget
 from publishers.rules import reply_restriction
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from brandpulse.settings_replies import ReplyAccount, reply_secrets
+from brandpulse.core.settings_replies import ReplyAccount, reply_secrets
 from publishers.base import Publisher
 
 PUBLISHERS = {"x": ("publishers.x", "XPublisher"), "reddit": ("publishers.reddit", "RedditPublisher"),

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 import requests
 import tweepy
 
-from brandpulse.errors import ReplyRateLimitedError, ReplyRejectedError, ReplyUncertainError
-from brandpulse.redaction import redact_secrets, remember_secret
-from brandpulse.settings_replies import ReplyAccount
+from brandpulse.core.errors import ReplyRateLimitedError, ReplyRejectedError, ReplyUncertainError
+from brandpulse.core.redaction import redact_secrets, remember_secret
+from brandpulse.core.settings_replies import ReplyAccount
 from collectors.x import X_HOST, RedirectAdapter
 from publishers.base import Published, ReplyTarget
 from publishers.rules import reply_restriction

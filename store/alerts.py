@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
-from brandpulse.errors import NotFoundError
+from brandpulse.core.errors import NotFoundError
 from store.buckets import time_bucket
 from store.bulk import dialect_insert
 from store.models import Alert, Analysis, Author, Mention, MentionBrand, utcnow

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from brandpulse.errors import BrandpulseError
+from brandpulse.core.errors import BrandpulseError
 from store.bulk import dialect_insert
 from store.models import Brand, BrandRival, utcnow
 

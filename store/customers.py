@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from brandpulse.errors import BrandpulseError
+from brandpulse.core.errors import BrandpulseError
 from store.models import Author, Customer, Mention
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from brandpulse.errors import MigrationError, StoreError
-from brandpulse.redaction import redact_secrets
+from brandpulse.core.errors import MigrationError, StoreError
+from brandpulse.core.redaction import redact_secrets
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

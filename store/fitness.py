@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Integer
 
-from brandpulse.records import (
+from brandpulse.core.records import (
     EARLIEST,
     FUTURE_SLACK,
     MAX_COUNT,

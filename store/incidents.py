@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
-from brandpulse.errors import NotFoundError
+from brandpulse.core.errors import NotFoundError
 from store.models import Alert, Author, Brand, Incident, Mention, Reply, Ticket, User, utcnow
 from store.tickets import OPEN_STATUSES
 

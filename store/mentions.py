@@ -10,7 +10,7 @@ from sqlalchemy import false, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
 from sqlmodel import Session
 
-from brandpulse.records import AuthorRecord, MentionRecord, as_utc
+from brandpulse.core.records import AuthorRecord, MentionRecord, as_utc
 from store.bulk import dialect_insert, upsert_rows
 from store.fitness import mention_problem
 from store.models import Author, Brand, Mention, MentionBrand, utcnow

@@ -33,9 +33,12 @@ class BrandRival(SQLModel, table=True):
 class Customer(SQLModel, table=True):
     """One person, possibly behind several authors on several networks."""
     __tablename__ = "customers"
+    __table_args__ = (Index("uq_customers_external_id", "external_id", unique=True),)
     id: Optional[int] = Field(default=None, primary_key=True)
     display_name: str = Field(default="", max_length=300)
+    external_id: Optional[str] = Field(default=None, max_length=200)  # a partner's own id
     created_at: datetime = Field(default_factory=utcnow)
+    updated_at: Optional[datetime] = None
 
 
 class Author(SQLModel, table=True):

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlmodel import Session
 
-from brandpulse.errors import NotFoundError
+from brandpulse.core.errors import NotFoundError
 from store.models import Author, Mention, Reply, User, utcnow
 
 OPEN_REPLY_STATES = ("awaiting_approval", "queued", "sending")

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from brandpulse.errors import NotFoundError, WorkflowError
+from brandpulse.core.errors import NotFoundError, WorkflowError
+from brandpulse.core.roles import CARE_ROLES
 from store.models import Ticket, TicketEvent, TicketMention, User, utcnow
 from store.tickets import CLOSED_STATUSES
 
@@ -19,7 +20,6 @@ TRANSITIONS = {
     "resolved": {"in_progress"},
     "dismissed": {"new"},
 }
-CARE_ROLES = ("care_agent", "care_lead", "admin")
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:

@@ -164,7 +164,7 @@ def _next_due():
 
 
 def _breached(now: datetime):
-    """The SQL form of brandpulse.sla's breach: a clock past due, or stopped after it."""
+    """The SQL form of brandpulse.services.sla's breach: a clock past due, or stopped after it."""
     answered = func.coalesce(Ticket.first_response_at, Ticket.resolved_at)
     return or_(and_(Ticket.first_response_due.is_not(None),
                     or_(and_(answered.is_(None), Ticket.first_response_due < now),

@@ -10,8 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from brandpulse.access import ROLES
-from brandpulse.errors import BrandpulseError, NotFoundError
+from brandpulse.core.roles import ROLES
+from brandpulse.core.errors import BrandpulseError, NotFoundError
 from store.models import User
 
 _HASHER = PasswordHasher()

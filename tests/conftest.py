@@ -12,7 +12,7 @@ import yaml
 os.environ.setdefault("COLUMNS", "200")  # command output is read at one width, whatever runs the tests
 from sqlalchemy import create_engine, text
 
-from brandpulse.settings import load_settings
+from brandpulse.core.settings import load_settings
 from store.engine import get_engine, migrate, normalize_url
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -36,7 +36,7 @@ BASE_CONFIG = {
 def _fresh_secret_registry():
     """Each test starts with no remembered secrets: one test's token "secret" must not mask the
     word secret in another test's messages."""
-    from brandpulse.redaction import forget_secrets
+    from brandpulse.core.redaction import forget_secrets
 
     forget_secrets()
     yield

@@ -9,12 +9,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from brandpulse.alert_rules import HourlySeries, detect
-from brandpulse.alerting import BrandHistory, evaluate_alerts, replay
-from brandpulse.pipeline import analyze_pending
-from brandpulse.records import AuthorRecord, MentionRecord
+from brandpulse.services.alert_rules import HourlySeries, detect
+from brandpulse.services.alerting import BrandHistory, evaluate_alerts, replay
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.core.records import AuthorRecord, MentionRecord
 from brandpulse.scheduler import build_scheduler
-from brandpulse.settings_alerts import AlertSettings
+from brandpulse.core.settings_alerts import AlertSettings
 from store.alerts import which_alerts_fired
 from store.buckets import bucket_label
 from store.engine import session_scope

@@ -9,13 +9,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from typer.testing import CliRunner
 
-from brandpulse.alert_rules import detect, detect_posts
-from brandpulse.alerting import backtest, evaluate_alerts
-from brandpulse.cli import app
-from brandpulse.delivery import deliver_pending
-from brandpulse.pipeline import analyze_pending
-from brandpulse.records import AuthorRecord, MentionRecord
-from brandpulse.settings_alerts import AlertSettings
+from brandpulse.services.alert_rules import detect, detect_posts
+from brandpulse.services.alerting import backtest, evaluate_alerts
+from brandpulse.cli.main import app
+from brandpulse.services.delivery import deliver_pending
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.core.records import AuthorRecord, MentionRecord
+from brandpulse.core.settings_alerts import AlertSettings
 from store.alerts import which_alerts_fired
 from store.buckets import bucket_label
 from store.engine import session_scope

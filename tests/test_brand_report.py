@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from pypdf import PdfReader
 
-from brandpulse.pipeline import analyze_pending
-from brandpulse.records import AuthorRecord, MentionRecord
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.core.records import AuthorRecord, MentionRecord
 from brandpulse.reports.brand import write_brand_report
 from brandpulse.reports.pdf import trend_figure, value_bar_figure
 from store.alerts import save_alert

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from brandpulse import care
-from brandpulse.accounts import log_in
+from brandpulse.services import care
+from brandpulse.services.accounts import log_in
 from store.engine import session_scope
 from store.models import Mention
 

@@ -4,15 +4,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from brandpulse import care
-from brandpulse.access import Actor, pages_for, require
-from brandpulse.accounts import change_user, create_user, log_in
-from brandpulse.errors import AccessDeniedError, BrandpulseError, WorkflowError
-from brandpulse.pipeline import analyze_pending
-from brandpulse.records import AuthorRecord, MentionRecord
-from brandpulse.settings_care import BusinessHours, CareSettings, RoutingRule, TeamSettings
-from brandpulse.sla import add_working_time, sla_status
-from brandpulse.triage import route, triage_new
+from brandpulse.services import care
+from brandpulse.services.access import Actor, pages_for, require
+from brandpulse.services.accounts import change_user, create_user, log_in
+from brandpulse.core.errors import AccessDeniedError, BrandpulseError, WorkflowError
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.core.records import AuthorRecord, MentionRecord
+from brandpulse.core.settings_care import BusinessHours, CareSettings, RoutingRule, TeamSettings
+from brandpulse.services.sla import add_working_time, sla_status
+from brandpulse.services.triage import route, triage_new
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.tickets import TicketCandidate

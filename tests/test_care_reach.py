@@ -1,4 +1,4 @@
-"""Care reach (brandpulse.access.may_reach_ticket), enforced alike by every care service, and the
+"""Care reach (brandpulse.services.access.may_reach_ticket), enforced alike by every care service, and the
 literal author search used to link accounts; on SQLite and PostgreSQL."""
 
 from datetime import datetime, timedelta, timezone
@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import update
 
-from brandpulse import care
-from brandpulse.access import Actor, may_reach_ticket
-from brandpulse.accounts import change_user, create_user
-from brandpulse.errors import AccessDeniedError
-from brandpulse.pipeline import analyze_pending
-from brandpulse.records import AuthorRecord, MentionRecord
-from brandpulse.triage import triage_new
+from brandpulse.services import care
+from brandpulse.services.access import Actor, may_reach_ticket
+from brandpulse.services.accounts import change_user, create_user
+from brandpulse.core.errors import AccessDeniedError
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.core.records import AuthorRecord, MentionRecord
+from brandpulse.services.triage import triage_new
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.models import User

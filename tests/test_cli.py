@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from brandpulse.cli import app
+from brandpulse.cli.main import app
 from store.engine import head_revision, session_scope
 from store.models import Analysis, Mention, Ticket
 
@@ -180,7 +180,7 @@ def test_two_run_processes_never_collect_the_same_source_at_once(write_config, d
 
 
 def test_users_add_reads_the_password_from_stdin_and_stores_only_a_hash(settings, database_url):
-    from brandpulse.accounts import log_in
+    from brandpulse.services.accounts import log_in
     from store.models import User
 
     result = runner.invoke(app, ["users", "add", "ana", "--role", "care_agent", "--team", "care",

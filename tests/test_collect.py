@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select, text, update
 
-from brandpulse.collecting import collect_all
-from brandpulse.errors import ConfigError
+from brandpulse.services.collecting import collect_all
+from brandpulse.core.errors import ConfigError
 from store.collectors import which_sources_report_health
 from store.engine import session_scope
 from store.models import Mention, Quarantine

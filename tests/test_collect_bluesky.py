@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from websockets.sync.server import serve
 
-from brandpulse.collecting import collect_all
+from brandpulse.services.collecting import collect_all
 from store.engine import session_scope
 from store.models import Mention, Quarantine
 
@@ -137,7 +137,7 @@ def test_search_posts_logs_in_once_and_pages_by_time(write_config, database_url,
         settings = write_config(brands=[{"name": "Nimbus Mobile", "query": '"nimbus mobile"'}],
                                 sources={"bluesky": {"enabled": True, "jetstream": False,
                                                      "base_url": f"{xrpc.url}/xrpc"}})
-        from brandpulse.collecting import enabled_collectors, collect_once
+        from brandpulse.services.collecting import enabled_collectors, collect_once
 
         collector = enabled_collectors(settings)["bluesky"]
         first = collect_once(settings, collector, settings.brands[0])

@@ -13,9 +13,9 @@ import pytest
 from mastodon import Mastodon
 from sqlalchemy import func, select
 
-from brandpulse.collecting import collect_all, collect_once, enabled_collectors
-from brandpulse.doctor import run_checks
-from brandpulse.records import Page
+from brandpulse.services.collecting import collect_all, collect_once, enabled_collectors
+from brandpulse.cli.doctor import run_checks
+from brandpulse.core.records import Page
 from fakeserver import FakeServer, Reply, body_of, recorded
 from store.collectors import which_sources_report_health
 from store.engine import session_scope

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from brandpulse.collecting import collect_all
+from brandpulse.services.collecting import collect_all
 from fakeserver import FakeServer, Reply, body_of, recorded
 from store.collectors import which_sources_report_health
 from store.engine import session_scope

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from brandpulse.collecting import collect_once, enabled_collectors
-from brandpulse.errors import CollectorError
-from brandpulse.records import MentionRecord, Page
+from brandpulse.services.collecting import collect_once, enabled_collectors
+from brandpulse.core.errors import CollectorError
+from brandpulse.core.records import MentionRecord, Page
 from collectors.x import parse_search_page
 from fakeserver import FakeServer, Reply, body_of, recorded
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from brandpulse.collecting import collect_all
+from brandpulse.services.collecting import collect_all
 from fakeserver import FakeServer, Reply, body_of, recorded
 from store.collectors import which_sources_report_health
 from store.engine import session_scope
@@ -73,7 +73,7 @@ def test_comment_streams_dedupe_repeated_items(reddit_settings, server, database
     (second,) = collect_all(settings)  # page 2 repeats page 1 entirely
     assert first.fetched == 40 and second.fetched == 0
     assert count(database_url) == first.stored
-    from brandpulse.query import parse_query
+    from brandpulse.core.query import parse_query
 
     query = parse_query("praw OR oauth OR reddit OR the")
     matching = [c["data"] for c in body_of(STREAM)["data"]["children"] if query.matches(c["data"]["body"])]
@@ -105,7 +105,7 @@ def test_503_sequence_is_retried_by_prawcore_then_recorded(reddit_settings, serv
 
 
 def test_missing_credentials_name_the_variables(write_config, monkeypatch):
-    from brandpulse.errors import MissingSecretError
+    from brandpulse.core.errors import MissingSecretError
 
     for name in ("CLIENT_ID", "CLIENT_SECRET", "USER_AGENT"):
         monkeypatch.delenv(f"BRANDPULSE_REDDIT_{name}", raising=False)
@@ -188,7 +188,7 @@ def test_a_comment_without_permalink_gets_a_link_built_from_its_ids(reddit_setti
 
 
 def test_subreddit_names_are_checked_in_config(write_config):
-    from brandpulse.errors import ConfigError
+    from brandpulse.core.errors import ConfigError
 
     settings = write_config(sources={"reddit": {"search_subreddits": ["r/python", " redditdev "]}})
     assert settings.sources.reddit.search_subreddits == ["python", "redditdev"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from brandpulse.collecting import collect_all
+from brandpulse.services.collecting import collect_all
 from fakeserver import FakeServer, Reply, body_of, recorded
 from store.collectors import which_sources_report_health
 from store.engine import session_scope
@@ -152,7 +152,7 @@ def test_daily_spend_cap_stops_reading(x_settings, server, database_url):
 
 
 def test_missing_token_is_a_clear_error(write_config, monkeypatch):
-    from brandpulse.errors import MissingSecretError
+    from brandpulse.core.errors import MissingSecretError
 
     monkeypatch.delenv("BRANDPULSE_X_BEARER_TOKEN", raising=False)
     settings = write_config(sources={"x": {"enabled": True}})
@@ -203,7 +203,7 @@ def test_tweets_normalize_references_and_urls():
 
 
 def test_doctor_shows_x_credentials_spend_and_health(x_settings, server, database_url):
-    from brandpulse.doctor import run_checks
+    from brandpulse.cli.doctor import run_checks
 
     server.route("GET", SEARCH, recorded(BASIC), recorded(EMPTY))
     settings = x_settings(price_per_post=0.01)

@@ -15,9 +15,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 from pydantic import BaseModel
 
-from brandpulse.config_yaml import MAX_BYTES, MAX_DEPTH
-from brandpulse.errors import ConfigError
-from brandpulse.settings import Settings, load_settings
+from brandpulse.core.config_yaml import MAX_BYTES, MAX_DEPTH
+from brandpulse.core.errors import ConfigError
+from brandpulse.core.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = (ROOT / "config.yaml").read_text(encoding="utf-8")
@@ -270,7 +270,7 @@ def test_cli_prints_one_line_and_exits_1(tmp_path, name):
     env.pop("BRANDPULSE_DATABASE_URL", None)
     commands = ["doctor", "init"] if name in ("alias_bomb", "missing") else ["doctor"]
     for command in commands:
-        done = subprocess.run([sys.executable, "-m", "brandpulse.cli", command], env=env, cwd=tmp_path,
+        done = subprocess.run([sys.executable, "-m", "brandpulse.cli.main", command], env=env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stderr + done.stdout

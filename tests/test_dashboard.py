@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from brandpulse.access import PAGES, pages_for
+from brandpulse.services.access import PAGES, pages_for
 from nlp.model import DEFAULT_MODEL
 
 

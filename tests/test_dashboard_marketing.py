@@ -11,8 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from brandpulse.cli import dashboard_command
-from brandpulse.settings import Settings
+from brandpulse.cli.main import dashboard_command
+from brandpulse.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -80,13 +80,13 @@ import streamlit as st  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from brandpulse import care, incidents  # noqa: E402
-from brandpulse.access import ROLES, Actor, pages_for  # noqa: E402
-from brandpulse.accounts import create_user  # noqa: E402
-from brandpulse.influence import refresh_influence  # noqa: E402
-from brandpulse.pipeline import analyze_pending  # noqa: E402
-from brandpulse.records import AuthorRecord, MentionRecord  # noqa: E402
-from brandpulse.triage import triage_new  # noqa: E402
+from brandpulse.services import care, incidents  # noqa: E402
+from brandpulse.services.access import ROLES, Actor, pages_for  # noqa: E402
+from brandpulse.services.accounts import create_user  # noqa: E402
+from brandpulse.services.influence import refresh_influence  # noqa: E402
+from brandpulse.services.pipeline import analyze_pending  # noqa: E402
+from brandpulse.core.records import AuthorRecord, MentionRecord  # noqa: E402
+from brandpulse.services.triage import triage_new  # noqa: E402
 from store.alerts import save_alert  # noqa: E402
 from store.brands import sync_brands  # noqa: E402
 from store.collectors import record_collector_failure  # noqa: E402

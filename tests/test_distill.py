@@ -6,7 +6,7 @@ import os
 import pytest
 import torch
 
-from brandpulse.errors import AnalysisError
+from brandpulse.core.errors import AnalysisError
 from nlp.card import write_model_card
 from nlp.datasets import Split
 from nlp.distill import (distillation_pool, is_trained, soft_cross_entropy, student_steps, teacher_config,

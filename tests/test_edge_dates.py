@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import update
 
-from brandpulse.pipeline import analyze_pending, refresh_overview
-from brandpulse.records import AuthorRecord, MentionRecord
-from brandpulse.triage import triage_new
+from brandpulse.services.pipeline import analyze_pending, refresh_overview
+from brandpulse.core.records import AuthorRecord, MentionRecord
+from brandpulse.services.triage import triage_new
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.models import Mention

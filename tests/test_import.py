@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from brandpulse.errors import ImportFormatError
-from brandpulse.importer import import_file
+from brandpulse.core.errors import ImportFormatError
+from brandpulse.services.importer import import_file
 from store.engine import session_scope
 from store.models import Author, Brand, Mention, MentionBrand, Quarantine
 

@@ -10,10 +10,10 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from brandpulse.cli import app
-from brandpulse.errors import BrandpulseError, ImportFormatError, RecordError
-from brandpulse.importer import import_file
-from brandpulse.quarantining import export_quarantined, list_quarantined
+from brandpulse.cli.main import app
+from brandpulse.core.errors import BrandpulseError, ImportFormatError, RecordError
+from brandpulse.services.importer import import_file
+from brandpulse.services.quarantining import export_quarantined, list_quarantined
 from collectors.tabular import ColumnMap, parse_time
 
 ROW = {"text": "Nimbus Mobile works", "created_at": "2026-11-01T10:00:00Z"}

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from brandpulse.errors import ImportFormatError
-from brandpulse.importer import import_file
-from brandpulse.quarantining import export_quarantined, list_quarantined
+from brandpulse.core.errors import ImportFormatError
+from brandpulse.services.importer import import_file
+from brandpulse.services.quarantining import export_quarantined, list_quarantined
 from store.engine import session_scope
 from store.models import Brand, Mention
 

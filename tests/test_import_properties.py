@@ -11,8 +11,8 @@ import math
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from brandpulse.errors import ImportFormatError
-from brandpulse.importer import import_file
+from brandpulse.core.errors import ImportFormatError
+from brandpulse.services.importer import import_file
 from collectors.tabular import ALIASES, CANONICAL
 
 PROFILE = hsettings(max_examples=40, deadline=None,

@@ -6,8 +6,8 @@ import gzip
 import os
 import json
 
-from brandpulse.collecting import collect_all
-from brandpulse.quarantining import list_quarantined
+from brandpulse.services.collecting import collect_all
+from brandpulse.services.quarantining import list_quarantined
 
 ROW = {"text": "Nimbus Mobile signal is gone again", "created_at": "2026-11-01T10:00:00Z", "user": "ann"}
 

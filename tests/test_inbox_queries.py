@@ -10,10 +10,10 @@ import pytest
 from argon2 import PasswordHasher
 from sqlmodel import select
 
-from brandpulse import care
-from brandpulse.accounts import change_user, create_user
-from brandpulse.errors import AccessDeniedError, ConfigError, WorkflowError
-from brandpulse.sla import sla_deadlines
+from brandpulse.services import care
+from brandpulse.services.accounts import change_user, create_user
+from brandpulse.core.errors import AccessDeniedError, ConfigError, WorkflowError
+from brandpulse.services.sla import sla_deadlines
 from store.engine import session_scope
 from store.models import Author, Brand, Incident, Mention, Ticket, TicketEvent, TicketMention, utcnow
 

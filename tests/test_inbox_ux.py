@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from brandpulse.accounts import change_user, create_user
+from brandpulse.services.accounts import change_user, create_user
 from store.engine import session_scope
 from store.models import Ticket, TicketEvent
 from test_inbox_queries import CARE, make_incident, make_tickets

@@ -12,15 +12,15 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from brandpulse import incidents
-from brandpulse.accounts import actor_of
-from brandpulse.cli_incidents import incidents_app
-from brandpulse.errors import AccessDeniedError, WorkflowError
-from brandpulse.pipeline import analyze_pending
-from brandpulse.publishing import publish_due
-from brandpulse.records import AuthorRecord, MentionRecord
-from brandpulse.settings import load_settings
-from brandpulse.triage import triage_new
+from brandpulse.services import incidents
+from brandpulse.services.accounts import actor_of
+from brandpulse.cli.incidents import incidents_app
+from brandpulse.core.errors import AccessDeniedError, WorkflowError
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.services.publishing import publish_due
+from brandpulse.core.records import AuthorRecord, MentionRecord
+from brandpulse.core.settings import load_settings
+from brandpulse.services.triage import triage_new
 from publishers.base import Published
 from store.alerts import save_alert
 from store.engine import get_engine, session_scope
@@ -322,7 +322,7 @@ def demo_copy(demo, tmp_path, monkeypatch):
 
 
 def lead_of(settings, demo):
-    from brandpulse.accounts import log_in
+    from brandpulse.services.accounts import log_in
 
     return log_in(settings, "lead", {n: p for n, _, _, p in demo.users}["lead"])
 

@@ -9,12 +9,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import select
 
-from brandpulse.influence import (InfluenceInputs, authority_scores, bot_likelihood, bot_signals, brand_sentiment,
+from brandpulse.services.influence import (InfluenceInputs, authority_scores, bot_likelihood, bot_signals, brand_sentiment,
                                   mention_edges, reach_prior, refresh_influence, score_rows)
-from brandpulse.records import AuthorRecord, MentionRecord
+from brandpulse.core.records import AuthorRecord, MentionRecord
 from brandpulse.reports.export import export_influencers
 from brandpulse.reports.influencers import build_influencer_report
-from brandpulse.tiers import tier_of
+from brandpulse.core.tiers import tier_of
 from store.brands import the_brand_named
 from store.engine import session_scope
 from store.influence import who_leads_the_conversation

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from brandpulse.records import MentionRecord
+from brandpulse.core.records import MentionRecord
 from store.alerts import which_mentions_use_words
 from store.brands import sync_brands
 from store.engine import session_scope

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from brandpulse import accounts
-from brandpulse.access import LoginThrottledError
-from brandpulse.accounts import change_user, create_user, log_in
+from brandpulse.services import accounts
+from brandpulse.services.access import LoginThrottledError
+from brandpulse.services.accounts import change_user, create_user, log_in
 from store.engine import get_engine, session_scope
 from dashboard.safe import md
 from store.models import LoginAttempt
@@ -88,8 +88,8 @@ def test_the_lock_is_in_the_database_so_it_outlives_the_process_and_holds_in_ano
     with session_scope(database_url) as session:
         rows = session.exec(select(LoginAttempt).where(LoginAttempt.username == "ana")).all()
     assert [(r.client, r.ok) for r in rows] == [("ip:10.0.0.1", False)] * 5
-    script = ("import sys\nfrom brandpulse.settings import load_settings\n"
-              "from brandpulse.accounts import log_in\n"
+    script = ("import sys\nfrom brandpulse.core.settings import load_settings\n"
+              "from brandpulse.services.accounts import log_in\n"
               "try:\n    log_in(load_settings(), 'ana', sys.argv[1], 'ip:10.0.0.2')\n"
               "except Exception as exc:\n    print(type(exc).__name__, exc)\n")
     other = subprocess.run([sys.executable, "-c", script, PASSWORD], capture_output=True, text=True,

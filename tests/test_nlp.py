@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from brandpulse.settings import Settings
+from brandpulse.core.settings import Settings
 from nlp.analyzer import build_analyzer
 from nlp.model import DEFAULT_MODEL, load_scorer
 from nlp.predict import predict_file
@@ -131,7 +131,7 @@ def test_any_local_hugging_face_sentiment_model_plugs_in(tmp_path):
 
 
 def test_missing_plugged_model_is_a_clear_error():
-    from brandpulse.errors import AnalysisError
+    from brandpulse.core.errors import AnalysisError
 
     settings = Settings.model_validate({"nlp": {"sentiment_model": "/nonexistent/model", "entities": False}})
     with pytest.raises(AnalysisError, match="local path"):

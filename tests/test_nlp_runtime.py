@@ -107,7 +107,7 @@ def test_int8_quantizes_every_weight_projection_but_those_asked_to_stay_fp32(tmp
 
 @needs_model
 def test_a_broken_export_is_a_clear_error(tmp_path, monkeypatch):
-    from brandpulse.errors import AnalysisError
+    from brandpulse.core.errors import AnalysisError
     from nlp.onnx_runtime import exported_model
 
     monkeypatch.setenv("BRANDPULSE_CACHE_DIR", str(tmp_path / "cache"))
@@ -122,7 +122,7 @@ def test_a_broken_export_is_a_clear_error(tmp_path, monkeypatch):
 @needs_model
 @pytest.mark.parametrize("entities", [True, False])
 def test_the_model_leaves_spacy_its_core_when_both_run_at_once(entities):
-    from brandpulse.settings import Settings
+    from brandpulse.core.settings import Settings
     from nlp.analyzer import _model
     from nlp.model import TransformerStage, available_cores
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from brandpulse import care, publishing, replying
-from brandpulse.accounts import create_user
-from brandpulse.pipeline import analyze_pending
-from brandpulse.records import AuthorRecord, MentionRecord
-from brandpulse.triage import triage_new
+from brandpulse.services import care, publishing, replying
+from brandpulse.services.accounts import create_user
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.core.records import AuthorRecord, MentionRecord
+from brandpulse.services.triage import triage_new
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.models import Reply, Ticket

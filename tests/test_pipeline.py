@@ -4,10 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from brandpulse.alerting import evaluate_alerts
-from brandpulse.pipeline import analyze_pending
-from brandpulse.records import AuthorRecord, MentionRecord
-from brandpulse.triage import triage_new
+from brandpulse.services.alerting import evaluate_alerts
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.core.records import AuthorRecord, MentionRecord
+from brandpulse.services.triage import triage_new
 from nlp.analyzer import Analyzer, build_analyzer
 from store.analyses import which_mentions_failed_analysis
 from store.engine import session_scope

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from brandpulse.errors import (
+from brandpulse.core.errors import (
     MissingSecretError,
     ReplyRateLimitedError,
     ReplyRejectedError,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from brandpulse.errors import QueryError
-from brandpulse.query import parse_query
+from brandpulse.core.errors import QueryError
+from brandpulse.core.query import parse_query
 
 CASES = [
     ("acme", "I love Acme phones", True),
@@ -60,14 +60,14 @@ NATIVE = [
 
 @pytest.mark.parametrize("query,x,reddit", NATIVE)
 def test_queries_compile_to_native_syntax(query, x, reddit):
-    from brandpulse.query import to_native
+    from brandpulse.core.query import to_native
 
     assert to_native(parse_query(query), "x") == x
     assert to_native(parse_query(query), "reddit") == reddit
 
 
 def test_positive_keywords_skip_negated_terms():
-    from brandpulse.query import positive_keywords
+    from brandpulse.core.query import positive_keywords
 
     assert positive_keywords(parse_query('("nimbus mobile" OR @nimbus) NOT outage')) == [
         "nimbus mobile", "nimbus"]

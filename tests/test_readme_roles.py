@@ -1,9 +1,9 @@
-"""The README's role table says exactly which pages each role sees (brandpulse.access is the truth)."""
+"""The README's role table says exactly which pages each role sees (brandpulse.services.access is the truth)."""
 
 import re
 from pathlib import Path
 
-from brandpulse.access import ROLES, pages_for
+from brandpulse.services.access import ROLES, pages_for
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from brandpulse import care, replying
-from brandpulse.accounts import create_user
-from brandpulse.errors import AccessDeniedError, StaleTicketError, WorkflowError
-from brandpulse.pipeline import analyze_pending
-from brandpulse.triage import triage_new
+from brandpulse.services import care, replying
+from brandpulse.services.accounts import create_user
+from brandpulse.core.errors import AccessDeniedError, StaleTicketError, WorkflowError
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.services.triage import triage_new
 from store.engine import session_scope
 from store.models import Reply, Ticket
 from tests.test_care import NOW, post

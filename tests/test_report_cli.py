@@ -8,7 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from brandpulse.cli import app
+from brandpulse.cli.main import app
 
 runner = CliRunner()
 
@@ -71,7 +71,7 @@ def test_export_refuses_a_future_since_and_a_limit_below_one(config):
 def test_until_a_day_includes_that_day_and_a_time_is_taken_as_given():
     from datetime import datetime, timezone
 
-    from brandpulse.cli_alerts import parse_day
+    from brandpulse.cli.alerts import parse_day
 
     assert parse_day("2026-11-20", "--until", end_of_day=True) == datetime(2026, 11, 21, tzinfo=timezone.utc)
     assert parse_day("2026-11-20T18:00", "--until", end_of_day=True) == datetime(2026, 11, 20, 18,

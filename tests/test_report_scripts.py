@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pypdf import PdfReader
 
-from brandpulse.records import AuthorRecord, MentionRecord
+from brandpulse.core.records import AuthorRecord, MentionRecord
 from brandpulse.reports.export import export_influencers
 from brandpulse.reports.influencers import build_influencer_report
 from brandpulse.reports.pdf import ReportPdf

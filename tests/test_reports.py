@@ -8,8 +8,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from brandpulse.cli import app
-from brandpulse.records import AuthorRecord, MentionRecord
+from brandpulse.cli.main import app
+from brandpulse.core.records import AuthorRecord, MentionRecord
 from brandpulse.reports.influencers import build_influencer_report
 from store.engine import session_scope
 from store.mentions import save_mentions
@@ -154,8 +154,8 @@ def test_scheduled_weekly_report_is_written_once_and_delivered(conversation, wri
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    from brandpulse.influence import refresh_influence
-    from brandpulse.pipeline import analyze_pending
+    from brandpulse.services.influence import refresh_influence
+    from brandpulse.services.pipeline import analyze_pending
     from brandpulse.reports.brand import run_scheduled_reports
 
     received = []

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from brandpulse.records import AuthorRecord, MentionRecord
+from brandpulse.core.records import AuthorRecord, MentionRecord
 from store import search
 from store.engine import session_scope
 from store.mentions import save_mentions

@@ -18,9 +18,9 @@ import yaml
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from brandpulse.errors import ConfigError, StoreError
-from brandpulse.redaction import configure_logging, install_log_redaction, redact_secrets
-from brandpulse.settings import BrandSettings, Secrets, XSourceSettings, load_settings
+from brandpulse.core.errors import ConfigError, StoreError
+from brandpulse.core.redaction import configure_logging, install_log_redaction, redact_secrets
+from brandpulse.core.settings import BrandSettings, Secrets, XSourceSettings, load_settings
 from fakeserver import FakeServer, Reply, recorded
 from store.engine import session_scope
 
@@ -158,7 +158,7 @@ def test_database_error_text_is_masked(database_url):
 
 
 def _cli(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "brandpulse.cli", *args], env={**os.environ, **env},
+    return subprocess.run([sys.executable, "-m", "brandpulse.cli.main", *args], env={**os.environ, **env},
                           cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
@@ -169,7 +169,7 @@ def test_init_and_doctor_never_print_the_database_password(tmp_path, monkeypatch
     assert done.returncode == 1 and SECRET not in done.stdout + done.stderr
     assert done.stderr.startswith("error: ") and "bp:***@127.0.0.1:1" in done.stderr
     assert "Traceback" not in done.stderr
-    from brandpulse.cli import app
+    from brandpulse.cli.main import app
 
     monkeypatch.setenv("BRANDPULSE_CONFIG", str(config))
     monkeypatch.setenv("BRANDPULSE_DATABASE_URL", url)
@@ -180,8 +180,8 @@ def test_init_and_doctor_never_print_the_database_password(tmp_path, monkeypatch
 
 
 def test_unreadable_env_file_is_one_config_error(tmp_path, monkeypatch):
-    from brandpulse.delivery import channel_url
-    from brandpulse.settings_alerts import AlertChannel
+    from brandpulse.services.delivery import channel_url
+    from brandpulse.core.settings_alerts import AlertChannel
 
     monkeypatch.chdir(tmp_path)
     channel = AlertChannel(name="slack", url_env="BRANDPULSE_TEST_UNSET_URL")
@@ -272,7 +272,7 @@ def test_brandpulse_run_at_debug_level_never_logs_the_token(tmp_path, x_server):
 
 
 def test_alert_channel_url_never_shows(caplog):
-    from brandpulse.delivery import send
+    from brandpulse.services.delivery import send
 
     install_log_redaction()
     caplog.set_level(logging.DEBUG)
@@ -289,7 +289,7 @@ def test_alert_channel_url_never_shows(caplog):
 def test_a_source_error_echoing_the_token_is_masked_in_collect_doctor_and_health(
         write_config, database_url, x_server, monkeypatch):
     """A gateway at sources.x.base_url that repeats the token in its error reaches no output."""
-    from brandpulse.cli import app
+    from brandpulse.cli.main import app
     from store.collectors import which_sources_report_health
 
     monkeypatch.setenv("BRANDPULSE_X_BEARER_TOKEN", SECRET)
@@ -317,7 +317,7 @@ def test_a_secret_with_a_line_break_inside_is_refused_by_name(monkeypatch):
 
 
 def test_every_brandpulse_error_masks_credentials_wherever_it_is_shown():
-    from brandpulse.errors import StoreError
+    from brandpulse.core.errors import StoreError
 
     error = StoreError("could not reach postgresql+psycopg://app:hunter2@db:5432/x?access_token=abc123")
     assert "hunter2" not in str(error) and "abc123" not in str(error)

@@ -8,9 +8,9 @@ import streamlit as st
 from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
-from brandpulse import accounts
-from brandpulse.access import AccessDeniedError, SessionEndedError, pages_for
-from brandpulse.accounts import authorize, change_user, create_user, current_actor, list_users, log_in
+from brandpulse.services import accounts
+from brandpulse.services.access import AccessDeniedError, SessionEndedError, pages_for
+from brandpulse.services.accounts import authorize, change_user, create_user, current_actor, list_users, log_in
 from dashboard.safe import md
 from store.engine import session_scope
 from store.models import User
@@ -157,7 +157,7 @@ def test_the_sign_out_button_ends_the_session_in_the_database(office):
 @pytest.mark.parametrize("key,value", [("session_idle_minutes", 0), ("session_idle_minutes", 1e308),
                                        ("session_max_hours", -1), ("session_max_hours", "never")])
 def test_session_limits_must_be_sane(write_config, key, value):
-    from brandpulse.errors import ConfigError
+    from brandpulse.core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=key):
         write_config(dashboard={key: value})

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from brandpulse.errors import ConfigError
-from brandpulse.settings import Secrets, load_settings, tracked_brands
+from brandpulse.core.errors import ConfigError
+from brandpulse.core.settings import Secrets, load_settings, tracked_brands
 
 ROOT = Path(__file__).resolve().parent.parent
 

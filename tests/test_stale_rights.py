@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from brandpulse.accounts import change_user, create_user
-from brandpulse.alerting import acknowledge
-from brandpulse.errors import AccessDeniedError
+from brandpulse.services.accounts import change_user, create_user
+from brandpulse.services.alerting import acknowledge
+from brandpulse.core.errors import AccessDeniedError
 
 
 def test_a_demoted_users_old_actor_cannot_acknowledge_alerts(settings, database_url):

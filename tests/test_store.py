@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, inspect, select
 
-from brandpulse.records import AuthorRecord, MentionRecord
+from brandpulse.core.records import AuthorRecord, MentionRecord
 from store.analyses import claim_mentions_for_analysis, save_analyses
 from store.brands import sync_brands, which_brands_are_tracked, who_are_the_rivals_of
 from store.engine import current_revision, get_engine, head_revision, migrate, session_scope

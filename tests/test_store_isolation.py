@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
-from brandpulse.records import AuthorRecord, MentionRecord
+from brandpulse.core.records import AuthorRecord, MentionRecord
 from store.engine import session_scope
 from store.mentions import _save_isolating
 from store.models import Mention

@@ -6,7 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from brandpulse.cli import app
+from brandpulse.cli.main import app
 from fakeserver import FakeServer, Reply, body_of, recorded
 from store.collectors import record_collector_failure
 from store.engine import session_scope
@@ -86,7 +86,7 @@ def test_users_list_and_doctor_print_names_and_errors_literally(write_config, da
 
 
 def test_shown_escapes_control_characters_but_keeps_text():
-    from brandpulse.console import printable
+    from brandpulse.cli.console import printable
 
     assert printable("a\x1b[31mred\u202eb\tc\nd") == "a\\x1b[31mred\\u202eb\tc\nd"
     assert printable("café [b] 😀 :smile:") == "café [b] 😀 :smile:"

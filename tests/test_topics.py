@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta, timezone
 
-from brandpulse.pipeline import analyze_pending
-from brandpulse.records import AuthorRecord, MentionRecord
-from brandpulse.topics import refresh_topics
+from brandpulse.services.pipeline import analyze_pending
+from brandpulse.core.records import AuthorRecord, MentionRecord
+from brandpulse.services.topics import refresh_topics
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.topics import what_are_people_talking_about

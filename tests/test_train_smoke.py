@@ -68,7 +68,7 @@ def test_tiny_training_run_produces_a_loadable_small_model(tmp_path):
 def test_train_command_takes_the_recipe_defaults_from_train_config(tmp_path):
     from typer.testing import CliRunner
 
-    from brandpulse.cli import app
+    from brandpulse.cli.main import app
 
     output = tmp_path / "tiny-cli"
     result = CliRunner().invoke(app, ["nlp", "train", "--data", str(tiny_data(tmp_path / "data")),

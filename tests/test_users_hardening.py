@@ -10,10 +10,10 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from brandpulse.access import least_privileged_role
-from brandpulse.accounts import USERNAME_RULE, change_user, check_username, create_user, list_users, log_in
-from brandpulse.cli import app as cli
-from brandpulse.errors import BrandpulseError
+from brandpulse.services.access import least_privileged_role
+from brandpulse.services.accounts import USERNAME_RULE, change_user, check_username, create_user, list_users, log_in
+from brandpulse.cli.main import app as cli
+from brandpulse.core.errors import BrandpulseError
 from store.engine import session_scope
 from store.models import User
 from store.users import add_user

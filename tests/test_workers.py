@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from brandpulse.importer import import_file
-from brandpulse.pipeline import analyze_pending
+from brandpulse.services.importer import import_file
+from brandpulse.services.pipeline import analyze_pending
 from store.analyses import claim_mentions_for_analysis, how_many_mentions_await_analysis
 from store.engine import session_scope
 from store.models import Analysis, Mention, Ticket

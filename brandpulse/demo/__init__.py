@@ -12,14 +12,14 @@ from typing import Callable
 
 import yaml
 
-from brandpulse.accounts import create_user
-from brandpulse.alerting import evaluate_alerts
-from brandpulse.importer import ImportResult, import_file
-from brandpulse.influence import refresh_influence
-from brandpulse.pipeline import AnalyzeResult, analyze_pending
-from brandpulse.settings import Settings, load_settings
-from brandpulse.topics import refresh_topics
-from brandpulse.triage import triage_new
+from brandpulse.services.accounts import create_user
+from brandpulse.services.alerting import evaluate_alerts
+from brandpulse.services.importer import ImportResult, import_file
+from brandpulse.services.influence import refresh_influence
+from brandpulse.services.pipeline import AnalyzeResult, analyze_pending
+from brandpulse.core.settings import Settings, load_settings
+from brandpulse.services.topics import refresh_topics
+from brandpulse.services.triage import triage_new
 from store.engine import get_engine, migrate
 from store.models import utcnow
 

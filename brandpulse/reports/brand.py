@@ -8,11 +8,11 @@ import re
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
-from brandpulse.delivery import channel_url, send
-from brandpulse.errors import BrandpulseError
+from brandpulse.services.delivery import channel_url, send
+from brandpulse.core.errors import BrandpulseError
 from brandpulse.reports.pdf import ReportPdf, check_output, png, trend_figure, value_bar_figure
-from brandpulse.settings import Settings
-from brandpulse.voice import share_of_voice
+from brandpulse.core.settings import Settings
+from brandpulse.services.voice import share_of_voice
 from store.brands import brand_named, the_brand_named
 from store.engine import session_scope
 from store.models import utcnow

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 from openpyxl import Workbook
 
-from brandpulse.errors import BrandpulseError
+from brandpulse.core.errors import BrandpulseError
 from brandpulse.reports.influencers import COMPONENTS, InfluencerReport
 from brandpulse.reports.pdf import ReportPdf, check_output, png, trend_figure, value_bar_figure
 from brandpulse.reports.sheets import PERCENT, add_table

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from brandpulse.influence import WEIGHTS, explain_score, gather_inputs, score_rows
-from brandpulse.settings import Settings
+from brandpulse.services.influence import WEIGHTS, explain_score, gather_inputs, score_rows
+from brandpulse.core.settings import Settings
 from store.brands import the_brand_named
 from store.engine import session_scope
 from store.influence import (

@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # no display: render to memory
 import matplotlib.pyplot as plt  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
-from brandpulse.errors import BrandpulseError  # noqa: E402
+from brandpulse.core.errors import BrandpulseError  # noqa: E402
 from brandpulse.reports import fonts  # noqa: E402
 
 FONT_DIR = fonts.DEJAVU_DIR  # DejaVu ships with matplotlib

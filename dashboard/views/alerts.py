@@ -9,8 +9,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from brandpulse.access import Actor, may
-from brandpulse.alerting import acknowledge
+from brandpulse.services.access import Actor, may
+from brandpulse.services.alerting import acknowledge
 from dashboard import data
 from dashboard.safe import md
 

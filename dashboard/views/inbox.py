@@ -14,10 +14,10 @@ from typing import get_args
 import pandas as pd
 import streamlit as st
 
-from brandpulse import care
-from brandpulse.access import Actor, may, may_reach_ticket
-from brandpulse.errors import BrandpulseError
-from brandpulse.settings_care import Network
+from brandpulse.services import care
+from brandpulse.services.access import Actor, may, may_reach_ticket
+from brandpulse.core.errors import BrandpulseError
+from brandpulse.core.settings_care import Network
 from dashboard import data
 from dashboard.safe import md
 from dashboard.views import ticket

@@ -7,9 +7,9 @@ from collections import Counter
 import pandas as pd
 import streamlit as st
 
-from brandpulse import incidents
-from brandpulse.access import Actor
-from brandpulse.errors import BrandpulseError
+from brandpulse.services import incidents
+from brandpulse.services.access import Actor
+from brandpulse.core.errors import BrandpulseError
 from dashboard import data, flash
 from dashboard.safe import md
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from brandpulse import incidents
-from brandpulse.access import Actor
-from brandpulse.errors import BrandpulseError
+from brandpulse.services import incidents
+from brandpulse.services.access import Actor
+from brandpulse.core.errors import BrandpulseError
 from dashboard import data, flash
 from dashboard.safe import md
 from dashboard.views import incident as incident_view

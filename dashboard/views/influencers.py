@@ -8,9 +8,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from brandpulse.access import Actor, may, require
-from brandpulse.influence import WEIGHTS, explain_score
-from brandpulse.tiers import TIERS
+from brandpulse.services.access import Actor, may, require
+from brandpulse.services.influence import WEIGHTS, explain_score
+from brandpulse.core.tiers import TIERS
 from dashboard import data
 from dashboard.filters import brand_and_period, period_bounds
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from brandpulse.access import Actor
+from brandpulse.services.access import Actor
 from dashboard import data
 from dashboard.filters import sidebar_filters
 from dashboard.safe import md, web_url

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from brandpulse import care, publishing, replying
-from brandpulse.access import Actor
-from brandpulse.errors import BrandpulseError
+from brandpulse.services import care, publishing, replying
+from brandpulse.services.access import Actor
+from brandpulse.core.errors import BrandpulseError
 from dashboard import data, flash
 from dashboard.safe import md, web_url
 

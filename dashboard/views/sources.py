@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from brandpulse.access import Actor
+from brandpulse.services.access import Actor
 from dashboard import data
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from brandpulse import care
-from brandpulse.access import Actor, may
+from brandpulse.services import care
+from brandpulse.services.access import Actor, may
 from dashboard import data, flash
 from dashboard.safe import md, web_url
 from dashboard.views import reply

@@ -9,9 +9,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from brandpulse.access import ROLES, Actor, least_privileged_role
-from brandpulse.accounts import USERNAME_RULE, change_user, create_user, list_users
-from brandpulse.errors import BrandpulseError
+from brandpulse.services.access import ROLES, Actor, least_privileged_role
+from brandpulse.services.accounts import USERNAME_RULE, change_user, create_user, list_users
+from brandpulse.core.errors import BrandpulseError
 from dashboard import data
 from dashboard.safe import md
 

@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from brandpulse.access import Actor
+from brandpulse.services.access import Actor
 from dashboard import data
 from dashboard.filters import brand_and_period
 

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
+import store.models_api  # noqa: F401
 
 target_metadata = SQLModel.metadata
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from brandpulse.settings_replies import ReplyAccount
+from brandpulse.core.settings_replies import ReplyAccount
 
 from tests.fakeserver import write_reply
 

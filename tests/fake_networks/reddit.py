@@ -6,7 +6,7 @@ import base64
 import html
 import time
 
-from brandpulse.settings_replies import ReplyAccount
+from brandpulse.core.settings_replies import ReplyAccount
 from publishers.base import ReplyTarget
 
 from tests.fake_networks.base import Answer, FakeNetwork, _bearer

@@ -1,0 +1,121 @@
+"""The pipeline stages the CLI and the scheduler both call: collect → analyze → triage → alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from brandpulse.services.alerting import evaluate_alerts
+from brandpulse.core.settings import Settings
+from brandpulse.services.triage import triage_new
+from nlp.analyzer import Analyzer, build_analyzer
+from nlp.stage import Doc
+from store.analyses import (
+    claim_mentions_for_analysis,
+    mark_analysis_failed,
+    release_claims,
+    save_analyses,
+)
+from store.engine import session_scope
+from store.leases import exclusive
+from store.maintenance import keep_statistics_fresh
+from store.rollups import refresh_rollups
+from store.search import refresh_search_index
+
+
+@dataclass
+class AnalyzeResult:
+    """Counts of one analysis run."""
+    analysed: int = 0
+    unsupported_language: int = 0
+    failed: int = 0
+    model: str = ""
+
+    @property
+    def handled(self) -> int:
+        return self.analysed + self.unsupported_language + self.failed
+
+
+def analyze_pending(settings: Settings, limit: int | None = None,
+                    progress: Callable[[int], None] | None = None,
+                    analyzer: Analyzer | None = None) -> AnalyzeResult:
+    """Analyse pending mentions in batches; a failing mention is recorded and skipped.
+
+    Each batch is claimed first, so workers in other processes never analyse it too.
+    """
+    analyzer = analyzer or build_analyzer(settings)
+    result = AnalyzeResult(model=f"{analyzer.model_name}@{analyzer.model_version}")
+    batch_size = settings.nlp.batch_size
+    while limit is None or result.handled < limit:
+        size = batch_size if limit is None else min(batch_size, limit - result.handled)
+        with session_scope(settings.database.url) as session:
+            pending = claim_mentions_for_analysis(session, size)
+        if not pending:
+            break
+        docs = [Doc(key=mid, text=text or "", fields={"source_language": language})
+                for mid, text, language in pending]
+        try:
+            analyzer.analyze(docs)
+        except BaseException:
+            with session_scope(settings.database.url) as session:
+                release_claims(session, [doc.key for doc in docs])
+            raise
+        results, failures = {}, {}
+        for doc in docs:
+            if doc.error:
+                failures[doc.key] = doc.error
+            else:
+                results[doc.key] = analyzer.result(doc)
+        with session_scope(settings.database.url) as session:
+            save_analyses(session, results)
+            mark_analysis_failed(session, failures)
+        result.failed += len(failures)
+        result.unsupported_language += sum(1 for r in results.values() if not r["language_supported"])
+        result.analysed += sum(1 for r in results.values() if r["language_supported"])
+        if progress:
+            progress(len(docs))
+    if result.handled:
+        refresh_overview(settings)
+    return result
+
+
+def refresh_overview(settings: Settings) -> int:
+    """Recount the overview's daily rollups for every day touched since the last refresh, and add
+    new mentions to the text-search index; return how many days were recounted. One process
+    refreshes at a time; another waits for it (its days are counted then)."""
+    with exclusive(settings.database.url, "refresh-overview", 600) as mine:
+        if not mine:
+            return 0
+        with session_scope(settings.database.url) as session:
+            days = refresh_rollups(session)
+            keep_statistics_fresh(session, refresh_search_index(session))
+            return days
+
+
+@dataclass
+class PipelineResult:
+    """What one full pass did."""
+    collected: int
+    analysis: AnalyzeResult
+    tickets: int
+    alerts: int
+
+
+def run_pipeline_once(settings: Settings, collect: bool = True) -> PipelineResult:
+    """One pass of every stage: collect enabled sources, analyse, triage, alert."""
+    from brandpulse.services.collecting import collect_all
+
+    collected = sum(r.stored for r in collect_all(settings)) if collect else 0
+    analysis = analyze_pending(settings)
+    tickets = triage_new(settings)
+    alerts = run_alerts(settings)
+    return PipelineResult(collected, analysis, tickets, alerts)
+
+
+def run_alerts(settings: Settings) -> int:
+    """Evaluate the alert rules, then deliver what fired; return how many alerts fired."""
+    from brandpulse.services.delivery import deliver_pending
+
+    fired = evaluate_alerts(settings)
+    deliver_pending(settings)
+    return fired
