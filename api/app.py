@@ -1,0 +1,42 @@
+"""The FastAPI application: versioned under /v1, problem+json errors, OpenAPI 3.1 at /openapi.json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+
+from api import problems
+from api.deps import RateLimiter
+from api.idempotency import IdempotencyMiddleware
+from api.routers import ROUTERS
+from brandpulse.core.settings import Settings
+
+DESCRIPTION = """\
+brandpulse's open API: the mentions it heard, what the model made of them, the care tickets,
+alerts, influencers and share of voice; customers and their events from other systems; and
+signed webhooks for every change.
+
+Authenticate with `Authorization: Bearer <token>` (`brandpulse tokens create`). A token acts as
+its user, within its scopes. Lists page with `cursor` (from `next_cursor`). Every POST accepts an
+`Idempotency-Key`. Errors are RFC 9457 problem details.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API application over ``settings``' database."""
+    app = FastAPI(title="brandpulse API", version="1.0.0", description=DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.limiter = RateLimiter()
+    problems.install(app)
+    app.add_middleware(IdempotencyMiddleware)
+
+    @app.middleware("http")
+    async def _rate_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in getattr(request.state, "rate_headers", {}).items():
+            response.headers.setdefault(name, value)
+        return response
+
+    for router in ROUTERS:
+        app.include_router(router, prefix="/v1")
+    return app

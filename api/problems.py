@@ -1,0 +1,107 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), translated at the edge.
+
+Every brandpulse error already says what failed, on what input and what to do; here it only
+gets its HTTP status. Bad input (422) names each field at fault.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from brandpulse.core.errors import (
+    AccessDeniedError,
+    ApiTokenError,
+    BrandpulseError,
+    NotFoundError,
+    StaleTicketError,
+    StoreError,
+    WorkflowError,
+)
+from brandpulse.core.redaction import redact_secrets
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+# most specific first
+STATUSES: list[tuple[type[BrandpulseError], int, str]] = [
+    (ApiTokenError, 401, "unauthenticated"),
+    (AccessDeniedError, 403, "forbidden"),
+    (NotFoundError, 404, "not-found"),
+    (StaleTicketError, 412, "stale-write"),
+    (WorkflowError, 409, "conflict"),
+    (StoreError, 503, "store-unavailable"),
+    (BrandpulseError, 422, "invalid-request"),
+]
+TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Not allowed", 404: "Not found",
+          405: "Method not allowed", 409: "Conflict", 412: "Precondition failed", 422: "Invalid request",
+          429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+
+
+class ApiProblem(Exception):
+    """A problem raised by the API layer itself (rate limit, bad cursor, idempotency clash)."""
+
+    def __init__(self, status: int, slug: str, detail: str, headers: dict[str, str] | None = None,
+                 **extra) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.detail, self.headers, self.extra = status, slug, detail, headers or {}, extra
+
+
+def problem(request: Request, status: int, slug: str, detail: str, headers: dict[str, str] | None = None,
+            **extra) -> JSONResponse:
+    """A problem+json response: type, title, status, detail, instance and any extra members."""
+    body = {"type": f"https://brandpulse.dev/problems/{slug}", "title": TITLES.get(status, "Error"),
+            "status": status, "detail": redact_secrets(detail), "instance": request.url.path, **extra}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def status_of(exc: BrandpulseError) -> tuple[int, str]:
+    """The HTTP status and problem slug of a brandpulse error."""
+    return next((status, slug) for kind, status, slug in STATUSES if isinstance(exc, kind))
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(p) for p in loc]
+    where = parts[0] if parts else ""
+    path = ".".join(p for p in parts[1:])
+    return f"{where}.{path}" if path else where
+
+
+def install(app: FastAPI) -> None:
+    """Make every error of ``app`` a problem+json response."""
+
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(request: Request, exc: ApiProblem):
+        return problem(request, exc.status, exc.slug, exc.detail, exc.headers, **exc.extra)
+
+    @app.exception_handler(BrandpulseError)
+    async def _brandpulse(request: Request, exc: BrandpulseError):
+        status, slug = status_of(exc)
+        headers = {"WWW-Authenticate": 'Bearer realm="brandpulse"'} if status == 401 else None
+        return problem(request, status, slug, str(exc), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
+                  for e in exc.errors()]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem(request, 422, "invalid-request", f"the request has invalid fields: {summary}; "
+                       "fix them and send it again", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no such endpoint: {request.method} {request.url.path}; see /docs for the API"
+        return problem(request, exc.status_code, TITLES.get(exc.status_code, "error").lower().replace(" ", "-"),
+                       detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("API request %s %s failed", request.method, request.url.path)
+        return problem(request, 500, "internal-error", f"the server failed on this request "
+                       f"({type(exc).__name__}); it is logged, try again or report it")

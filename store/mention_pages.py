@@ -1,0 +1,42 @@
+"""Mentions page by page for the API: newest first, each page strictly after the last key seen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlmodel import Session
+
+from store.models import Analysis, Author, Brand, Mention, MentionBrand
+from store.queries import MentionFilter, _filtered_in, _with_analysis
+
+COLUMNS = (Mention.id, Mention.created_at, Mention.network, Mention.native_id, Mention.url, Mention.text,
+           Mention.language, Author.id, Author.handle, Author.followers, Mention.likes, Mention.replies,
+           Mention.reposts, Mention.quotes, Analysis.sentiment, Analysis.primary_intent,
+           Analysis.complaint_score, Analysis.emotion, Analysis.model_version)
+KEYS = ("id", "created_at", "network", "native_id", "url", "text", "language", "author_id", "author",
+        "followers", "likes", "replies", "reposts", "quotes", "sentiment", "intent", "complaint_score",
+        "emotion", "model_version")
+
+
+def which_mentions_come_after(session: Session, flt: MentionFilter, after: tuple[datetime, int] | None,
+                              limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` mentions under the filters, newest first, after the key (created_at, id)."""
+    statement = _filtered_in(session, _with_analysis(
+        select(*COLUMNS).select_from(Mention).outerjoin(Author, Author.id == Mention.author_id)), flt)
+    if after is not None:
+        moment, last_id = after
+        statement = statement.where(or_(Mention.created_at < moment,
+                                        and_(Mention.created_at == moment, Mention.id < last_id)))
+    statement = statement.order_by(Mention.created_at.desc(), Mention.id.desc()).limit(limit)
+    rows = [dict(zip(KEYS, row)) for row in session.execute(statement)]
+    if rows:
+        brands: dict[int, list[str]] = {}
+        for mention_id, name in session.execute(
+                select(MentionBrand.mention_id, Brand.name).join(Brand, Brand.id == MentionBrand.brand_id)
+                .where(MentionBrand.mention_id.in_([r["id"] for r in rows]))):
+            brands.setdefault(mention_id, []).append(name)
+        for row in rows:
+            row["brands"] = sorted(brands.get(row["id"], []))
+    return rows
