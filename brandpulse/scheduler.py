@@ -18,6 +18,7 @@ from brandpulse.services.collecting import (
 from brandpulse.services.influence import refresh_influence
 from brandpulse.services.pipeline import analyze_pending, run_alerts
 from brandpulse.services.publishing import publish_due
+from brandpulse.services.webhook_delivery import deliver_due
 from brandpulse.reports.brand import run_scheduled_reports
 from brandpulse.core.settings import Settings, tracked_brands
 from brandpulse.services.topics import refresh_topics
@@ -28,6 +29,7 @@ from store.models import utcnow
 
 log = logging.getLogger("brandpulse.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+WEBHOOKS_INTERVAL_SECONDS = 2  # signed webhooks go out within seconds of the change
 
 
 def _guarded(name, function, *args, after=None):
@@ -84,7 +86,8 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
               ("alerts", run_alerts, settings.alerts.interval_seconds),
               ("influence", refresh_influence, settings.influence.interval_minutes * 60),
               ("topics", refresh_topics, settings.topics.interval_minutes * 60),
-              ("reports", run_scheduled_reports, 3600)]
+              ("reports", run_scheduled_reports, 3600),
+              ("webhooks", deliver_due, WEBHOOKS_INTERVAL_SECONDS)]
     for name, function, seconds in stages:
         after = (lambda result: (triaged(result), alerted(result))) if name == "analyze" else None
         scheduler.add_job(_guarded(name, function, settings, after=after),

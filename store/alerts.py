@@ -13,6 +13,7 @@ from store.buckets import time_bucket
 from store.bulk import dialect_insert
 from store.models import Alert, Analysis, Author, Mention, MentionBrand, utcnow
 from store.search import like_pattern
+from store.webhooks import enqueue_alert_fired
 
 
 def how_many_mentions_per_hour(session: Session, brand_id: int, since: datetime,
@@ -79,7 +80,10 @@ def save_alert(session: Session, alert: dict[str, Any]) -> bool:
     """Store an alert unless its dedupe key exists; True when it is new."""
     result = session.execute(dialect_insert(session, Alert).on_conflict_do_nothing(
         index_elements=["dedupe_key"]).returning(Alert.id), alert)
-    return result.first() is not None
+    row = result.first()
+    if row is not None:
+        enqueue_alert_fired(session, row[0], alert)  # webhooks, same transaction
+    return row is not None
 
 
 def which_alerts_fired(session: Session, since: datetime | None = None, brand_id: int | None = None,

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from store.bulk import upsert_rows
 from store.models import Analysis, Mention, utcnow
+from store.webhooks import enqueue_mentions_analysed
 
 ANALYSIS_COLUMNS = ("model_name", "model_version", "language", "sentiment", "emotion",
                     "emotion_scores", "complaint", "complaint_score", "severity", "intents",
@@ -90,6 +91,7 @@ def save_analyses(session: Session, results: dict[int, dict[str, Any]]) -> None:
         session.execute(update(Mention).where(Mention.id.in_(ids))
                         .values(analysis_status=status, analysis_error=None,
                                 analysis_claimed_until=None))
+    enqueue_mentions_analysed(session, rows)  # webhooks (one subscriber look-up per batch), same transaction
 
 
 def mark_analysis_failed(session: Session, failures: dict[int, str]) -> None:

@@ -11,6 +11,7 @@ from brandpulse.core.errors import NotFoundError, WorkflowError
 from brandpulse.core.roles import CARE_ROLES
 from store.models import Ticket, TicketEvent, TicketMention, User, utcnow
 from store.tickets import CLOSED_STATUSES
+from store.webhooks import enqueue_ticket_change
 
 TRANSITIONS = {
     "new": {"assigned", "in_progress", "dismissed", "resolved"},
@@ -41,6 +42,7 @@ def record_event(session: Session, ticket: Ticket, kind: str, user_id: int | Non
     ticket.updated_at = now
     ticket.version = (ticket.version or 0) + 1
     session.add(ticket)
+    enqueue_ticket_change(session, ticket, kind, from_value, to_value)  # ticket.updated webhook, same transaction
     return event
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from store.bulk import dialect_insert
 from store.search import like_pattern
+from store.webhooks import enqueue_tickets_created
 from store.models import (
     Analysis,
     Author,
@@ -113,6 +114,7 @@ def open_tickets(session: Session, tickets: Sequence[dict[str, Any]]) -> int:
         session.execute(dialect_insert(session, TicketMention).on_conflict_do_nothing(), covered)
     if events:
         session.execute(dialect_insert(session, TicketEvent), events)
+    enqueue_tickets_created(session, [c["ticket_id"] for c in covered])  # webhooks, same transaction
     return len(created) - len(before)
 
 

@@ -1,5 +1,6 @@
 """One router per resource, all mounted under /v1."""
 
 from api.routers import mentions
+from api.routers import webhooks
 
-ROUTERS = [mentions.router]
+ROUTERS = [mentions.router, webhooks.router]

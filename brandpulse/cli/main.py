@@ -34,6 +34,7 @@ def _add_subcommands() -> None:
     from brandpulse.cli.replies import replies_app
     from brandpulse.cli.reports import register
     from brandpulse.cli.users import users_app
+    from brandpulse.cli.webhooks import webhooks_app
 
     app.add_typer(nlp_app, name="nlp")
     app.add_typer(users_app, name="users")
@@ -42,6 +43,7 @@ def _add_subcommands() -> None:
     app.add_typer(replies_app, name="replies")
     app.add_typer(incidents_app, name="incidents")
     app.add_typer(tokens_app, name="tokens")
+    app.add_typer(webhooks_app, name="webhooks")
     app.command("api")(friendly(api_command))
     register(app)
 
