@@ -14,7 +14,8 @@ from brandpulse.core.settings import Settings
 
 def server_for(settings: Settings, host: str | None = None, port: int | None = None) -> uvicorn.Server:
     """A uvicorn server of the API over ``settings`` (default host and port: ``api.host``/``api.port``)."""
-    config = uvicorn.Config(create_app(settings), host=host or settings.api.host, port=port or settings.api.port,
+    config = uvicorn.Config(create_app(settings), host=host or settings.api.host,
+                            port=settings.api.port if port is None else port,
                             log_level="warning", access_log=False, server_header=False,
                             timeout_graceful_shutdown=5)
     return uvicorn.Server(config)

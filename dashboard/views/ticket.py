@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from brandpulse.services import care
+from brandpulse.services import care, customers
 from brandpulse.services.access import Actor, may
 from dashboard import data, flash
 from dashboard.safe import md, web_url
@@ -105,8 +105,22 @@ def _move_team(actor: Actor, context: dict) -> None:
                 _act(f"ticket #{ticket['id']} moved to team {md(team)}", care.move_team, actor, ticket["id"], team)
 
 
-def _timeline(context: dict) -> list[dict]:
-    """The customer's posts (this ticket's and earlier ones) and the brand's replies, newest first."""
+def _properties(properties: dict) -> str:
+    """An event's key facts as one line of plain text (the first few scalar properties)."""
+    facts = [f"{k}: {v}" for k, v in properties.items() if isinstance(v, (str, int, float, bool))][:5]
+    return ", ".join(facts)[:300]
+
+
+def _events(actor: Actor, ticket_id: int) -> list[dict]:
+    """The customer's events from other systems (orders, visits, chats, CRM cases), as timeline rows."""
+    return [{"when": e["at"], "who": f"from {e['source'] or 'another system'}", "network": "",
+             "what": f"event · {e['type']}", "text": _properties(e["properties"] or {})}
+            for e in customers.timeline_for_ticket(data.settings(), actor, ticket_id, kinds=("event",))]
+
+
+def _timeline(context: dict, events: list[dict] = ()) -> list[dict]:
+    """The customer's posts (this ticket's and earlier ones), the brand's replies and the events
+    other systems sent about them, newest first."""
     posts = [{"when": m["created_at"], "who": f"@{m['author'] or '?'}", "network": m["network"],
               "what": "post" if m in context["mentions"] else f"post · {m.get('sentiment') or 'unscored'}",
               "text": m["text"]} for m in context["mentions"] + context["customer"]["mentions"]]
@@ -114,7 +128,7 @@ def _timeline(context: dict) -> list[dict]:
                 "what": f"reply · {r['status']}" + (f" on #{r['ticket_id']}" if r["ticket_id"] != context["ticket"]["id"]
                                                    else ""), "text": r["body"]}
                for r in context["customer"].get("replies", [])]
-    return sorted(posts + replies, key=lambda row: row["when"], reverse=True)
+    return sorted(posts + replies + list(events), key=lambda row: row["when"], reverse=True)
 
 
 def _customer(actor: Actor, context: dict) -> None:
@@ -122,7 +136,7 @@ def _customer(actor: Actor, context: dict) -> None:
     st.markdown("#### Customer timeline")
     authors = customer["authors"]
     st.text("Known as: " + (", ".join(f"@{a['handle']} on {a['network']}" for a in authors) or "unknown"))
-    timeline = _timeline(context)
+    timeline = _timeline(context, _events(actor, context["ticket"]["id"]))
     if timeline:
         st.dataframe(pd.DataFrame(timeline), hide_index=True, width="stretch",
                      column_config={"text": st.column_config.TextColumn(width="large")})
