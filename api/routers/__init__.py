@@ -1,6 +1,7 @@
 """One router per resource, all mounted under /v1."""
 
 from api.routers import mentions
+from api.routers import customers
 from api.routers import webhooks
 
-ROUTERS = [mentions.router, webhooks.router]
+ROUTERS = [mentions.router, customers.router, webhooks.router]
