@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.deps import RateLimiter
@@ -10,6 +14,7 @@ from api.idempotency import IdempotencyMiddleware
 from api.routers import ROUTERS
 from brandpulse.core.settings import Settings
 
+STATIC = Path(__file__).resolve().parent / "static"  # Swagger UI 5 (Apache-2.0), vendored from npm
 DESCRIPTION = """\
 brandpulse's open API: the mentions it heard, what the model made of them, the care tickets,
 alerts, influencers and share of voice; customers and their events from other systems; and
@@ -24,7 +29,7 @@ its user, within its scopes. Lists page with `cursor` (from `next_cursor`). Ever
 def create_app(settings: Settings) -> FastAPI:
     """The API application over ``settings``' database."""
     app = FastAPI(title="brandpulse API", version="1.0.0", description=DESCRIPTION,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+                  openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.limiter = RateLimiter()
     problems.install(app)
@@ -36,6 +41,15 @@ def create_app(settings: Settings) -> FastAPI:
         for name, value in getattr(request.state, "rate_headers", {}).items():
             response.headers.setdefault(name, value)
         return response
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():  # Swagger UI served from this package: the docs work without internet
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="brandpulse API",
+                                   swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger-ui/favicon-32x32.png")
 
     for router in ROUTERS:
         app.include_router(router, prefix="/v1")

@@ -162,6 +162,27 @@ def test_admin_adds_a_user_who_can_then_sign_in(app, new_app, demo):
     assert other.sidebar.radio(key="page").options == pages_for("marketing")
 
 
+def test_admin_creates_an_api_token_shown_once_that_then_works_and_is_revoked(app, demo):
+    from brandpulse.services.tokens import authenticate
+    from brandpulse.core.errors import ApiTokenError
+
+    open_page(app, "Users")
+    app.text_input(key="token_name").set_value("crm")
+    app.multiselect(key="token_scopes").set_value(["mentions:read"])
+    [submit] = [b for b in app.button if b.label == "Create token"]
+    submit.click().run()
+    assert not app.exception and "copy it now" in app.success[0].value
+    [secret] = [c.value for c in app.code if c.value.startswith("bp_")]
+    caller = authenticate(demo.settings, secret)
+    assert caller.scopes == ("mentions:read",) and caller.token_name == "crm"
+    app.run()  # the next run never shows the secret again
+    assert not [c for c in app.code if c.value == secret]
+    [b for b in app.button if b.label == "Revoke"][0].click().run()
+    assert "token revoked" in app.success[0].value
+    with pytest.raises(ApiTokenError, match="revoked"):
+        authenticate(demo.settings, secret)
+
+
 def test_alerts_page_shows_the_outage_and_marketing_acknowledges_it(new_app, demo):
     app = sign_in(new_app(), demo, "marketing")
     open_page(app, "Alerts")

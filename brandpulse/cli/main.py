@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from brandpulse.cli.console import console, err, friendly, shown
+from brandpulse.core.errors import BrandpulseError
 from brandpulse.core.settings import Settings, load_settings
 
 app = typer.Typer(help="brandpulse: self-hosted social listening and care triage.",
@@ -230,8 +231,19 @@ def run(duration: Optional[float] = typer.Option(None, help="stop after this man
     from brandpulse.scheduler import run_forever
 
     configure_logging()  # BRANDPULSE_LOG_LEVEL (default INFO); secrets masked at every level
+    settings = _settings()
+    server = None
+    if settings.api.enabled:  # the API beside the scheduler, stopped with it
+        from api.serve import base_url, serve_in_thread
+
+        server, _thread = serve_in_thread(settings)
+        console.print(f"API on {base_url(server)}/v1", markup=False)
     console.print("brandpulse running; Ctrl-C or SIGTERM stops it cleanly")
-    run_forever(_settings(), duration=duration)
+    try:
+        run_forever(settings, duration=duration)
+    finally:
+        if server is not None:
+            server.should_exit = True
     console.print("stopped")
 
 
@@ -275,7 +287,8 @@ def dashboard(port: Optional[int] = typer.Option(None, help="default: dashboard.
 @friendly
 def demo(directory: Path = typer.Option(Path("demo-run"), help="where the demo database goes"),
          no_dashboard: bool = typer.Option(False, "--no-dashboard", help="do not start the server"),
-         port: int = typer.Option(8501, help="dashboard port")) -> None:
+         port: int = typer.Option(8501, help="dashboard port"),
+         api_port: int = typer.Option(8000, help="API port (0: no API)")) -> None:
     """Build a fresh demo database from the bundled SYNTHETIC data, analyse it, open the dashboard."""
     from brandpulse.demo import prepare_demo
 
@@ -303,8 +316,30 @@ def demo(directory: Path = typer.Option(Path("demo-run"), help="where the demo d
     for name, role, team, password in result.users:
         users.add_row(name, role, team or "", password)
     console.print(users)
+    if api_port and not no_dashboard:
+        _start_demo_api(result.settings, api_port, [u[0] for u in result.users if u[1] == "admin"][0])
     if not no_dashboard:
         raise typer.Exit(start_dashboard(result.config_path, port))
+
+
+def _start_demo_api(settings: Settings, port: int, admin: str) -> None:
+    """Serve the API beside the demo dashboard and print a token and a curl that works."""
+    from api.serve import base_url, serve_in_thread
+    from brandpulse.services.access import scopes_for
+    from brandpulse.services.accounts import list_users
+    from brandpulse.services.tokens import create_token
+
+    user_id = next(u["id"] for u in list_users(settings, None) if u["username"] == admin)
+    secret, _ = create_token(settings, None, name="demo", scopes=scopes_for("admin"), user_id=user_id, days=7)
+    try:
+        server, _thread = serve_in_thread(settings, "127.0.0.1", port)
+    except BrandpulseError as exc:
+        err(f"the API did not start: {exc}; the dashboard starts without it")
+        return
+    base = base_url(server)
+    console.print(f"API on {base}/v1 (docs: {base}/docs), token for {admin} (all scopes, 7 days):", markup=False)
+    console.print(f"  curl -s -H 'Authorization: Bearer {secret}' '{base}/v1/mentions?limit=3'",
+                  markup=False, soft_wrap=True)
 
 
 _add_subcommands()

@@ -26,6 +26,7 @@ SECRET_KEYS_AT = {  # keys that are secrets only in one section
     ("sources", "mastodon"): {"client_id"},
     ("database",): {"user", "username"},
 }
+NOT_SECRETS = {((), "webhooks"), (("api",), "token_days")}  # settings whose names only sound secret
 URL = re.compile(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*://")
 ENV_SECRETS = ("BRANDPULSE_X_BEARER_TOKEN, BRANDPULSE_REDDIT_CLIENT_ID, BRANDPULSE_REDDIT_CLIENT_SECRET, "
                "BRANDPULSE_REDDIT_USER_AGENT, BRANDPULSE_MASTODON_TOKEN, BRANDPULSE_BLUESKY_HANDLE, "
@@ -72,9 +73,11 @@ def secret_fix(loc: tuple[Any, ...]) -> str:
 
 def _is_secret_key(loc: tuple[Any, ...], key: Any) -> bool:
     name = str(key).lower()
+    section = tuple(str(p) for p in loc if not isinstance(p, int))
+    if (section, name) in NOT_SECRETS:
+        return False
     if any(word in name for word in SECRET_WORDS):
         return True
-    section = tuple(str(p) for p in loc if not isinstance(p, int))
     return name in SECRET_KEYS_AT.get(section, set())
 
 

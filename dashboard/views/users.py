@@ -13,6 +13,7 @@ from brandpulse.services.access import ROLES, Actor, least_privileged_role
 from brandpulse.services.accounts import USERNAME_RULE, change_user, create_user, list_users
 from brandpulse.core.errors import BrandpulseError
 from dashboard import data
+from dashboard.views import api_tokens
 from dashboard.safe import md
 
 
@@ -49,3 +50,4 @@ def render(actor: Actor) -> None:
                 st.success(f"updated {md(names[who])}")
             except BrandpulseError as exc:
                 st.error(md(str(exc)))
+    api_tokens.render(settings, actor, users)
