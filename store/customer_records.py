@@ -28,13 +28,14 @@ def add_customer_unless_known(session: Session, external_id: str, display_name: 
 
 
 def add_identity_unless_owned(session: Session, customer_id: int, kind: str, value: str,
-                              evidence: str) -> CustomerIdentity:
-    """Record the identity for the customer unless someone owns it already; the identity as stored."""
-    session.execute(dialect_insert(session, CustomerIdentity).on_conflict_do_nothing(
-        index_elements=["kind", "value"]), {"customer_id": customer_id, "kind": kind, "value": value,
-                                            "evidence": evidence, "created_at": utcnow()})
+                              evidence: str) -> tuple[CustomerIdentity, bool]:
+    """Record the identity for the customer unless someone owns it already: (it as stored, made now)."""
+    made = session.execute(dialect_insert(session, CustomerIdentity).on_conflict_do_nothing(
+        index_elements=["kind", "value"]).returning(CustomerIdentity.id),
+        {"customer_id": customer_id, "kind": kind, "value": value, "evidence": evidence,
+         "created_at": utcnow()}).first()
     return session.execute(select(CustomerIdentity).where(CustomerIdentity.kind == kind,
-                                                          CustomerIdentity.value == value)).scalars().one()
+                                                          CustomerIdentity.value == value)).scalars().one(), bool(made)
 
 
 def which_identities_has_this_customer(session: Session, customer_id: int) -> list[CustomerIdentity]:
@@ -106,12 +107,12 @@ def which_posts_come_after(session: Session, author_ids: list[int], after, limit
              "sentiment": sentiment} for i, at, network, handle, text, url, sentiment in rows]
 
 
-def which_tickets_come_after(session: Session, author_ids: list[int], after) -> list[dict[str, Any]]:
-    """Every ticket of the authors after the timeline key, newest first (with team and assignee, for reach)."""
+def which_tickets_have_these_authors(session: Session, author_ids: list[int]) -> list[dict[str, Any]]:
+    """Every ticket of the authors, newest first (with team and assignee, for care reach)."""
     rows = session.execute(
         select(Ticket.id, Ticket.created_at, Mention.network, Mention.text, Ticket.status, Ticket.intent,
                Ticket.team, Ticket.assignee_id).join(Mention, Mention.id == Ticket.mention_id)
-        .where(Ticket.author_id.in_(author_ids), _after(Ticket.created_at, Ticket.id, "ticket", after))
+        .where(Ticket.author_id.in_(author_ids))
         .order_by(Ticket.created_at.desc(), Ticket.id.desc()))
     keys = ("id", "at", "network", "text", "status", "intent", "team", "assignee_id")
     return [{"kind": "ticket", **dict(zip(keys, row))} for row in rows]

@@ -171,11 +171,12 @@ def upsert_customer(settings: Settings, actor: Actor, external_id: str, display_
         if not created and display_name.strip() and display_name.strip() != customer.display_name:
             customer.display_name, changed = display_name.strip(), True
         for kind, value, evidence in wanted:
-            stored = records.add_identity_unless_owned(session, customer.id, kind, value, evidence)
+            stored, made = records.add_identity_unless_owned(session, customer.id, kind, value, evidence)
             if stored.customer_id != customer.id:
                 raise WorkflowError(f"{kind} {value!r} is already {_owner(session, stored.customer_id)}'s, so it "
                                     f"cannot also be customer {external_id!r}'s; nothing was changed. If they are "
-                                    "one person, remove it from the other customer first")
+                                    "one person, send them under one external_id")
+            changed = changed or made
             if stored.evidence != evidence:
                 stored.evidence, changed = evidence, True
             for author in _matching_authors(session, kind, value) if kind in NETWORKS else []:
@@ -271,7 +272,7 @@ KINDS = ("post", "ticket", "reply", "event")
 def _timeline(session, actor: Actor, customer: Customer, after, limit: int,
               kinds: tuple[str, ...] = KINDS) -> list[dict[str, Any]]:
     author_ids = [a.id for a in records.which_authors_are_this_customer(session, customer.id)]
-    reachable = _reachable(actor, records.which_tickets_come_after(session, author_ids, None)) if author_ids else []
+    reachable = _reachable(actor, records.which_tickets_have_these_authors(session, author_ids)) if author_ids else []
     items = []
     if "post" in kinds and author_ids:
         items += records.which_posts_come_after(session, author_ids, after, limit)
@@ -314,7 +315,7 @@ def context(settings: Settings, actor: Actor, external_id: str, now: datetime | 
         trend = [{"week_start": w.date(), "posts": sum(c.values()), **c,
                   "net": round((c["positive"] - c["negative"]) / sum(c.values()), 3) if sum(c.values()) else None}
                  for w, c in counts.items()]
-        tickets = records.which_tickets_come_after(session, ids, None) if ids else []
+        tickets = records.which_tickets_have_these_authors(session, ids) if ids else []
         open_tickets = [t for t in tickets if t["status"] in OPEN_STATUSES]
         mine = _reachable(actor, open_tickets)
         followers = max((a.followers or 0 for a in authors), default=0)
