@@ -1,7 +1,8 @@
 """One router per resource, all mounted under /v1."""
 
 from api.routers import mentions
+from api.routers import analyze, brands, influencers
 from api.routers import customers
 from api.routers import webhooks
 
-ROUTERS = [mentions.router, customers.router, webhooks.router]
+ROUTERS = [mentions.router, brands.router, influencers.router, analyze.router, customers.router, webhooks.router]

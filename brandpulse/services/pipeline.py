@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -77,6 +79,28 @@ def analyze_pending(settings: Settings, limit: int | None = None,
     if result.handled:
         refresh_overview(settings)
     return result
+
+
+_ANALYZE_TEXTS = threading.Lock()  # one request's texts at a time: the analyzer already uses every core
+
+
+def analyze_texts(settings: Settings, actor, items: list[tuple[str, str, str | None]]) -> list[dict]:
+    """Score raw (id, text, language or None) items with the pipeline's own analyzer, storing nothing:
+    one object of the ``brandpulse nlp predict`` contract per item, in order (any role may, as the
+    Mentions page). The model is loaded once per process (offline: never from the network)."""
+    from brandpulse.services.access import require_page
+    from brandpulse.services.accounts import authorize
+    from nlp.predict import BATCH, prediction
+
+    require_page(authorize(settings, actor), "Mentions")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before transformers is first imported
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    docs = [Doc(key=key, text=text, fields={"source_language": language}) for key, text, language in items]
+    with _ANALYZE_TEXTS:
+        analyzer = build_analyzer(settings)
+        for start in range(0, len(docs), BATCH):  # the batches `nlp predict` makes
+            analyzer.analyze(docs[start:start + BATCH])
+        return [prediction(analyzer, doc) for doc in docs]
 
 
 def refresh_overview(settings: Settings) -> int:
