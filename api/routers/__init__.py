@@ -3,6 +3,8 @@
 from api.routers import mentions
 from api.routers import analyze, brands, influencers
 from api.routers import customers
+from api.routers import tickets
+from api.routers import alerts
 from api.routers import webhooks
 
-ROUTERS = [mentions.router, brands.router, influencers.router, analyze.router, customers.router, webhooks.router]
+ROUTERS = [mentions.router, brands.router, influencers.router, analyze.router, customers.router, tickets.router, alerts.router, webhooks.router]

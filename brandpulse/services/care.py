@@ -14,7 +14,13 @@ from typing import Any, Iterable
 
 from brandpulse.services.access import Actor, may_reach_ticket, require
 from brandpulse.services.accounts import authorize
-from brandpulse.core.errors import AccessDeniedError, BrandpulseError, ConfigError, WorkflowError
+from brandpulse.core.errors import (
+    AccessDeniedError,
+    BrandpulseError,
+    ConfigError,
+    StaleTicketError,
+    WorkflowError,
+)
 from brandpulse.services.inbox import PAGE_SIZE, SORTS, VIEWS, InboxFilters, inbox, inbox_page  # noqa: F401 (care API)
 from brandpulse.core.settings import Settings
 from brandpulse.services.sla import sla_deadlines, sla_status
@@ -53,11 +59,20 @@ def reach_ticket(actor: Actor, ticket: Ticket) -> None:
         raise _refuse(actor, f"ticket #{ticket.id}", ticket.team)
 
 
-def _may_work(settings: Settings, actor: Actor, ticket: Ticket) -> Actor:
-    """The actor as the database has it now, once allowed to work ``ticket``."""
+def _may_work(settings: Settings, actor: Actor, ticket: Ticket, if_version: int | None = None) -> Actor:
+    """The actor as the database has it now, once allowed to work ``ticket`` (at ``if_version``, if given)."""
     actor = authorize(settings, actor, "ticket.work")
     reach_ticket(actor, ticket)
+    check_version(ticket, if_version)
     return actor
+
+
+def check_version(ticket: Ticket, if_version: int | None) -> None:
+    """StaleTicketError when ``if_version`` is given and the ticket has moved on since (nothing changed)."""
+    if if_version is not None and ticket.version != if_version:
+        raise StaleTicketError(f"ticket #{ticket.id} changed since version {if_version} (it is now at version "
+                               f"{ticket.version}); nothing was changed: read the ticket again, then retry "
+                               f"with version {ticket.version}")
 
 
 def _sla(ticket: Ticket, now: datetime | None = None) -> Any:
@@ -119,30 +134,33 @@ def ticket_context(settings: Settings, actor: Actor, ticket_id: int) -> dict[str
                 "canned_replies": dict(settings.care.canned_replies)}
 
 
-def claim(settings: Settings, actor: Actor, ticket_id: int) -> None:
+def claim(settings: Settings, actor: Actor, ticket_id: int, *, if_version: int | None = None) -> None:
     """Assign the ticket to the actor."""
     with session_scope(settings.database.url) as session:
-        actor = _may_work(settings, actor, get_ticket(session, ticket_id))
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id), if_version)
         assign_ticket(session, ticket_id, actor.id, actor.id)
 
 
-def assign(settings: Settings, actor: Actor, ticket_id: int, assignee_id: int | None) -> None:
+def assign(settings: Settings, actor: Actor, ticket_id: int, assignee_id: int | None, *,
+           if_version: int | None = None) -> None:
     """Assign the ticket to someone (leads and admins), or to oneself (agents)."""
     with session_scope(settings.database.url) as session:
-        actor = _may_work(settings, actor, get_ticket(session, ticket_id))
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id), if_version)
         if assignee_id != actor.id:
             require(actor, "ticket.assign_others")
         assign_ticket(session, ticket_id, assignee_id, actor.id)
 
 
-def set_status(settings: Settings, actor: Actor, ticket_id: int, status: str, note: str = "") -> None:
+def set_status(settings: Settings, actor: Actor, ticket_id: int, status: str, note: str = "", *,
+               if_version: int | None = None) -> None:
     """Move the ticket to ``status`` (with an optional note explaining why)."""
     with session_scope(settings.database.url) as session:
-        actor = _may_work(settings, actor, get_ticket(session, ticket_id))
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id), if_version)
         change_ticket_status(session, ticket_id, status, actor.id, note.strip() or None)
 
 
-def move_team(settings: Settings, actor: Actor, ticket_id: int, team: str) -> None:
+def move_team(settings: Settings, actor: Actor, ticket_id: int, team: str, *,
+              if_version: int | None = None) -> None:
     """Move an open ticket to another team of care.teams (leads and admins), recorded as a 'team'
     event; an assignee outside the new team goes back to the team queue, and the SLA due times
     start again from the post's time with the new team's targets."""
@@ -154,6 +172,7 @@ def move_team(settings: Settings, actor: Actor, ticket_id: int, team: str) -> No
     with session_scope(settings.database.url) as session:
         ticket = get_ticket(session, ticket_id)
         reach_ticket(actor, ticket)
+        check_version(ticket, if_version)
         if ticket.status in CLOSED_STATUSES:
             raise WorkflowError(f"ticket #{ticket_id} is {ticket.status}; reopen it before moving it")
         if ticket.team == team:
@@ -171,10 +190,11 @@ def move_team(settings: Settings, actor: Actor, ticket_id: int, team: str) -> No
         ticket.first_response_due, ticket.resolution_due = sla_deadlines(start, teams[team])
 
 
-def add_note(settings: Settings, actor: Actor, ticket_id: int, body: str) -> None:
+def add_note(settings: Settings, actor: Actor, ticket_id: int, body: str, *,
+             if_version: int | None = None) -> None:
     """An internal note, visible to the team only."""
     with session_scope(settings.database.url) as session:
-        actor = _may_work(settings, actor, get_ticket(session, ticket_id))
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id), if_version)
         add_ticket_note(session, ticket_id, body, actor.id)
 
 
