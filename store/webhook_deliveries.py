@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -30,6 +30,8 @@ class Claim:
     type: str
     payload: dict[str, Any]
     event_created_at: datetime
+    created_at: datetime  # the delivery's: its retries end retry_hours after this
+    subscription_id: int
 
 
 def claim_due_deliveries(session: Session, now: datetime, until: datetime, limit: int) -> list[Claim]:
@@ -59,12 +61,12 @@ def claim_due_deliveries(session: Session, now: datetime, until: datetime, limit
         return []
     rows = session.execute(
         select(WebhookDelivery.id, WebhookSubscription.url, WebhookSubscription.secret, WebhookEvent.message_id,
-               WebhookEvent.type, WebhookEvent.payload, WebhookEvent.created_at)
+               WebhookEvent.type, WebhookEvent.payload, WebhookEvent.created_at, WebhookDelivery.created_at,
+               WebhookDelivery.subscription_id)
         .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
         .where(WebhookDelivery.id.in_(list(claimed))).order_by(WebhookDelivery.id))
-    return [Claim(d, claimed[d], url, secret, mid, kind, payload, at)
-            for d, url, secret, mid, kind, payload, at in rows]
+    return [Claim(row[0], claimed[row[0]], *row[1:]) for row in rows]
 
 
 def renew_claim(session: Session, claim: Claim, until: datetime) -> bool:
@@ -77,15 +79,25 @@ def renew_claim(session: Session, claim: Claim, until: datetime) -> bool:
 
 
 def record_attempt(session: Session, claim: Claim, at: datetime, status_code: int | None, error: str | None,
-                   duration_ms: int) -> tuple[WebhookDelivery, WebhookSubscription] | None:
-    """Log one attempt; the delivery and its subscription to update, or None when the delivery is
-    no longer this claim's (another worker took it over, or it was replayed or removed)."""
-    session.add(WebhookAttempt(delivery_id=claim.delivery_id, attempted_at=at, status_code=status_code,
-                               error=error, duration_ms=duration_ms))
-    delivery = session.get(WebhookDelivery, claim.delivery_id, with_for_update=True)
-    if delivery is None or delivery.status != "pending" or delivery.attempts != claim.attempts:
-        return None
-    return delivery, session.get(WebhookSubscription, delivery.subscription_id)
+                   duration_ms: int, **outcome: Any) -> bool:
+    """Log one attempt and set the delivery's ``outcome`` (status, next_attempt_at, ...); False (the
+    attempt only logged) when the delivery is no longer this claim's (another worker took it over
+    after the claim lapsed, or it was removed)."""
+    session.execute(insert(WebhookAttempt).values(delivery_id=claim.delivery_id, attempted_at=at,
+                                                  status_code=status_code, error=error, duration_ms=duration_ms))
+    result = session.execute(update(WebhookDelivery)
+                             .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.status == "pending",
+                                    WebhookDelivery.attempts == claim.attempts)
+                             .values(claimed_until=None, last_error=error, **outcome)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def the_subscription_delivered(session: Session, subscription_id: int) -> None:
+    """A delivery succeeded: the subscription is no longer failing."""
+    session.execute(update(WebhookSubscription).where(WebhookSubscription.id == subscription_id,
+                                                      WebhookSubscription.failing_since.is_not(None))
+                    .values(failing_since=None).execution_options(synchronize_session=False))
 
 
 def which_deliveries_has_this_subscription(session: Session, subscription_id: int, status: str | None,

@@ -29,7 +29,14 @@ from brandpulse.core.errors import BrandpulseError
 from brandpulse.core.settings import Settings
 from store.engine import session_scope
 from store.models import utcnow
-from store.webhook_deliveries import Claim, claim_due_deliveries, record_attempt, renew_claim
+from store.webhook_deliveries import (
+    Claim,
+    claim_due_deliveries,
+    record_attempt,
+    renew_claim,
+    the_subscription_delivered,
+)
+from store.webhooks import get_subscription
 
 log = logging.getLogger(__name__)
 BACKOFF_SECONDS = (5, 30, 120, 600, 1800, 3600, 7200)  # then every 4 h
@@ -191,30 +198,28 @@ def _send_claimed(settings: Settings, claims: list[Claim], start: datetime, cloc
 def _finish(settings: Settings, claim: Claim, at: datetime, status_code: int | None, error: str | None,
             duration_ms: int) -> str:
     hooks = settings.webhooks
+    if error is None:
+        outcome, change = "delivered", {"status": "delivered", "delivered_at": at}
+    elif at >= claim.created_at + timedelta(hours=hooks.retry_hours):
+        outcome, change = "dead", {"status": "dead"}
+    else:
+        deadline = claim.created_at + timedelta(hours=hooks.retry_hours)
+        outcome, change = "retrying", {"next_attempt_at": min(at + backoff(claim.attempts), deadline)}
     with session_scope(settings.database.url) as session:
-        found = record_attempt(session, claim, at, status_code, error, duration_ms)
-        if found is None:
+        if not record_attempt(session, claim, at, status_code, error, duration_ms, **change):
             return "lost"
-        delivery, subscription = found
-        delivery.claimed_until, delivery.last_error = None, error
         if error is None:
-            delivery.status, delivery.delivered_at = "delivered", at
-            subscription.failing_since = None
-            outcome = "delivered"
-        else:
-            deadline = delivery.created_at + timedelta(hours=hooks.retry_hours)
-            if at >= deadline:
-                delivery.status, outcome = "dead", "dead"
-            else:
-                delivery.next_attempt_at, outcome = min(at + backoff(delivery.attempts), deadline), "retrying"
-            subscription.failing_since = subscription.failing_since or at
-            if subscription.active and at - subscription.failing_since >= timedelta(hours=hooks.disable_after_hours):
-                subscription.active, subscription.updated_at = False, at
-                subscription.disabled_reason = (
-                    f"disabled {at:%Y-%m-%d %H:%M} UTC: every delivery failed since "
-                    f"{subscription.failing_since:%Y-%m-%d %H:%M} UTC ({hooks.disable_after_hours:g} h); last error: "
-                    f"{error[:300]}. Fix the receiver, then enable it again (`brandpulse webhooks enable "
-                    f"{subscription.id}`); its pending deliveries resume")
-                log.warning("webhook subscription #%s disabled: %s", subscription.id, error[:300])
-        session.add_all([delivery, subscription])
+            the_subscription_delivered(session, claim.subscription_id)
+            return outcome
+        subscription = get_subscription(session, claim.subscription_id)
+        subscription.failing_since = subscription.failing_since or at
+        if subscription.active and at - subscription.failing_since >= timedelta(hours=hooks.disable_after_hours):
+            subscription.active, subscription.updated_at = False, at
+            subscription.disabled_reason = (
+                f"disabled {at:%Y-%m-%d %H:%M} UTC: every delivery failed since "
+                f"{subscription.failing_since:%Y-%m-%d %H:%M} UTC ({hooks.disable_after_hours:g} h); last error: "
+                f"{error[:300]}. Fix the receiver, then enable it again (`brandpulse webhooks enable "
+                f"{subscription.id}`); its pending deliveries resume")
+            log.warning("webhook subscription #%s disabled: %s", subscription.id, error[:300])
+        session.add(subscription)
     return outcome
