@@ -97,18 +97,26 @@ def who_leads_the_conversation(session: Session, brand_id: int, limit: int = 50,
 
 def which_posts_of_authors_stand_out(session: Session, brand_id: int, author_ids: Sequence[int],
                                      since: datetime, limit: int = 20) -> list[dict[str, Any]]:
-    """The most engaged posts about a brand by the given authors since a time."""
+    """The most engaged posts about a brand by the given authors since a time.
+
+    A repost (``reposted_id`` set) carries ``repost_of``, the original's author handle, and
+    ``original_url`` when the original was collected (else None: still a repost by ``reposted_id``).
+    """
     engagement = Mention.likes + Mention.replies + Mention.reposts + Mention.quotes
+    original, original_author = aliased(Mention), aliased(Author)
     rows = session.execute(
         select(Mention.id, Author.handle, Mention.network, Mention.created_at, Mention.text, Mention.url,
-               engagement, Analysis.sentiment)
+               engagement, Analysis.sentiment, Mention.reposted_id, original_author.handle, original.url)
         .join(MentionBrand, and_(MentionBrand.mention_id == Mention.id, MentionBrand.brand_id == brand_id))
         .join(Author, Author.id == Mention.author_id)
         .outerjoin(Analysis, Analysis.mention_id == Mention.id)
+        .outerjoin(original, and_(original.network == Mention.network, original.native_id == Mention.reposted_id))
+        .outerjoin(original_author, original_author.id == original.author_id)
         .where(Mention.author_id.in_(list(author_ids)), Mention.created_at >= since)
         .order_by(engagement.desc(), Mention.id).limit(limit))
     keys = ("mention_id", "author", "network", "created_at", "text", "url", "engagement", "sentiment")
-    return [dict(zip(keys, row)) for row in rows]
+    return [{**dict(zip(keys, row[:8])), "reposted_id": row[8], "repost_of": row[9], "original_url": row[10]}
+            for row in rows]
 
 
 def how_often_did_authors_post_about(session: Session, brand_id: int, author_ids: Sequence[int],

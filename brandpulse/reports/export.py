@@ -18,7 +18,8 @@ FORMATS = ("csv", "xlsx", "pdf")
 BOARD_COLUMNS = ("rank", "handle", "network", "profile_url", "followers", "tier", "score", *COMPONENTS,
                  "bot_likelihood", "bot_signals", "sentiment", "positive_posts", "negative_posts",
                  "posts_about_brand", "vip")
-POST_COLUMNS = ("author", "network", "created_at", "engagement", "sentiment", "text", "url")
+POST_COLUMNS = ("author", "network", "created_at", "engagement", "sentiment", "text", "url", "repost_of",
+                "original_url")
 SIGNED = "+0.00;-0.00;0.00"
 BOARD_FORMATS = {"score": "0.0", **{c: "0.00" for c in COMPONENTS}, "bot_likelihood": PERCENT, "sentiment": SIGNED}
 POST_FORMATS = {"sentiment": SIGNED}  # engagement here is a count (the default integer format)
@@ -84,8 +85,10 @@ def period_line(report: InfluencerReport) -> str:
 
 
 def post_heading(post: dict) -> str:
-    """"@a reposted @b's post on x, 2024-05-01, engagement 12, sentiment +0.80": a retweet names its author."""
-    who = f"@{post['author']} reposted @{post['repost_of']}'s post" if post.get("repost_of") else f"@{post['author']}"
+    """"@a reposted @b's post on x, 2024-05-01, engagement 12, sentiment +0.80": a repost names the original's
+    author (or reads "reposted a post" when the original was not collected)."""
+    who = (f"@{post['author']} reposted @{post['repost_of']}'s post" if post.get("repost_of")
+           else f"@{post['author']} reposted a post" if post.get("reposted_id") else f"@{post['author']}")
     value = post.get("sentiment")  # the analysis's label (negative / neutral / positive), or a score
     sentiment = "n/a" if value is None else f"{value:+.2f}" if isinstance(value, (int, float)) else str(value)
     return (f"{who} on {post['network']}, {post['created_at']:%Y-%m-%d}, engagement {post['engagement']}, "
@@ -155,11 +158,14 @@ def write_pdf(report: InfluencerReport, path: Path) -> None:
                 pdf.add_page()
             pdf.para(post_heading(post), bold=True, size=9)
             pdf.para(post["text"][:500], size=9)
-            if post.get("url"):
+            links = [(label, post[key]) for label, key in (("", "url"), ("original: ", "original_url"))
+                     if post.get(key)]
+            for label, url in links:
                 pdf.set_font("DejaVu", "", 8)
                 pdf.set_text_color(31, 119, 180)
-                pdf.multi_cell(0, 4.5, post["url"], link=post["url"], new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(0, 4.5, label + url, link=url, new_x="LMARGIN", new_y="NEXT")
                 pdf.set_text_color(0, 0, 0)
+            if links:
                 pdf.ln(2)
     pdf.output(str(path))
 

@@ -40,7 +40,13 @@ def _week(day: str) -> str:
 
 
 def mark_repost(post: dict[str, Any]) -> dict[str, Any]:
-    """The post with ``repost_of``: the original author's handle when it is a retweet ("RT @x: ..."), else None."""
+    """The post with ``repost_of``: the original author's handle when it is a repost, else None.
+
+    The stored ``reposted_id`` decides (the store resolves it to the original's author); a post imported
+    without it still counts as a retweet when its text reads "RT @x: ...".
+    """
+    if post.get("repost_of"):
+        return post
     match = RETWEET.match(post.get("text") or "")
     return {**post, "repost_of": match.group(1) if match else None}
 
