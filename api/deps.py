@@ -20,26 +20,30 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: `brandpulse to
 
 
 class RateLimiter:
-    """A fixed one-minute window per token, in this process (one API server per database)."""
+    """Each token may send ``limit`` requests a minute, refilled evenly (GCRA, a leaky bucket):
+    a burst of up to ``limit``, then one every 60/limit seconds. Kept in this process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._windows: dict[int, tuple[int, int]] = {}
+        self._due: dict[int, float] = {}  # token id -> theoretical arrival time of its next request
 
     def take(self, token_id: int, limit: int, now: float | None = None) -> dict[str, str]:
-        """Count one request; the RateLimit headers, or a 429 problem once the window is spent."""
-        now = time.time() if now is None else now
-        window = int(now // WINDOW_S)
-        reset = max(1, math.ceil((window + 1) * WINDOW_S - now))
+        """Count one request; the RateLimit headers, or a 429 problem while the bucket is empty."""
+        now = time.monotonic() if now is None else now
+        interval = WINDOW_S / limit
         with self._lock:
-            start, used = self._windows.get(token_id, (window, 0))
-            used = used + 1 if start == window else 1
-            self._windows[token_id] = (window, used)
-        headers = {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(max(0, limit - used)),
-                   "RateLimit-Reset": str(reset), "RateLimit-Policy": f"{limit};w={WINDOW_S}"}
-        if used > limit:
+            due = max(self._due.get(token_id, now), now)
+            allowed = due + interval - now <= WINDOW_S
+            if allowed:
+                due += interval
+                self._due[token_id] = due
+        remaining = max(0, int((WINDOW_S - (due - now)) // interval)) if allowed else 0
+        headers = {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(remaining),
+                   "RateLimit-Reset": str(max(1, math.ceil(due - now))), "RateLimit-Policy": f"{limit};w={WINDOW_S}"}
+        if not allowed:
+            wait = max(1, math.ceil(due + interval - WINDOW_S - now))
             raise ApiProblem(429, "rate-limited", f"this token may make {limit} requests a minute; "
-                             f"wait {reset} s and send it again", {**headers, "Retry-After": str(reset)})
+                             f"wait {wait} s and send it again", {**headers, "Retry-After": str(wait)})
         return headers
 
 

@@ -254,7 +254,7 @@ VIEWER_FLAGS = ("--server.headless", "true", "--client.toolbarMode", "minimal",
 
 def dashboard_command(settings: Settings, port: int | None = None) -> list[str]:
     """The command line that serves the dashboard: bound to ``dashboard.address``, chrome hidden."""
-    app_path = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    app_path = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"  # repo root/dashboard
     return [sys.executable, "-m", "streamlit", "run", str(app_path), *VIEWER_FLAGS,
             "--server.address", settings.dashboard.address,
             "--server.port", str(port or settings.dashboard.port)]
