@@ -31,6 +31,7 @@ def past_day(value: str | None, option: str) -> datetime | None:
 def export_influencers_command(
         brand: str = typer.Option(..., help="brand name as in config.yaml"),
         since: Optional[str] = typer.Option(None, help="from this day (YYYY-MM-DD; default: influence.window_days)"),
+        until: Optional[str] = typer.Option(None, help="up to and including this day (YYYY-MM-DD; default: now)"),
         format: str = typer.Option("xlsx", "--format", help="csv | xlsx | pdf (any case)"),
         output: Path = typer.Option(..., help="file to write, in an existing folder"),
         limit: int = typer.Option(50, min=1, help="authors on the leaderboard (1 or more)")) -> None:
@@ -42,7 +43,11 @@ def export_influencers_command(
     if format.strip().lower() not in FORMATS:
         raise BrandpulseError(f"format {format!r} is not one of {', '.join(FORMATS)}")
     check_output(output)  # before the work, not after it
-    report = build_influencer_report(load_settings(), brand, past_day(since, "--since"), limit)
+    start = past_day(since, "--since")
+    end = parse_day(until, "--until", end_of_day=True) if until else None
+    if start and end and end <= start:
+        raise BrandpulseError(f"--until {until} is before --since {since}; give an --until on or after --since")
+    report = build_influencer_report(load_settings(), brand, start, limit, until=end)
     path = export_influencers(report, format, output)
     console.print(shown(f"{len(report.leaderboard)} authors of {report.summary['authors']} scored → {path}"))
 

@@ -52,13 +52,14 @@ def mark_repost(post: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_influencer_report(settings: Settings, brand_name: str, since: datetime | None = None,
-                            limit: int = 50) -> InfluencerReport:
-    """Score every author who posted about the brand since ``since`` and rank them."""
-    now = utcnow()
+                            limit: int = 50, until: datetime | None = None) -> InfluencerReport:
+    """Score every author who posted about the brand since ``since`` (and before ``until``) and rank them;
+    recency is measured at ``until`` when it lies in the past."""
+    now = min(until, utcnow()) if until else utcnow()
     since = since or now - timedelta(days=settings.influence.window_days)
     with session_scope(settings.database.url) as session:
         brand = the_brand_named(session, brand_name)
-        inputs = gather_inputs(session, settings, since, [brand.id])
+        inputs = gather_inputs(session, settings, since, [brand.id], until=until)
         rows = sorted(score_rows(inputs, now, settings.influence.recency_days), key=lambda r: -r["score"])
         board = []
         for rank, row in enumerate(rows[:limit], 1):
@@ -71,10 +72,10 @@ def build_influencer_report(settings: Settings, brand_name: str, since: datetime
                           "negative_posts": row["negative_posts"], "posts_about_brand": row["posts_about_brand"],
                           "vip": row["vip"], "author_id": row["author_id"]})
         top_ids = [r["author_id"] for r in board[:10]]
-        posts = which_posts_of_authors_stand_out(session, brand.id, top_ids, since) if top_ids else []
+        posts = which_posts_of_authors_stand_out(session, brand.id, top_ids, since, until=until) if top_ids else []
         weekly: Counter = Counter()
         handles = {r["author_id"]: r["handle"] for r in board[:10]}
-        days = how_often_did_authors_post_about(session, brand.id, [r["author_id"] for r in rows], since)
+        days = how_often_did_authors_post_about(session, brand.id, [r["author_id"] for r in rows], since, until)
         for author_id, day, count in days:
             if author_id in handles:
                 weekly[(_week(day), handles[author_id])] += count

@@ -184,17 +184,18 @@ def window_start(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
-def gather_inputs(session, settings, since: datetime, brand_ids=None) -> InfluenceInputs:
-    """Read authors, per-brand posting and the interaction graph (replies, quotes, reposts, @mentions)."""
-    authors = how_did_authors_post(session, since)
+def gather_inputs(session, settings, since: datetime, brand_ids=None, until: datetime | None = None) -> InfluenceInputs:
+    """Read authors, per-brand posting and the interaction graph (replies, quotes, reposts, @mentions)
+    from posts since ``since`` (and before ``until`` when given)."""
+    authors = how_did_authors_post(session, since, until)
     handles = {(a["network"], (a["handle"] or "").lower()): author_id for author_id, a in authors.items()
                if a["handle"]}
-    edges = who_answered_quoted_or_reposted_whom(session, since)
-    edges += mention_edges(which_texts_may_mention_someone(session, since), handles)
+    edges = who_answered_quoted_or_reposted_whom(session, since, until)
+    edges += mention_edges(which_texts_may_mention_someone(session, since, until=until), handles)
     vip = {(network, handle.lower().lstrip("@")) for network, names in settings.influence.vip.items()
            for handle in names}
     prior = {author_id: reach_prior(a["followers"]) for author_id, a in authors.items()}
-    return InfluenceInputs(authors, how_did_authors_talk_about_brands(session, since, brand_ids),
+    return InfluenceInputs(authors, how_did_authors_talk_about_brands(session, since, brand_ids, until),
                            authority_scores(edges, prior), vip)
 
 
