@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from brandpulse.core.errors import NotFoundError, WorkflowError
@@ -23,9 +23,13 @@ TRANSITIONS = {
 }
 
 
-def get_ticket(session: Session, ticket_id: int) -> Ticket:
-    """The ticket, or NotFoundError."""
-    ticket = session.get(Ticket, ticket_id)
+def get_ticket(session: Session, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The ticket, or NotFoundError; ``for_update`` locks its row until the transaction ends
+    (PostgreSQL; on SQLite a no-op write takes the database's write lock first), so a version
+    checked before a write is still the version written over."""
+    if for_update and session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(version=Ticket.version))
+    ticket = session.get(Ticket, ticket_id, with_for_update=for_update or None, populate_existing=for_update)
     if ticket is None:
         raise NotFoundError(f"ticket #{ticket_id} does not exist; refresh the inbox")
     return ticket

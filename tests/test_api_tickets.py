@@ -187,3 +187,24 @@ def test_alerts_list_by_key_and_are_acknowledged_by_allowed_tokens(settings, dat
         assert len(bo.get("/alerts", params={"since": since}).json()["items"]) == 2
         assert mia.post("/alerts/999999/acknowledge").status_code == 404
         assert bo.get("/alerts", params={"brand": "Nobody"}).status_code == 404
+
+
+def test_two_writes_sent_at_once_with_one_version_apply_once(desk):
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings, base, token = desk
+    lee = token("lee")
+    with client(base, lee) as http:
+        ticket = http.get("/tickets", params={"view": "all_teams"}).json()["items"][0]
+        etag = http.get(f"/tickets/{ticket['id']}").headers["ETag"]
+
+    def note(i: int) -> int:
+        with client(base, lee) as http:
+            return http.post(f"/tickets/{ticket['id']}/notes", json={"body": f"note {i}"},
+                             headers={"If-Match": etag}).status_code
+    with ThreadPoolExecutor(4) as pool:
+        codes = sorted(pool.map(note, range(4)))
+    assert codes == [200, 412, 412, 412], codes
+    with client(base, lee) as http:
+        history = http.get(f"/tickets/{ticket['id']}").json()["history"]
+    assert sum(e["kind"] == "note" for e in history) == 1

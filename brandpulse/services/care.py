@@ -137,7 +137,7 @@ def ticket_context(settings: Settings, actor: Actor, ticket_id: int) -> dict[str
 def claim(settings: Settings, actor: Actor, ticket_id: int, *, if_version: int | None = None) -> None:
     """Assign the ticket to the actor."""
     with session_scope(settings.database.url) as session:
-        actor = _may_work(settings, actor, get_ticket(session, ticket_id), if_version)
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id, for_update=True), if_version)
         assign_ticket(session, ticket_id, actor.id, actor.id)
 
 
@@ -145,7 +145,7 @@ def assign(settings: Settings, actor: Actor, ticket_id: int, assignee_id: int | 
            if_version: int | None = None) -> None:
     """Assign the ticket to someone (leads and admins), or to oneself (agents)."""
     with session_scope(settings.database.url) as session:
-        actor = _may_work(settings, actor, get_ticket(session, ticket_id), if_version)
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id, for_update=True), if_version)
         if assignee_id != actor.id:
             require(actor, "ticket.assign_others")
         assign_ticket(session, ticket_id, assignee_id, actor.id)
@@ -155,7 +155,7 @@ def set_status(settings: Settings, actor: Actor, ticket_id: int, status: str, no
                if_version: int | None = None) -> None:
     """Move the ticket to ``status`` (with an optional note explaining why)."""
     with session_scope(settings.database.url) as session:
-        actor = _may_work(settings, actor, get_ticket(session, ticket_id), if_version)
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id, for_update=True), if_version)
         change_ticket_status(session, ticket_id, status, actor.id, note.strip() or None)
 
 
@@ -170,7 +170,7 @@ def move_team(settings: Settings, actor: Actor, ticket_id: int, team: str, *,
         raise WorkflowError(f"team {team!r} is not in care.teams; move the ticket to one of: "
                             f"{', '.join(teams)}, or add the team to config.yaml")
     with session_scope(settings.database.url) as session:
-        ticket = get_ticket(session, ticket_id)
+        ticket = get_ticket(session, ticket_id, for_update=True)
         reach_ticket(actor, ticket)
         check_version(ticket, if_version)
         if ticket.status in CLOSED_STATUSES:
@@ -194,7 +194,7 @@ def add_note(settings: Settings, actor: Actor, ticket_id: int, body: str, *,
              if_version: int | None = None) -> None:
     """An internal note, visible to the team only."""
     with session_scope(settings.database.url) as session:
-        actor = _may_work(settings, actor, get_ticket(session, ticket_id), if_version)
+        actor = _may_work(settings, actor, get_ticket(session, ticket_id, for_update=True), if_version)
         add_ticket_note(session, ticket_id, body, actor.id)
 
 

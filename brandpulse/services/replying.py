@@ -115,7 +115,7 @@ def send_reply(settings: Settings, actor: Actor, ticket_id: int, body: str, seen
     """
     actor = authorize(settings, actor, "ticket.reply")
     with session_scope(settings.database.url) as session:
-        ticket = get_ticket(session, ticket_id)
+        ticket = get_ticket(session, ticket_id, for_update=True)
         reach_ticket(actor, ticket)
         if ticket.version != seen_version:
             raise StaleTicketError(f"ticket #{ticket_id} changed since you opened it (version {seen_version}, "
@@ -173,7 +173,7 @@ def mark_answered_elsewhere(settings: Settings, actor: Actor, ticket_id: int, ho
     if not how.strip():
         raise WorkflowError(f"say how ticket #{ticket_id} was answered (e.g. 'DM on x.com', 'phone call')")
     with session_scope(settings.database.url) as session:
-        ticket = get_ticket(session, ticket_id)
+        ticket = get_ticket(session, ticket_id, for_update=True)
         reach_ticket(actor, ticket)
         record_event(session, ticket, "answered", actor.id, to_value="elsewhere", body=how.strip())
         ticket.first_response_at = ticket.first_response_at or utcnow()
