@@ -10,12 +10,9 @@ page. Target: p95 <= 300 ms per page at 1M mentions.
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from datetime import time as day_start
@@ -25,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import select  # noqa: E402
 
-from bench.postgres import kept_database, throwaway_database  # noqa: E402
+from bench.postgres import run_on_each_database  # noqa: E402
 from brandpulse.services import care  # noqa: E402
 from brandpulse.services.access import Actor  # noqa: E402
 from brandpulse.services.pipeline import refresh_overview  # noqa: E402
@@ -203,29 +200,8 @@ def bench(url: str, count: int, runs: int, reuse: bool = False) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mentions", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--postgres", default=os.environ.get("BRANDPULSE_TEST_POSTGRES_URL"))
-    parser.add_argument("--skip-sqlite", action="store_true")
-    parser.add_argument("--keep", type=Path, help="SQLite file to fill once and reuse on later runs")
-    parser.add_argument("--keep-postgres", metavar="DB", help="PostgreSQL database name to fill once and reuse")
-    args = parser.parse_args()
-    if args.keep:
-        print(f"sqlite ({args.keep}), {args.mentions:,} mentions")
-        bench(f"sqlite:///{args.keep.resolve()}", args.mentions, args.runs, reuse=args.keep.exists())
-    elif not args.skip_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            print(f"sqlite, {args.mentions:,} mentions")
-            bench(f"sqlite:///{tmp}/bench.db", args.mentions, args.runs)
-    if args.postgres and args.keep_postgres:
-        url, existed = kept_database(args.postgres, args.keep_postgres)
-        print(f"postgresql ({args.keep_postgres}), {args.mentions:,} mentions")
-        bench(url, args.mentions, args.runs, reuse=existed)
-    elif args.postgres:
-        with throwaway_database(args.postgres) as url:
-            print(f"postgresql, {args.mentions:,} mentions")
-            bench(url, args.mentions, args.runs)
+    run_on_each_database(__doc__.splitlines()[0], bench, runs=30)
+
 
 if __name__ == "__main__":
     main()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import os
+import tempfile
 import uuid
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterator
 
 from sqlalchemy import create_engine, text
 
@@ -39,3 +43,32 @@ def kept_database(server_url: str, name: str) -> tuple[str, bool]:
         if not existed:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     return _sibling(server_url, name), bool(existed)
+
+
+def run_on_each_database(description: str, bench: Callable[[str, int, int, bool], None], runs: int) -> None:
+    """The command line of the 1M-mention benchmarks: ``bench(url, mentions, runs, reuse)`` on SQLite
+    (a temporary file, or ``--keep FILE`` filled once) and on PostgreSQL when a server is given
+    (a throwaway database, or ``--keep-postgres DB`` filled once)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--mentions", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--postgres", default=os.environ.get("BRANDPULSE_TEST_POSTGRES_URL"))
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--keep", type=Path, help="SQLite file to fill once and reuse on later runs")
+    parser.add_argument("--keep-postgres", metavar="DB", help="PostgreSQL database name to fill once and reuse")
+    args = parser.parse_args()
+    if args.keep:
+        print(f"sqlite ({args.keep}), {args.mentions:,} mentions")
+        bench(f"sqlite:///{args.keep.resolve()}", args.mentions, args.runs, args.keep.exists())
+    elif not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"sqlite, {args.mentions:,} mentions")
+            bench(f"sqlite:///{tmp}/bench.db", args.mentions, args.runs, False)
+    if args.postgres and args.keep_postgres:
+        url, existed = kept_database(args.postgres, args.keep_postgres)
+        print(f"postgresql ({args.keep_postgres}), {args.mentions:,} mentions")
+        bench(url, args.mentions, args.runs, existed)
+    elif args.postgres:
+        with throwaway_database(args.postgres) as url:
+            print(f"postgresql, {args.mentions:,} mentions")
+            bench(url, args.mentions, args.runs, False)

@@ -95,3 +95,27 @@ def test_the_rate_limit_answers_429_with_retry_after(settings, api_server):
         assert refused.status_code == 429
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
         assert refused.json()["type"].endswith("/rate-limited")
+
+
+def test_tokens_from_the_command_line_are_shown_once_listed_without_secret_and_revoked(settings):
+    from typer.testing import CliRunner
+
+    from brandpulse.cli.main import app
+    from brandpulse.services.accounts import create_user
+    from brandpulse.services.tokens import authenticate
+
+    create_user(settings, None, "mia", "secret-pass-1", "marketing")
+    runner = CliRunner()
+    made = runner.invoke(app, ["tokens", "create", "--name", "crm", "--user", "mia", "--scopes", "all"])
+    assert made.exit_code == 0, made.output
+    secret = made.output.strip().splitlines()[-1]
+    assert secret.startswith("bp_") and "influencers:read" in made.output
+    assert authenticate(settings, secret).actor.username == "mia"
+    listed = runner.invoke(app, ["tokens", "list"])
+    assert "crm" in listed.output and secret not in listed.output and secret[:10] in listed.output
+    wrong = runner.invoke(app, ["tokens", "create", "--name", "x", "--user", "mia", "--scopes", "tickets:write"])
+    assert wrong.exit_code != 0 and "does not allow tickets:write" in wrong.output
+    nobody = runner.invoke(app, ["tokens", "create", "--name", "x", "--user", "ghost", "--scopes", "all"])
+    assert nobody.exit_code != 0 and "no user named 'ghost'" in nobody.output
+    assert runner.invoke(app, ["tokens", "revoke", "1"]).exit_code == 0
+    assert "revoked" in runner.invoke(app, ["tokens", "list"]).output

@@ -8,11 +8,11 @@ import typer
 from rich.table import Table
 
 from brandpulse.cli.console import console, friendly, shown
-from brandpulse.core.errors import BrandpulseError
 from brandpulse.core.settings import load_settings
 from brandpulse.services.access import SCOPES, scopes_for
 from brandpulse.services.accounts import list_users
 from brandpulse.services.tokens import create_token, list_tokens, revoke_token
+from brandpulse.cli.users import user_id_of
 
 tokens_app = typer.Typer(help="API tokens: each acts as its user, within its scopes.", no_args_is_help=True)
 
@@ -30,30 +30,23 @@ def api_command(host: Optional[str] = typer.Option(None, help="default: api.host
     server.run()
 
 
-def _user_id(settings, name: str) -> int:
-    for user in list_users(settings, None):
-        if user["username"] == name:
-            return user["id"]
-    raise BrandpulseError(f"no user named {name!r}; `brandpulse users list` shows who exists")
-
-
 @tokens_app.command("create")
 @friendly
 def create(name: str = typer.Option(..., "--name", help="what the token is for, e.g. 'crm'"),
            user: str = typer.Option(..., "--user", help="the user the token acts as (its role caps the scopes)"),
-           scopes: str = typer.Option(..., "--scopes", help="comma-separated: " + ", ".join(SCOPES)),
+           scopes: str = typer.Option(..., "--scopes", help="comma-separated, or all (what the role allows): "
+                                      + ", ".join(SCOPES)),
            days: Optional[int] = typer.Option(None, help="lifetime in days (default: api.token_days)"),
            rate: Optional[int] = typer.Option(None, help="requests per minute (default: api.rate_per_minute)"),
            ) -> None:
     """Create a token; its secret is printed this once and stored only as a hash."""
     settings = load_settings()
     wanted = [s.strip() for s in scopes.split(",") if s.strip()]
-    if wanted == ["all"]:
-        role = next(u["role"] for u in list_users(settings, None) if u["username"] == user) \
-            if any(u["username"] == user for u in list_users(settings, None)) else ""
-        wanted = scopes_for(role)
-    secret, token = create_token(settings, None, name=name, scopes=wanted, user_id=_user_id(settings, user),
-                                 days=days, rate_per_minute=rate)
+    user_id = user_id_of(settings, user)
+    if wanted == ["all"]:  # every scope the user's role allows
+        wanted = scopes_for(next(u["role"] for u in list_users(settings, None) if u["id"] == user_id))
+    secret, token = create_token(settings, None, name=name, scopes=wanted, user_id=user_id, days=days,
+                                 rate_per_minute=rate)
     console.print(shown(f"token #{token['id']} {token['name']!r} for {token['user']} ({token['role']}), "
                         f"scopes {', '.join(token['scopes'])}, expires {token['expires_at']:%Y-%m-%d}"))
     console.print("copy it now, it is not shown again:")

@@ -23,7 +23,7 @@ def _password(from_stdin: bool) -> str:
     return typer.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
-def _user_id(settings, name: str) -> int:
+def user_id_of(settings, name: str) -> int:
     for user in list_users(settings, None):
         if user["username"] == name:
             return user["id"]
@@ -65,6 +65,6 @@ def set_command(name: str = typer.Argument(..., help="login name"),
                                                     help="set a new password read from stdin")) -> None:
     """Change a user's role, team, active state or password."""
     settings = load_settings()
-    change_user(settings, None, _user_id(settings, name), role=role, team=team, active=active,
+    change_user(settings, None, user_id_of(settings, name), role=role, team=team, active=active,
                 password=_password(True) if password_stdin else None)
     console.print(shown(f"updated {name}"))
