@@ -7,6 +7,8 @@ sentiment and complaints, the base keeps what a post is *about*.
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -14,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.metrics import silhouette_score
 
 from brandpulse.core.settings import Settings
@@ -25,6 +27,7 @@ from store.topics import save_topics, which_recent_mentions_to_cluster
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 RECENT = timedelta(hours=48)
+TOKEN = re.compile(r"https?://\S+|[@#]?[^\W_][\w'’\-]*")  # URLs and @handles are read, never used in a phrase
 
 
 @lru_cache(maxsize=1)
@@ -75,6 +78,69 @@ def label_terms(texts_by_cluster: dict[int, list[str]], stop: set[str], top: int
     return out
 
 
+def _tokens(text: str) -> list[str]:
+    return [t.strip("'’-") for t in TOKEN.findall(text)]
+
+
+def _usable(token: str, stop: set[str]) -> bool:
+    return bool(token) and token[0] not in "@#" and not token.lower().startswith("http") and \
+        token.lower() not in stop and not token.isdigit()
+
+
+def key_phrases(texts_by_cluster: dict[int, list[str]], stop: set[str], top: int = 3) -> dict[int, list[str]]:
+    """Each cluster's key phrases: runs of 2-3 words found as written in its posts (no stop word at either
+    end, no brand word, handle or link), ranked by how many of the cluster's posts hold them and how
+    rare they are in the other clusters; a longer phrase wins over its part when nearly as frequent."""
+    ignored = set(ENGLISH_STOP_WORDS) | stop
+    found: dict[int, Counter] = {}
+    surface: dict[str, Counter] = {}
+    for cluster, texts in texts_by_cluster.items():
+        counts: Counter = Counter()
+        for text in texts:
+            words, seen = _tokens(text), set()
+            for n in (2, 3):
+                for i in range(len(words) - n + 1):
+                    run = words[i:i + n]
+                    if not (_usable(run[0], ignored) and _usable(run[-1], ignored)) or any(
+                            w.lower() in stop or w[0] in "@#" or w.lower().startswith("http") for w in run):
+                        continue
+                    key = " ".join(w.lower() for w in run)
+                    surface.setdefault(key, Counter())[" ".join(run)] += 1
+                    seen.add(key)
+            counts.update(seen)  # posts holding the phrase, not occurrences
+        found[cluster] = counts
+    holders = Counter(key for counts in found.values() for key in counts)
+    out = {}
+    for cluster, counts in found.items():
+        weight = {key: n * math.log(1 + len(found) / holders[key]) for key, n in counts.items() if n >= 2}
+        ranked = sorted(weight, key=lambda k: (-weight[k], -len(k.split()), k))
+        chosen: list[str] = []
+        for key in ranked:
+            longer = [k for k in ranked if key in k and k != key and counts[k] >= 0.7 * counts[key]]
+            key = longer[0] if longer else key
+            if any(key in other or other in key for other in chosen):
+                continue
+            chosen.append(key)
+            if len(chosen) == top:
+                break
+        out[cluster] = [surface[key].most_common(1)[0][0] for key in chosen]
+    return out
+
+
+def central_words(text: str, stop: set[str], limit: int = 6) -> str:
+    """The first words of a post (no handle, link or brand word): a label when no phrase recurs."""
+    words = [w for w in _tokens(text) if w[0] not in "@#" and not w.lower().startswith("http")
+             and w.lower() not in stop][:limit]
+    while words and words[-1].lower() in ENGLISH_STOP_WORDS:  # "... activate on the" reads unfinished
+        words.pop()
+    return " ".join(words)
+
+
+def topic_label(phrases: list[str], central: str, stop: set[str]) -> str:
+    """"double charge · monthly fee": the two leading key phrases, else the most central post's words."""
+    return " · ".join(phrases[:2]) or central_words(central, stop) or "misc"
+
+
 def find_topics(posts: list[dict[str, Any]], now: datetime, settings: Settings, brand_words: set[str],
                 embedder: Embed = embed) -> list[dict[str, Any]]:
     """Topics of a brand's posts: label, terms, size, share, representative posts, daily trend, growth."""
@@ -88,6 +154,7 @@ def find_topics(posts: list[dict[str, Any]], now: datetime, settings: Settings, 
     for post in posts:
         members.setdefault(int(cluster_of[post["text"]]), []).append(post)
     terms = label_terms({c: [p["text"] for p in ps] for c, ps in members.items()}, brand_words)
+    phrases = key_phrases({c: list(dict.fromkeys(p["text"] for p in ps)) for c, ps in members.items()}, brand_words)
     topics = []
     for cluster, group in members.items():
         idx = [i for i, text in enumerate(unique) if cluster_of[text] == cluster]
@@ -98,7 +165,7 @@ def find_topics(posts: list[dict[str, Any]], now: datetime, settings: Settings, 
         before = sum(RECENT < now - p["created_at"] <= 2 * RECENT for p in group)
         growth = (recent + 1) / (before + 1)
         trend = Counter(f"{p['created_at']:%Y-%m-%d}" for p in group)
-        topics.append({"label": " · ".join(terms[cluster][:3]) or "misc", "terms": terms[cluster],
+        topics.append({"label": topic_label(phrases[cluster], closest[0], brand_words)[:300], "terms": terms[cluster],
                        "size": len(group), "share": round(len(group) / len(posts), 4), "growth": round(growth, 2),
                        "emerging": recent >= 5 and growth >= 2.0, "computed_at": now,
                        "representative": [{"mention_id": by_text[t]["mention_id"], "network": by_text[t]["network"],
