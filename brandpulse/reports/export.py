@@ -11,7 +11,7 @@ from openpyxl import Workbook
 
 from brandpulse.core.errors import BrandpulseError
 from brandpulse.reports.influencers import COMPONENTS, InfluencerReport
-from brandpulse.reports.pdf import ReportPdf, check_output, png, trend_figure, value_bar_figure
+from brandpulse.reports.pdf import ReportPdf, check_output, in_chart_fonts, png, trend_figure, value_bar_figure
 from brandpulse.reports.sheets import PERCENT, add_table
 
 FORMATS = ("csv", "xlsx", "pdf")
@@ -103,6 +103,7 @@ def _section(pdf: ReportPdf, title: str, room: float = 60) -> None:
     pdf.heading(title)
 
 
+@in_chart_fonts  # the labels added here fall back to CJK and emoji fonts too
 def _trend_chart(report: InfluencerReport) -> bytes:
     weeks = sorted({t["week"] for t in report.trend})
     totals = [sum(t["posts"] for t in report.trend if t["week"] == w) for w in weeks]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -13,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to memory
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 from fpdf import FPDF  # noqa: E402
 
 from brandpulse.core.errors import BrandpulseError  # noqa: E402
@@ -127,6 +129,31 @@ class ReportPdf(FPDF):
         self.ln(2)
 
 
+@functools.lru_cache(maxsize=1)
+def chart_fonts() -> tuple[str, ...]:
+    """Font families for chart text, in the order matplotlib falls back through them glyph by glyph:
+    DejaVu Sans, then the Noto fallbacks of the PDF text (CJK, emoji, symbols, other scripts),
+    registered with matplotlib once."""
+    names = ["DejaVu Sans"]
+    for path in fonts.fallback_files():
+        font_manager.fontManager.addfont(str(path))
+        name = font_manager.FontProperties(fname=str(path)).get_name()
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def in_chart_fonts(draw):
+    """Run a chart function with :func:`chart_fonts` as the font family: text is laid out both when a
+    figure is built and when it is saved (tick labels), so both steps need it."""
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        with plt.rc_context({"font.family": list(chart_fonts())}):
+            return draw(*args, **kwargs)
+    return drawn
+
+
+@in_chart_fonts
 def _png(figure) -> bytes:
     buffer = io.BytesIO()
     figure.tight_layout()
@@ -135,6 +162,7 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
+@in_chart_fonts
 def bar_chart(labels: Sequence[str], values: Sequence[float], title: str) -> bytes:
     """A horizontal bar chart, largest on top."""
     figure, axis = plt.subplots(figsize=(7, 3.6))
@@ -144,6 +172,7 @@ def bar_chart(labels: Sequence[str], values: Sequence[float], title: str) -> byt
     return _png(figure)
 
 
+@in_chart_fonts
 def line_chart(labels: Sequence[str], values: Sequence[float], title: str) -> bytes:
     """A line over categories (weeks, days)."""
     figure, axis = plt.subplots(figsize=(7, 3))
@@ -154,6 +183,7 @@ def line_chart(labels: Sequence[str], values: Sequence[float], title: str) -> by
     return _png(figure)
 
 
+@in_chart_fonts
 def value_bar_figure(labels: Sequence[str], values: Sequence[float], title: str, *, unit: str = "",
                      axis_title: str = ""):
     """A horizontal bar chart in the given order (first on top), each bar labelled with its value
@@ -168,6 +198,7 @@ def value_bar_figure(labels: Sequence[str], values: Sequence[float], title: str,
     return figure
 
 
+@in_chart_fonts
 def trend_figure(labels: Sequence[str], values: Sequence[float], title: str, *, axis_title: str = "",
                  marks: Sequence[tuple[int, str]] = (), span: tuple[int, int] | None = None):
     """A line over categories with the y axis from 0; each (index, text) of ``marks`` circles that point
