@@ -140,11 +140,11 @@ def test_share_of_voice_shows_a_silent_competitor_at_zero(signed_in):
     rows = _chart_rows(share[0])
     assert {r["brand"] for r in rows} == {"Nimbus Mobile", "Vertex Telecom", "Orbit Wireless"}
     assert all(r["share"] == 0 for r in rows)
-    from dashboard.views.voice import with_silent_brands  # the Share of voice page's charts
+    # the Share of voice page draws the service's rows, which hold silent rivals already
+    # (tests/test_insights_voice.py); the page fills nothing in itself
+    import dashboard.views.voice as voice_page
 
-    rows = with_silent_brands([{"period": "rss", "brand": "Nimbus Mobile", "mentions": 3, "share": 1.0}],
-                              ["Nimbus Mobile", "Vertex Telecom"])
-    assert {(r["brand"], r["share"]) for r in rows} == {("Nimbus Mobile", 1.0), ("Vertex Telecom", 0.0)}
+    assert not hasattr(voice_page, "with_silent_brands")
 
 
 def _chart_rows(chart) -> list[dict]:

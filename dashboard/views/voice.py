@@ -13,20 +13,13 @@ from dashboard import data
 from dashboard.filters import brand_and_period
 
 
-def with_silent_brands(rows: list[dict], brands: list[str]) -> list[dict]:
-    """``rows`` plus a 0% row for each brand with no mention in a period (a silent competitor)."""
-    seen = {(r["period"], r["brand"]) for r in rows}
-    return rows + [{"period": period, "brand": name, "mentions": 0, "share": 0.0}
-                   for period in dict.fromkeys(r["period"] for r in rows) for name in brands
-                   if (period, name) not in seen]
-
-
-def _chart(rows: list[dict], x: str, title: str, line: bool, brands: list[str]) -> None:
+def _chart(rows: list[dict], x: str, title: str, line: bool) -> None:
+    """A chart of the service's rows (a silent rival is already there at 0%)."""
     st.subheader(title)
     if not rows:
         st.caption("No mentions in this period.")
         return
-    frame = pd.DataFrame(with_silent_brands(rows, brands))
+    frame = pd.DataFrame(rows)
     mark = alt.Chart(frame).mark_line(point=True) if line else alt.Chart(frame).mark_bar()
     encode = {"y": alt.Y("share:Q", axis=alt.Axis(format="%"), title="share of mentions"),
               "color": "brand:N", "tooltip": ["period", "brand", "mentions", alt.Tooltip("share", format=".1%")]}
@@ -43,15 +36,11 @@ def render(actor: Actor) -> None:
         st.info("No brands yet.")
         return
     since, until = (datetime.combine(day, time.min, timezone.utc) for day in (start, end))
-    brands = [brand["name"], *(r["name"] for r in data.rivals(brand["id"]))]
     unit = st.radio("Over time by", ["week", "day"], horizontal=True, key="voice_unit")
-    _chart(data.voice(brand["name"], since, until, unit, None), unit, "Share of all mentions over time", True,
-           brands)
-    _chart(data.voice(brand["name"], since, until, "network", None), "network", "By network", False, brands)
+    _chart(data.voice(brand["name"], since, until, unit, None), unit, "Share of all mentions over time", True)
+    _chart(data.voice(brand["name"], since, until, "network", None), "network", "By network", False)
     left, right = st.columns(2)
     with left:
-        _chart(data.voice(brand["name"], since, until, "all", "positive"), "", "Among positive mentions", False,
-               brands)
+        _chart(data.voice(brand["name"], since, until, "all", "positive"), "", "Among positive mentions", False)
     with right:
-        _chart(data.voice(brand["name"], since, until, "all", "negative"), "", "Among negative mentions", False,
-               brands)
+        _chart(data.voice(brand["name"], since, until, "all", "negative"), "", "Among negative mentions", False)
