@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from brandpulse.core.settings import Settings, load_settings
@@ -9,7 +11,12 @@ from store import queries
 from store.alerts import which_alerts_fired
 from store.brands import which_brands_are_tracked, who_are_the_rivals_of
 from store.engine import session_scope
-from store.overview import rollups_answer, what_are_the_top_terms
+from store.overview import (
+    how_do_people_feel_about_aspects,
+    how_many_tickets_were_open_at,
+    rollups_answer,
+    what_are_the_top_terms,
+)
 from store.tickets import how_many_tickets_by_status
 from store.users import who_works_in_care
 
@@ -51,6 +58,27 @@ def headline(flt: queries.MentionFilter) -> dict:
         figures = queries.what_are_the_headline_figures(session, flt)
         figures["open_tickets"] = queries.how_many_tickets_are_open(session, flt.brand_ids)
         return figures
+
+
+@st.cache_data(ttl=TTL)
+def headline_before(flt: queries.MentionFilter) -> dict:
+    """The headline figures of the period of the same length just before ``flt``'s (open tickets: those
+    open when ``flt``'s period began)."""
+    length = flt.until - flt.since
+    with session_scope(_url()) as session:
+        figures = queries.what_are_the_headline_figures(
+            session, replace(flt, since=flt.since - length, until=flt.since))
+        figures["open_tickets"] = how_many_tickets_were_open_at(session, flt.brand_ids, flt.since)
+        return figures
+
+
+@st.cache_data(ttl=TTL)
+def aspect_sentiment(flt: queries.MentionFilter, limit: int = 10) -> list[dict]:
+    """Mentions per (aspect, sentiment) of the most mentioned aspects under the filters."""
+    with session_scope(_url()) as session:
+        if not rollups_answer(session, flt):
+            return []
+        return how_do_people_feel_about_aspects(session, flt, limit)
 
 
 @st.cache_data(ttl=TTL)

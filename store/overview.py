@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlmodel import Session
 
 from store.buckets import bucket_label
-from store.models import Brand, MentionRollup, RollupState, TermRollup
+from store.models import Brand, MentionRollup, RollupState, TermRollup, Ticket
 
 if TYPE_CHECKING:
     from store.queries import MentionFilter
@@ -77,6 +77,33 @@ def what_are_the_top_terms(session: Session, flt: "MentionFilter", labels: tuple
     statement = (statement.where(t.label.in_(labels)).group_by(t.label, t.term)
                  .order_by(func.sum(t.mentions).desc(), t.term).limit(limit))
     return [{"label": label, "term": term, "mentions": int(n)} for label, term, n in session.execute(statement)]
+
+
+def how_do_people_feel_about_aspects(session: Session, flt: "MentionFilter",
+                                     limit: int = 10) -> list[dict[str, Any]]:
+    """Mentions per (aspect, sentiment) for the ``limit`` most mentioned aspects (ASPECT entities of the
+    analyses) under the filters, most mentioned aspect first."""
+    t = TermRollup
+    top = [term for term, in session.execute(
+        _where(select(t.term), t, flt).where(t.label == "ASPECT").group_by(t.term)
+        .order_by(func.sum(t.mentions).desc(), t.term).limit(limit))]
+    if not top:
+        return []
+    statement = (_where(select(t.term, t.sentiment, func.sum(t.mentions)), t, flt)
+                 .where(t.label == "ASPECT", t.term.in_(top)).group_by(t.term, t.sentiment))
+    rank = {term: i for i, term in enumerate(top)}
+    rows = [{"aspect": term, "sentiment": sentiment, "mentions": int(n)}
+            for term, sentiment, n in session.execute(statement)]
+    return sorted(rows, key=lambda r: (rank[r["aspect"]], r["sentiment"]))
+
+
+def how_many_tickets_were_open_at(session: Session, brand_ids: tuple[int, ...], moment: datetime) -> int:
+    """Tickets (of ``brand_ids`` when given) created before ``moment`` and not closed by then."""
+    statement = select(func.count(Ticket.id)).where(
+        Ticket.created_at < moment, or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= moment))
+    if brand_ids:
+        statement = statement.where(Ticket.brand_id.in_(brand_ids))
+    return session.execute(statement).scalar_one()
 
 
 def how_did_share_of_voice_move(session: Session, brand_ids: tuple[int, ...],

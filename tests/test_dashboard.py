@@ -89,7 +89,7 @@ def test_overview_shows_banner_figures_and_charts(app):
     assert labels == ["Mentions", "Net sentiment", "Complaint rate", "Open tickets"]
     assert int(app.metric[0].value.replace(",", "")) > 500
     charts = app.get("vega_lite_chart")
-    assert len(charts) == 4  # daily sentiment, share of voice, top aspects, top entities
+    assert len(charts) == 5  # daily sentiment, share of voice, sentiment per aspect, top aspects, top entities
 
 
 def test_brand_filter_changes_the_figures(app):

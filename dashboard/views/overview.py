@@ -14,19 +14,52 @@ SENTIMENT_COLOURS = alt.Scale(domain=["negative", "neutral", "positive", "unscor
                               range=["#d62728", "#9e9e9e", "#2ca02c", "#dddddd"])
 
 
+def change(now: int, before: int, versus: str) -> dict:
+    """st.metric delta arguments for a count: the relative change ("+12%"), or the count when there was none."""
+    if now == before:
+        return {"delta": "no change", "delta_arrow": "off", "delta_color": "off", "delta_description": versus}
+    text = f"{(now - before) / before:+.0%}" if before else f"{now - before:+,} (none before)"
+    return {"delta": text, "delta_description": versus}
+
+
+def points(now: float, before: float, versus: str, rising_is_bad: bool = False) -> dict:
+    """st.metric delta arguments for a rate: the change in percentage points ("+3.2 pp")."""
+    moved = round(100 * (now - before), 1)
+    if not moved:
+        return {"delta": "no change", "delta_arrow": "off", "delta_color": "off", "delta_description": versus}
+    return {"delta": f"{moved:+.1f} pp", "delta_color": "inverse" if rising_is_bad else "normal",
+            "delta_description": versus}
+
+
+def count(now: int, before: int, versus: str) -> dict:
+    """st.metric delta arguments for a stock such as open tickets: the difference ("+5"), more is worse."""
+    if now == before:
+        return {"delta": "no change", "delta_arrow": "off", "delta_color": "off", "delta_description": versus}
+    return {"delta": f"{now - before:+,}", "delta_color": "inverse", "delta_description": versus}
+
+
 def render(actor: Actor) -> None:
     st.header("Overview")
     flt, brand = sidebar_filters()
     if brand is None:
         st.info("No brands yet: add brands to config.yaml and run `brandpulse init`.")
         return
-    figures = data.headline(flt)
+    figures, before = data.headline(flt), data.headline_before(flt)
+    days = (flt.until - flt.since).days
+    versus = f"vs the {days} days before" if days != 1 else "vs the day before"
     cols = st.columns(4)
-    cols[0].metric("Mentions", f"{figures['volume']:,}")
+    cols[0].metric("Mentions", f"{figures['volume']:,}", **change(figures["volume"], before["volume"], versus),
+                   help=f"mentions in the period; the change is against the {days} days just before it")
     cols[1].metric("Net sentiment", f"{figures['net_sentiment']:+.0%}",
-                   help="share of positive minus share of negative among analysed mentions")
-    cols[2].metric("Complaint rate", f"{figures['complaint_rate']:.0%}")
-    cols[3].metric("Open tickets", f"{figures['open_tickets']:,}")
+                   **points(figures["net_sentiment"], before["net_sentiment"], versus),
+                   help="share of positive minus share of negative among analysed mentions; the change is in "
+                        "percentage points against the period before")
+    cols[2].metric("Complaint rate", f"{figures['complaint_rate']:.0%}",
+                   **points(figures["complaint_rate"], before["complaint_rate"], versus, rising_is_bad=True),
+                   help="complaints among analysed mentions; the change is in percentage points")
+    cols[3].metric("Open tickets", f"{figures['open_tickets']:,}",
+                   **count(figures["open_tickets"], before["open_tickets"], "since the period began"),
+                   help="tickets open now; the change is against those open when the period began")
     daily = pd.DataFrame(data.daily(flt))
     st.subheader("Mentions per day by sentiment")
     if daily.empty:
@@ -47,7 +80,23 @@ def render(actor: Actor) -> None:
             x=alt.X("share:Q", axis=alt.Axis(format="%"), title="share of mentions"),
             y=alt.Y("brand:N", sort="-x"), tooltip=["brand", "mentions", alt.Tooltip("share", format=".1%")])
         st.altair_chart(chart, width="stretch")
+    _aspect_sentiment(flt)
     _top_terms(flt)
+
+
+def _aspect_sentiment(flt) -> None:
+    st.subheader("Sentiment per aspect")
+    rows = pd.DataFrame(data.aspect_sentiment(flt))
+    if rows.empty:
+        st.caption("No aspects yet: they appear once mentions are analysed (and with no text search).")
+        return
+    order = list(dict.fromkeys(rows["aspect"]))
+    chart = alt.Chart(rows).mark_bar().encode(
+        x=alt.X("mentions:Q", stack="normalize", axis=alt.Axis(format="%"), title="share of the aspect's mentions"),
+        y=alt.Y("aspect:N", sort=order, title=None),
+        color=alt.Color("sentiment:N", scale=SENTIMENT_COLOURS, legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["aspect", "sentiment", "mentions"])
+    st.altair_chart(chart.properties(title="sentiment per aspect"), width="stretch")
 
 
 def _top_terms(flt) -> None:
