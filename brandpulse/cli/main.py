@@ -53,10 +53,61 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _rate_progress(unit: str) -> Progress:
+MIN_RATE_SECONDS = 0.2  # under this, a rate says more about the clock than about the work
+
+
+def rate_text(done: float, seconds: float | None, unit: str) -> str:
+    """"1,234 rows/s", or "" when too little time was measured to tell a rate (a stage reported in one step)."""
+    if not done or seconds is None or seconds < MIN_RATE_SECONDS:
+        return ""
+    return f"{done / seconds:,.0f} {unit}/s"
+
+
+def _rate_progress(unit: str, get_time=None) -> Progress:
+    """A progress display whose tasks carry a ``rate`` text field (see :func:`rate_text`)."""
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("{task.fields[rate]:>8.0f} " + unit + "/s"), TimeElapsedColumn(),
-                    console=console, transient=False)
+                    TextColumn("{task.fields[rate]:>14}"), TimeElapsedColumn(),
+                    console=console, transient=False, get_time=get_time)
+
+
+def stage_progress(progress: Progress, unit: str):
+    """A ``step(stage, done, total)`` callback for a run made of stages (the demo), with true times.
+
+    A stage's task starts at its first call (callers send ``done=0`` when a stage begins) and its time
+    runs to its last call: when the next stage begins, the one before is closed at its last call, so
+    work done between stages (or after the last) is not counted. ``done`` is the running total, except
+    for "analyze", which reports each batch. The rate is shown once it rests on enough time.
+    Call ``step.close()`` when the run ends.
+    """
+    tasks: dict[str, int] = {}
+    last_call: dict[int, float] = {}
+    current: list[int] = []
+
+    def close() -> None:
+        for task_id in current:
+            task = progress.tasks[task_id]
+            took = last_call[task_id] - task.start_time
+            progress.update(task_id, total=task.completed)
+            task.finished_time = took  # the stage ended at its last call, not when the next began
+            progress.update(task_id, rate=rate_text(task.completed, took, unit))
+        current.clear()
+
+    def step(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            close()
+            tasks[stage] = progress.add_task(stage, total=total or None, rate="")
+            current.append(tasks[stage])
+        task_id = tasks[stage]
+        if stage == "analyze":
+            progress.advance(task_id, done)
+        else:
+            progress.update(task_id, completed=done)
+        last_call[task_id] = progress.get_time()
+        task = progress.tasks[task_id]
+        progress.update(task_id, rate=rate_text(task.completed, last_call[task_id] - task.start_time, unit))
+
+    step.close = close
+    return step
 
 
 @app.command()
@@ -107,14 +158,11 @@ def import_command(
 
     settings = _settings()
     with _rate_progress("rows") as progress:
-        task = progress.add_task(f"import {path.name}", total=None, rate=0.0)
-
-        def advance(rows: int) -> None:
-            elapsed = progress.tasks[task].elapsed or 1e-9
-            progress.update(task, completed=rows, rate=rows / elapsed)
-
+        step = stage_progress(progress, "rows")
+        step(f"import {path.name}", 0, None)
         result = import_file(settings, path, format, network=network, brand=brand, mappings=map,
-                             progress=advance)
+                             progress=lambda rows: step(f"import {path.name}", rows, None))
+        step.close()
     console.print(f"{result.rows} rows: {result.inserted} new, {result.existing} already stored, "
                   f"{result.repeated} repeated in the file, {result.quarantined} quarantined, "
                   f"{result.unmatched} matching no brand query ({result.rows_per_second:,.0f} rows/s)",
@@ -200,14 +248,10 @@ def analyze(limit: Optional[int] = typer.Option(None, help="analyse at most this
         pending = how_many_mentions_await_analysis(session)
     total = min(pending, limit) if limit else pending
     with _rate_progress("mentions") as progress:
-        task = progress.add_task("analyze", total=total, rate=0.0)
-
-        def advance(count: int) -> None:
-            progress.advance(task, count)
-            progress.update(task, rate=progress.tasks[task].completed
-                            / (progress.tasks[task].elapsed or 1e-9))
-
-        result = analyze_pending(settings, limit=limit, progress=advance)
+        step = stage_progress(progress, "mentions")
+        step("analyze", 0, total)
+        result = analyze_pending(settings, limit=limit, progress=lambda count: step("analyze", count, total))
+        step.close()
     tickets = triage_new(settings)
     alerts = evaluate_alerts(settings)
     console.print(f"analysed {result.analysed} with {result.model}; {result.unsupported_language} "
@@ -294,20 +338,9 @@ def demo(directory: Path = typer.Option(Path("demo-run"), help="where the demo d
 
     console.print("[bold yellow]brandpulse demo: all posts, people and brands are SYNTHETIC[/]")
     with _rate_progress("items") as progress:
-        tasks: dict[str, int] = {}
-
-        def step(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total, rate=0.0)
-            task = tasks[stage]
-            if stage == "analyze":
-                progress.advance(task, done)
-            else:
-                progress.update(task, completed=done)
-            progress.update(task, rate=progress.tasks[task].completed
-                            / (progress.tasks[task].elapsed or 1e-9))
-
+        step = stage_progress(progress, "items")
         result = prepare_demo(directory, progress=step)
+        step.close()
     console.print(f"{result.imported.inserted} synthetic mentions imported, {result.analysis.analysed} "
                   f"analysed with {result.analysis.model} ({result.analysis.unsupported_language} in "
                   f"unsupported languages), {result.tickets} care tickets, {result.alerts} alerts")

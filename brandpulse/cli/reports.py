@@ -60,17 +60,33 @@ def register(app: typer.Typer) -> None:
     @friendly
     def influence_command() -> None:
         """Recompute every author's influence score per brand now (the scheduler does it hourly)."""
+        from brandpulse.cli.main import _rate_progress, stage_progress
         from brandpulse.services.influence import refresh_influence
 
-        console.print(f"{refresh_influence(load_settings())} (author, brand) scores stored")
+        settings = load_settings()
+        with _rate_progress("scores") as progress:
+            step = stage_progress(progress, "scores")
+            step("influence", 0, None)  # the clock starts with the work, and stops when it is done
+            stored = refresh_influence(settings)
+            step("influence", stored, None)
+            step.close()
+        console.print(f"{stored} (author, brand) scores stored")
 
     @app.command("topics")
     @friendly
     def topics_command() -> None:
         """Re-cluster recent mentions of each own brand into topics now."""
+        from brandpulse.cli.main import _rate_progress, stage_progress
         from brandpulse.services.topics import refresh_topics
 
-        for brand, count in refresh_topics(load_settings()).items():
+        settings = load_settings()
+        with _rate_progress("topics") as progress:
+            step = stage_progress(progress, "topics")
+            step("topics", 0, None)
+            found = refresh_topics(settings)
+            step("topics", sum(found.values()), None)
+            step.close()
+        for brand, count in found.items():
             console.print(shown(f"{brand}: {count} topics"))
 
     @app.command("report")
