@@ -49,14 +49,6 @@ def tracked_brands(settings: Settings, actor: Actor) -> list[dict[str, Any]]:
              "rivals": rivals[b.id], "rival_of": owners[b.name]} for b in brands]
 
 
-def with_silent_brands(rows: list[dict], brands: list[str]) -> list[dict]:
-    """``rows`` plus a 0 % row for each brand without a mention in a period (as the page draws them)."""
-    seen = {(r["period"], r["brand"]) for r in rows}
-    return rows + [{"period": period, "brand": name, "mentions": 0, "share": 0.0}
-                   for period in dict.fromkeys(r["period"] for r in rows) for name in brands
-                   if (period, name) not in seen]
-
-
 def voice_of(settings: Settings, actor: Actor, brand_name: str, since: date, until: date, *,
              by: str = "week", sentiment: str | None = None) -> dict[str, Any]:
     """The Share of voice page's numbers for the brand and its rivals over the days since..until
@@ -68,8 +60,7 @@ def voice_of(settings: Settings, actor: Actor, brand_name: str, since: date, unt
         brand = _brand(session, brand_name)
         compared = [brand.name, *(r.name for r in who_are_the_rivals_of(session, brand.id))]
     start, end = (datetime.combine(day, time.min, timezone.utc) for day in (since, until))
-    rows = with_silent_brands(share_of_voice(settings, brand.name, start, end, by=by, sentiment=sentiment),
-                              compared)
+    rows = share_of_voice(settings, brand.name, start, end, by=by, sentiment=sentiment)  # silent ones at 0
     return {"brand": brand.name, "compared": compared, "since": since, "until": until, "by": by,
             "sentiment": sentiment, "rows": sorted(rows, key=lambda r: (r["period"], -r["mentions"], r["brand"]))}
 
