@@ -7,7 +7,7 @@ from typing import Any
 
 from brandpulse.core.errors import NotFoundError
 from brandpulse.core.settings import Settings
-from brandpulse.services.access import Actor, require_page
+from brandpulse.services.access import Actor, may_reach_ticket, require_page
 from brandpulse.services.accounts import authorize
 from store.engine import session_scope
 from store.mention_pages import which_mentions_come_after
@@ -39,7 +39,8 @@ def mentions_after(settings: Settings, actor: Actor, flt: MentionFilter, after: 
 
 
 def mention(settings: Settings, actor: Actor, mention_id: int) -> dict[str, Any]:
-    """One mention with its author, brands, analysis (and the model version that made it) and ticket."""
+    """One mention with its author, brands, analysis (and the model version that made it) and its ticket
+    (only when the actor may reach that ticket: others do not learn it exists)."""
     actor = authorize(settings, actor)
     require_page(actor, "Mentions")
     with session_scope(settings.database.url) as session:
@@ -54,4 +55,5 @@ def mention(settings: Settings, actor: Actor, mention_id: int) -> dict[str, Any]
                 "views": m.views, "in_reply_to_id": m.in_reply_to_id, "brands": found["brands"],
                 "author": author.model_dump(exclude={"customer_id", "updated_at"}) if author else None,
                 "analysis": analysis.model_dump(exclude={"id", "mention_id"}) if analysis else None,
-                "analysis_status": m.analysis_status, "ticket_id": ticket.id if ticket else None}
+                "analysis_status": m.analysis_status,
+                "ticket_id": ticket.id if ticket and may_reach_ticket(actor, ticket.team, ticket.assignee_id) else None}
