@@ -3,6 +3,8 @@
 The key is kept per token (by the token's hash, so no extra lookup) with a fingerprint of the
 method, path and body: the same key with a different request is refused (422), and one still
 running answers 409. Answers of 5xx, 401, 403 and 429 are not kept, so a retry runs again.
+The token is checked (and rate limited) before a key is looked at: a replay needs a valid token.
+A claim left by a process that died mid-request is taken over after ``ABANDONED_AFTER``.
 """
 
 from __future__ import annotations
@@ -12,16 +14,20 @@ import json
 from datetime import timedelta
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
-from api.problems import problem
+from api.deps import identify
+from api.problems import ApiProblem, problem
+from brandpulse.core.errors import BrandpulseError
 from store.engine import session_scope
 from store.idempotency import begin_request, finish_request, forget_request, forget_requests_before
 from store.models import utcnow
 
 NOT_KEPT = {401, 403, 429}
 MAX_KEY = 200
+ABANDONED_AFTER = timedelta(minutes=2)  # a claim this old without an answer: its process died, run again
 
 
 def _token_digest(request: Request) -> str | None:
@@ -44,6 +50,10 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
             return problem(request, 422, "invalid-request", f"Idempotency-Key must be 1 to {MAX_KEY} printable "
                            "characters (a UUID is usual)",
                            errors=[{"field": "header.Idempotency-Key", "message": "invalid"}])
+        try:
+            await run_in_threadpool(identify, request)
+        except (BrandpulseError, ApiProblem):  # the route answers it (401, 429, 503) as without a key
+            return await call_next(request)
         body = await request.body()
         fingerprint = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(),
                                                  body])).hexdigest()
@@ -51,13 +61,14 @@ class IdempotencyMiddleware(BaseHTTPMiddleware):
         now = utcnow()
         with session_scope(settings.database.url) as session:
             forget_requests_before(session, now - timedelta(hours=settings.api.idempotency_hours))
-            state, stored = begin_request(session, token, key, fingerprint, now)
+            state, stored = begin_request(session, token, key, fingerprint, now, now - ABANDONED_AFTER)
         if state == "mismatch":
             return problem(request, 422, "idempotency-key-reused", f"Idempotency-Key {key[:60]!r} was used "
                            "for a different request; use a new key for a new request")
         if state == "running":
             return problem(request, 409, "idempotency-key-in-use", f"a request with Idempotency-Key {key[:60]!r} "
-                           "is still running; wait for it and retry", {"Retry-After": "1"})
+                           "is still running; wait for it and retry (a request cut off is run again after "
+                           f"{ABANDONED_AFTER.seconds // 60} minutes)", {"Retry-After": "1"})
         if state == "done":
             return Response(json.dumps(stored["body"]).encode() if stored["body"] is not None else b"",
                             status_code=stored["status"], media_type=stored["media_type"],

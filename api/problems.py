@@ -38,8 +38,8 @@ STATUSES: list[tuple[type[BrandpulseError], int, str]] = [
     (BrandpulseError, 422, "invalid-request"),
 ]
 TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Not allowed", 404: "Not found",
-          405: "Method not allowed", 409: "Conflict", 412: "Precondition failed", 422: "Invalid request",
-          429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
+          405: "Method not allowed", 409: "Conflict", 412: "Precondition failed", 413: "Content too large",
+          422: "Invalid request", 429: "Too many requests", 500: "Internal error", 503: "Service unavailable"}
 
 
 class ApiProblem(Exception):
@@ -82,13 +82,23 @@ def install(app: FastAPI) -> None:
     async def _brandpulse(request: Request, exc: BrandpulseError):
         status, slug = status_of(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="brandpulse"'} if status == 401 else None
-        return problem(request, status, slug, str(exc), headers)
+        detail = str(exc)
+        if isinstance(exc, StoreError):  # names the database (host, path): for the log, not for callers
+            log.error("API request %s %s: %s", request.method, request.url.path, redact_secrets(detail))
+            detail = ("the database did not answer this request; try again in a few seconds (the server "
+                      "log says why)")
+            headers = {"Retry-After": "5"}
+        return problem(request, status, slug, detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         errors = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
                   for e in exc.errors()]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        kind = request.headers.get("content-type", "")
+        if any(e["field"] == "body" for e in errors) and "json" not in kind.lower():
+            summary += (f" (the body came as {kind[:60]!r}" if kind else " (the body came without a Content-Type") \
+                + "; send JSON with Content-Type: application/json)"
         return problem(request, 422, "invalid-request", f"the request has invalid fields: {summary}; "
                        "fix them and send it again", errors=errors)
 
@@ -97,11 +107,21 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such endpoint: {request.method} {request.url.path}; see /docs for the API"
+        elif exc.status_code == 405:
+            headers = {k.lower(): v for k, v in (getattr(exc, "headers", None) or {}).items()}
+            allowed = headers.get("allow", "another method")
+            detail = f"{request.method} is not allowed on {request.url.path}; use {allowed} (see /docs)"
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = (f"the body of this {request.method} could not be read as JSON (not UTF-8, or nested "
+                      "too deeply); send a JSON object with Content-Type: application/json")
         return problem(request, exc.status_code, TITLES.get(exc.status_code, "error").lower().replace(" ", "-"),
                        detail, getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        log.exception("API request %s %s failed", request.method, request.url.path)
-        return problem(request, 500, "internal-error", f"the server failed on this request "
-                       f"({type(exc).__name__}); it is logged, try again or report it")
+    app.exception_handler(Exception)(unexpected)
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """The 500 problem of an error nobody expected (logged with its traceback)."""
+    log.error("API request %s %s failed", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, "internal-error", f"the server failed on this request "
+                   f"({type(exc).__name__}); it is logged, try again or report it")

@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from brandpulse.core.records import as_utc
 from store.models_api import IdempotentRequest
 
 
@@ -17,11 +18,17 @@ def _find(session: Session, token_hash: str, key: str) -> IdempotentRequest | No
                                                         IdempotentRequest.key == key)).first()
 
 
-def begin_request(session: Session, token_hash: str, key: str, fingerprint: str,
-                  now: datetime) -> tuple[str, dict[str, Any] | None]:
+def begin_request(session: Session, token_hash: str, key: str, fingerprint: str, now: datetime,
+                  abandoned_before: datetime | None = None) -> tuple[str, dict[str, Any] | None]:
     """Claim ``key`` for a request: ("new", None) to run it, ("done", answer) to replay,
-    ("running", None) while the first is unfinished, ("mismatch", None) for another request."""
+    ("running", None) while the first is unfinished, ("mismatch", None) for another request.
+    An unanswered claim made before ``abandoned_before`` (its process died) is claimed anew."""
     stored = _find(session, token_hash, key)
+    if (stored is not None and stored.response is None and abandoned_before is not None
+            and stored.fingerprint == fingerprint and as_utc(stored.created_at) < abandoned_before):
+        taken = session.execute(delete(IdempotentRequest).where(IdempotentRequest.id == stored.id)).rowcount
+        session.expunge(stored)
+        stored = None if taken else _find(session, token_hash, key)
     if stored is None:
         try:
             with session.begin_nested():

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Optional
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from api.deps import needs, settings_of
+from api.deps import Moment, RowId, needs, settings_of
 from api.pagination import Page, decode_cursor, encode_cursor
 from brandpulse.core.settings import Settings
 from brandpulse.services import alert_views
@@ -38,7 +38,7 @@ def list_alerts(
     actor: Annotated[Actor, Depends(needs("alerts:read"))],
     settings: Annotated[Settings, Depends(settings_of)],
     brand: Annotated[list[str], Query(description="brand name; repeat for several")] = [],
-    since: Annotated[Optional[datetime], Query(description="fired at or after (ISO 8601)")] = None,
+    since: Annotated[Optional[Moment], Query(description="fired at or after (ISO 8601)")] = None,
     rule: Annotated[list[str], Query(description="volume_spike, negative_share, influencer_complaint, "
                                                  "crisis_keywords, ...; repeat for several")] = [],
     acknowledged: Annotated[Optional[bool], Query(description="true: only acknowledged; false: only not")] = None,
@@ -57,7 +57,7 @@ def list_alerts(
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge an alert")
-def acknowledge(alert_id: Annotated[int, Path(ge=1)],
+def acknowledge(alert_id: RowId,
                 actor: Annotated[Actor, Depends(needs("alerts:write"))],
                 settings: Annotated[Settings, Depends(settings_of)]) -> AlertOut:
     """Mark the alert as seen by this token's user; acknowledging it again keeps the first acknowledgement."""

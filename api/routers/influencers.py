@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from api.deps import needs, settings_of
+from api.deps import Moment, needs, settings_of
 from api.pagination import Page, decode_cursor, encode_cursor
 from brandpulse.core.settings import Settings
 from brandpulse.core.tiers import Tier
@@ -50,9 +50,9 @@ def list_influencers(
     actor: Annotated[Actor, Depends(needs("influencers:read"))],
     settings: Annotated[Settings, Depends(settings_of)],
     tier: Annotated[list[Tier], Query(description="nano, micro, mid, macro, mega; repeat for several")] = [],
-    since: Annotated[Optional[datetime], Query(description="only authors who wrote about the brand at or "
+    since: Annotated[Optional[Moment], Query(description="only authors who wrote about the brand at or "
                                                            "after this time (ISO 8601)")] = None,
-    until: Annotated[Optional[datetime], Query(description="... and before this time")] = None,
+    until: Annotated[Optional[Moment], Query(description="... and before this time")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[Optional[str], Query(description="next_cursor of the previous page")] = None,
 ) -> Page[Influencer]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
-from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 
-from api.deps import needs, settings_of
+from api.deps import Moment, RowId, needs, settings_of
 from api.pagination import Page, decode_cursor, encode_cursor
 from brandpulse.core.settings import Settings
 from brandpulse.services import mentions as service
@@ -61,7 +61,7 @@ class MentionDetail(BaseModel):
     author: Optional[dict[str, Any]] = None
     analysis: Optional[dict[str, Any]] = None
     analysis_status: str
-    ticket_id: Optional[int] = None
+    ticket_id: Optional[int] = Field(default=None, description="its care ticket, when you may reach it")
 
 
 @router.get("/mentions", response_model=Page[MentionSummary], summary="List mentions, newest first")
@@ -69,8 +69,8 @@ def list_mentions(
     actor: Annotated[Actor, Depends(needs("mentions:read"))],
     settings: Annotated[Settings, Depends(settings_of)],
     brand: Annotated[list[str], Query(description="brand name (own or rival); repeat for several")] = [],
-    since: Annotated[Optional[datetime], Query(description="posted at or after (ISO 8601)")] = None,
-    until: Annotated[Optional[datetime], Query(description="posted before (ISO 8601)")] = None,
+    since: Annotated[Optional[Moment], Query(description="posted at or after (ISO 8601)")] = None,
+    until: Annotated[Optional[Moment], Query(description="posted before (ISO 8601)")] = None,
     network: Annotated[list[str], Query(description="x, reddit, mastodon, bluesky, rss, file")] = [],
     language: Annotated[list[str], Query(description="ISO 639-1 code, e.g. en")] = [],
     sentiment: Annotated[list[Sentiment], Query()] = [],
@@ -95,7 +95,7 @@ def list_mentions(
 
 
 @router.get("/mentions/{mention_id}", response_model=MentionDetail, summary="One mention with its analysis")
-def get_mention(mention_id: Annotated[int, Path(ge=1)],
+def get_mention(mention_id: RowId,
                 actor: Annotated[Actor, Depends(needs("mentions:read"))],
                 settings: Annotated[Settings, Depends(settings_of)]) -> MentionDetail:
     """The mention, its author, brands, the full analysis with the model version, and its ticket."""

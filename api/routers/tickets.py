@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, Optional
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import needs, settings_of
+from api.deps import RowId, needs, settings_of
 from api.pagination import Page, decode_cursor, encode_cursor
 from api.problems import ApiProblem
 from brandpulse.core.errors import AccessDeniedError
@@ -191,7 +191,7 @@ def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, summary="One ticket with its full context")
-def get_ticket(ticket_id: Annotated[int, Path(ge=1)], response: Response,
+def get_ticket(ticket_id: RowId, response: Response,
                actor: Annotated[Actor, Depends(needs("tickets:read"))],
                settings: Annotated[Settings, Depends(settings_of)]) -> TicketDetail:
     """The ticket, every post it covers, its history, SLA, the customer's timeline and the team; `ETag`
@@ -207,7 +207,7 @@ WRITE_ANSWERS: dict = {204: {"description": "done, and the change took the ticke
 
 @router.post("/tickets/{ticket_id}/assign", response_model=TicketDetail, responses=WRITE_ANSWERS,
              summary="Assign a ticket")
-def assign_ticket(ticket_id: Annotated[int, Path(ge=1)], body: AssignBody, response: Response,
+def assign_ticket(ticket_id: RowId, body: AssignBody, response: Response,
                   actor: Annotated[Actor, Depends(needs("tickets:write"))],
                   settings: Annotated[Settings, Depends(settings_of)],
                   if_match: Annotated[Optional[str], IF_MATCH] = None) -> Any:
@@ -219,7 +219,7 @@ def assign_ticket(ticket_id: Annotated[int, Path(ge=1)], body: AssignBody, respo
 
 @router.post("/tickets/{ticket_id}/status", response_model=TicketDetail, responses=WRITE_ANSWERS,
              summary="Move a ticket to another status")
-def set_status(ticket_id: Annotated[int, Path(ge=1)], body: StatusBody, response: Response,
+def set_status(ticket_id: RowId, body: StatusBody, response: Response,
                actor: Annotated[Actor, Depends(needs("tickets:write"))],
                settings: Annotated[Settings, Depends(settings_of)],
                if_match: Annotated[Optional[str], IF_MATCH] = None) -> Any:
@@ -230,7 +230,7 @@ def set_status(ticket_id: Annotated[int, Path(ge=1)], body: StatusBody, response
 
 @router.post("/tickets/{ticket_id}/notes", response_model=TicketDetail, responses=WRITE_ANSWERS,
              summary="Add an internal note")
-def add_note(ticket_id: Annotated[int, Path(ge=1)], body: NoteBody, response: Response,
+def add_note(ticket_id: RowId, body: NoteBody, response: Response,
              actor: Annotated[Actor, Depends(needs("tickets:write"))],
              settings: Annotated[Settings, Depends(settings_of)],
              if_match: Annotated[Optional[str], IF_MATCH] = None) -> Any:

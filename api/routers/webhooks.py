@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Optional
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import needs, settings_of
+from api.deps import Moment, RowId, needs, settings_of
 from api.pagination import Page, decode_cursor, encode_cursor
 from brandpulse.core.settings import Settings
 from brandpulse.services import webhooks as service
@@ -18,7 +18,7 @@ router = APIRouter(tags=["webhooks"])
 EventType = Literal["mention.analysed", "ticket.created", "ticket.updated", "alert.fired", "customer.updated"]
 Manager = Annotated[Actor, Depends(needs("webhooks:manage"))]
 SettingsDep = Annotated[Settings, Depends(settings_of)]
-SubscriptionId = Annotated[int, Path(ge=1)]
+SubscriptionId = RowId
 
 
 class DeliveryCounts(BaseModel):
@@ -81,8 +81,8 @@ class Attempt(BaseModel):
 
 class ReplayIn(BaseModel):
     message_id: Optional[str] = Field(None, max_length=40, description="one event (its webhook-id)")
-    since: Optional[datetime] = Field(None, description="every event from this time...")
-    until: Optional[datetime] = Field(None, description="...up to this time (default: now)")
+    since: Optional[Moment] = Field(None, description="every event from this time...")
+    until: Optional[Moment] = Field(None, description="...up to this time (default: now)")
 
 
 class Replayed(BaseModel):
@@ -141,7 +141,7 @@ def deliveries(subscription_id: SubscriptionId, actor: Manager, settings: Settin
 
 @router.get("/webhooks/{subscription_id}/deliveries/{delivery_id}/attempts", response_model=list[Attempt],
             summary="Every attempt of one delivery")
-def attempts(subscription_id: SubscriptionId, delivery_id: Annotated[int, Path(ge=1)], actor: Manager,
+def attempts(subscription_id: SubscriptionId, delivery_id: RowId, actor: Manager,
              settings: SettingsDep) -> list[Attempt]:
     return [Attempt(**a) for a in service.list_attempts(settings, actor, subscription_id, delivery_id)]
 

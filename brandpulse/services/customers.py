@@ -91,7 +91,7 @@ class EventIn(BaseModel):
     def _time(cls, value: str) -> str:
         try:
             moment = as_utc(datetime.fromisoformat(value.strip()))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: year 1 with an offset east of UTC
             raise ValueError(f"{value[:60]!r} is not an ISO 8601 time; send e.g. 2026-03-02T14:05:00Z") from None
         if moment > utcnow() + FUTURE_SLACK:
             raise ValueError(f"{moment.isoformat()} is more than a day in the future; fix the sender's clock")
