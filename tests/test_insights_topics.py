@@ -56,3 +56,16 @@ def test_labels_are_the_clusters_key_phrases_or_the_central_post():
     assert one_off in {"my eSIM won't activate", "roaming in Lisbon was painless", "the store clerk was lovely"}
     assert all("nimbus" not in label.lower() and "@" not in label and "http" not in label
                for label in labels.values())
+
+
+def test_a_phrase_never_runs_across_a_sentence_and_two_phrases_never_repeat_a_word():
+    from brandpulse.services.topics import key_phrases
+
+    speed = ["5G speeds downtown are great. Love it", "Nimbus Mobile 5G speeds downtown! Love the app",
+             "5G speeds downtown are unreal, love", "finally 5G speeds downtown. Love Nimbus Mobile"]
+    other = ["my bill doubled", "no signal at home"]
+    [first, *rest] = key_phrases({0: speed, 1: other}, BRAND)[0]
+    assert first.lower() == "5g speeds downtown"
+    assert all("love" not in p.lower() or "downtown" not in p.lower() for p in [first, *rest])
+    words = [set(p.lower().split()) - {"are"} for p in [first, *rest]]
+    assert all(not (a & b) for i, a in enumerate(words) for b in words[i + 1:])

@@ -27,6 +27,7 @@ from store.topics import save_topics, which_recent_mentions_to_cluster
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 RECENT = timedelta(hours=48)
+CLAUSE_BREAK = re.compile(r"[.!?;:,()\[\]\n\"“”…]+(?:\s|$)|\s[-–—]\s")
 TOKEN = re.compile(r"https?://\S+|[@#]?[^\W_][\w'’\-]*")  # URLs and @handles are read, never used in a phrase
 
 
@@ -82,13 +83,34 @@ def _tokens(text: str) -> list[str]:
     return [t.strip("'’-") for t in TOKEN.findall(text)]
 
 
+def _clauses(text: str) -> list[list[str]]:
+    """The words of each sentence or clause: a phrase never runs across ". Love it" or a comma."""
+    return [_tokens(part) for part in CLAUSE_BREAK.split(text)]
+
+
 def _usable(token: str, stop: set[str]) -> bool:
     return bool(token) and token[0] not in "@#" and not token.lower().startswith("http") and \
         token.lower() not in stop and not token.isdigit()
 
 
+def _runs(text: str, ignored: set[str], stop: set[str]):
+    """Every run of 2-4 words inside one clause with a usable word at either end and no brand word,
+    handle or link in it."""
+    for words in _clauses(text):
+        for n in (2, 3, 4):
+            for i in range(len(words) - n + 1):
+                run = words[i:i + n]
+                if _usable(run[0], ignored) and _usable(run[-1], ignored) and not any(
+                        w.lower() in stop or w[0] in "@#" or w.lower().startswith("http") for w in run):
+                    yield run
+
+
+def _content(phrase: str, ignored: set[str]) -> set[str]:
+    return {w for w in phrase.split() if w not in ignored}
+
+
 def key_phrases(texts_by_cluster: dict[int, list[str]], stop: set[str], top: int = 3) -> dict[int, list[str]]:
-    """Each cluster's key phrases: runs of 2-3 words found as written in its posts (no stop word at either
+    """Each cluster's key phrases: runs of 2-4 words found as written in its posts (no stop word at either
     end, no brand word, handle or link), ranked by how many of the cluster's posts hold them and how
     rare they are in the other clusters; a longer phrase wins over its part when nearly as frequent."""
     ignored = set(ENGLISH_STOP_WORDS) | stop
@@ -97,16 +119,11 @@ def key_phrases(texts_by_cluster: dict[int, list[str]], stop: set[str], top: int
     for cluster, texts in texts_by_cluster.items():
         counts: Counter = Counter()
         for text in texts:
-            words, seen = _tokens(text), set()
-            for n in (2, 3):
-                for i in range(len(words) - n + 1):
-                    run = words[i:i + n]
-                    if not (_usable(run[0], ignored) and _usable(run[-1], ignored)) or any(
-                            w.lower() in stop or w[0] in "@#" or w.lower().startswith("http") for w in run):
-                        continue
-                    key = " ".join(w.lower() for w in run)
-                    surface.setdefault(key, Counter())[" ".join(run)] += 1
-                    seen.add(key)
+            seen: set[str] = set()
+            for run in _runs(text, ignored, stop):
+                key = " ".join(w.lower() for w in run)
+                surface.setdefault(key, Counter())[" ".join(run)] += 1
+                seen.add(key)
             counts.update(seen)  # posts holding the phrase, not occurrences
         found[cluster] = counts
     holders = Counter(key for counts in found.values() for key in counts)
@@ -118,8 +135,8 @@ def key_phrases(texts_by_cluster: dict[int, list[str]], stop: set[str], top: int
         for key in ranked:
             longer = [k for k in ranked if key in k and k != key and counts[k] >= 0.7 * counts[key]]
             key = longer[0] if longer else key
-            if any(key in other or other in key for other in chosen):
-                continue
+            if any(_content(key, ignored) & _content(other, ignored) for other in chosen):
+                continue  # "5G speeds downtown · speeds downtown" says one thing twice
             chosen.append(key)
             if len(chosen) == top:
                 break
@@ -170,7 +187,8 @@ def find_topics(posts: list[dict[str, Any]], now: datetime, settings: Settings, 
                        "emerging": recent >= 5 and growth >= 2.0, "computed_at": now,
                        "representative": [{"mention_id": by_text[t]["mention_id"], "network": by_text[t]["network"],
                                            "text": t[:280]} for t in closest],
-                       "trend": dict(sorted(trend.items()))})
+                       "trend": dict(sorted(trend.items())),
+                       "members": [p["mention_id"] for p in group]})
     return sorted(topics, key=lambda t: -t["size"])
 
 
