@@ -215,9 +215,9 @@ def test_a_failing_receiver_is_retried_on_the_backoff_until_dead_and_its_subscri
         when = delivery.next_attempt_at
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
     planned = list(BACKOFF_SECONDS) + [4 * 3600] * 20
-    for gap, wait in zip(gaps[:-1], planned):
-        assert wait * 0.9 <= gap <= wait * 1.1 + 0.5
-    assert gaps[-1] <= planned[len(gaps) - 1] * 1.1 + 0.5  # the last attempt is at the deadline itself
+    for gap, wait in zip(gaps[:-1], planned):  # counted from the attempt's end: its own seconds come on top
+        assert wait * 0.9 <= gap <= wait * 1.1 + 5
+    assert gaps[-1] <= planned[len(gaps) - 1] * 1.1 + 5  # the last attempt is at the deadline itself
     assert delivery.status == "dead" and times[-1] - first.created_at >= timedelta(hours=26)
     assert len(hook.arrived) == delivery.attempts == len(times) and "HTTP 500" in delivery.last_error
     assert webhooks.list_attempts(settings, None, sub_id, delivery.id)[0]["status_code"] == 500
