@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Optional
 
 import typer
 from rich.table import Table
 
 from brandpulse.cli.console import console, friendly, shown
+from brandpulse.cli.worker_loop import run_rounds
 from brandpulse.core.settings import load_settings
 
 replies_app = typer.Typer(help="Replies to customers: the outbox and its publisher.", no_args_is_help=True)
@@ -42,18 +41,6 @@ def publish_command(loop: bool = typer.Option(False, help="keep publishing until
                     interval: float = typer.Option(2.0, min=0.1, max=3600, help="seconds between rounds")) -> None:
     """Publish due replies once (or, with --loop, as they come); safe beside other publishers."""
     from brandpulse.services.publishing import publish_due
-    from brandpulse.core.redaction import configure_logging
 
-    configure_logging()
     settings = load_settings()
-    stop = threading.Event()
-    if loop:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    while True:
-        outcome = publish_due(settings)
-        if outcome or not loop:
-            console.print(", ".join(f"{n} {state}" for state, n in sorted(outcome.items()))
-                          or "nothing to publish", markup=False)
-        if not loop or stop.wait(interval):
-            break
+    run_rounds(lambda: publish_due(settings), loop=loop, interval=interval, idle_text="nothing to publish")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -11,6 +9,7 @@ import typer
 from rich.table import Table
 
 from brandpulse.cli.console import console, friendly, shown
+from brandpulse.cli.worker_loop import run_rounds
 from brandpulse.core.errors import BrandpulseError
 from brandpulse.core.settings import load_settings
 
@@ -125,19 +124,8 @@ def replay_command(subscription_id: int = typer.Argument(..., help="the subscrip
 def deliver(loop: bool = typer.Option(False, help="keep delivering until SIGTERM / Ctrl-C"),
             interval: float = typer.Option(0.5, min=0.05, max=3600, help="seconds between idle rounds")) -> None:
     """Send due deliveries once (or, with --loop, as they come); safe beside other workers."""
-    from brandpulse.core.redaction import configure_logging
     from brandpulse.services.webhook_delivery import deliver_due
 
-    configure_logging()
     settings = load_settings()
-    stop = threading.Event()
-    if loop:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-    while True:
-        outcome = deliver_due(settings)
-        if outcome or not loop:
-            console.print(", ".join(f"{n} {state}" for state, n in sorted(outcome.items()))
-                          or "nothing to deliver", markup=False)
-        if not loop or stop.is_set() or (not outcome and stop.wait(interval)):
-            break
+    run_rounds(lambda: deliver_due(settings), loop=loop, interval=interval, idle_text="nothing to deliver",
+               rest_when_busy=False)
