@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from store.models import Analysis, Author, Brand, Mention, MentionBrand
@@ -27,8 +27,9 @@ def which_mentions_come_after(session: Session, flt: MentionFilter, after: tuple
         select(*COLUMNS).select_from(Mention).outerjoin(Author, Author.id == Mention.author_id)), flt)
     if after is not None:
         moment, last_id = after
-        statement = statement.where(or_(Mention.created_at < moment,
-                                        and_(Mention.created_at == moment, Mention.id < last_id)))
+        # the first condition alone can use the created_at index; the second settles ties
+        statement = statement.where(Mention.created_at <= moment,
+                                    or_(Mention.created_at < moment, Mention.id < last_id))
     statement = statement.order_by(Mention.created_at.desc(), Mention.id.desc()).limit(limit)
     rows = [dict(zip(KEYS, row)) for row in session.execute(statement)]
     if rows:
