@@ -183,6 +183,24 @@ def test_admin_creates_an_api_token_shown_once_that_then_works_and_is_revoked(ap
         authenticate(demo.settings, secret)
 
 
+def test_admin_sees_a_disabled_webhook_with_its_reason_and_enables_it(app, demo):
+    from brandpulse.services.webhooks import create_subscription, list_subscriptions
+    from store.engine import session_scope
+    from store.models_api import WebhookSubscription
+
+    _, made = create_subscription(demo.settings, None, url="http://127.0.0.1:9/hook", event_types=["alert.fired"])
+    with session_scope(demo.settings.database.url) as session:
+        stored = session.get(WebhookSubscription, made["id"])
+        stored.active, stored.disabled_reason = False, "HTTP 500 for 48 h <b>x</b>"
+    open_page(app, "Users")
+    [table] = [d.value for d in app.dataframe if "why disabled" in d.value.columns]
+    assert "HTTP 500 for 48 h <b>x</b>" in list(table["why disabled"])
+    assert any("is disabled" in w.value for w in app.warning)
+    app.button(key="webhooks_enable").click().run()
+    assert "enabled" in app.success[0].value
+    assert next(s for s in list_subscriptions(demo.settings, None) if s["id"] == made["id"])["state"] == "active"
+
+
 def test_alerts_page_shows_the_outage_and_marketing_acknowledges_it(new_app, demo):
     app = sign_in(new_app(), demo, "marketing")
     open_page(app, "Alerts")

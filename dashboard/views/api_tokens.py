@@ -1,4 +1,6 @@
-"""API tokens on the Users page (admins): create one for a user with scopes, see use, revoke.
+"""API tokens and webhooks on the Users page (admins): create a token for a user with scopes,
+see its use, revoke it; see each webhook subscription's state, why a disabled one stopped, and
+enable it again.
 
 A new token's secret is shown once, in a code box to copy; only its hash is stored.
 """
@@ -11,6 +13,7 @@ import streamlit as st
 from brandpulse.core.errors import BrandpulseError
 from brandpulse.services.access import SCOPES, Actor
 from brandpulse.services.tokens import create_token, list_tokens, revoke_token
+from brandpulse.services.webhooks import enable_subscription, list_subscriptions
 from dashboard.safe import md
 
 
@@ -53,3 +56,27 @@ def render(settings, actor: Actor, users: list[dict]) -> None:
                     st.success("token revoked; requests with it are refused from now on")
                 except BrandpulseError as exc:
                     st.error(md(str(exc)))
+
+
+def render_webhooks(settings, actor: Actor) -> None:
+    st.subheader("Webhooks")
+    subscriptions = list_subscriptions(settings, actor)
+    if not subscriptions:
+        st.caption("No subscriptions: other systems subscribe through the API (/v1/webhooks) or "
+                   "`brandpulse webhooks add`.")
+        return
+    shown = [{"id": s["id"], "url": s["url"], "events": ", ".join(s["event_types"]), "state": s["state"],
+              "why disabled": s["disabled_reason"] or "", "pending": s["deliveries"].get("pending", 0),
+              "delivered": s["deliveries"].get("delivered", 0), "dead": s["deliveries"].get("dead", 0)}
+             for s in subscriptions]
+    st.dataframe(pd.DataFrame(shown), hide_index=True, width="stretch")  # cells are plain text
+    disabled = [s for s in subscriptions if s["state"] == "disabled"]
+    for s in disabled:
+        st.warning(f"Subscription #{s['id']} is disabled: {md(s['disabled_reason'] or 'no reason given')}")
+    if disabled and st.button("Enable the disabled subscriptions again", key="webhooks_enable"):
+        try:
+            for s in disabled:
+                enable_subscription(settings, actor, s["id"])
+            st.success("enabled; their deliveries resume, `brandpulse webhooks replay` re-sends dead ones")
+        except BrandpulseError as exc:
+            st.error(md(str(exc)))

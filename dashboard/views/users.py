@@ -51,3 +51,4 @@ def render(actor: Actor) -> None:
             except BrandpulseError as exc:
                 st.error(md(str(exc)))
     api_tokens.render(settings, actor, users)
+    api_tokens.render_webhooks(settings, actor)
