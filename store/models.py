@@ -340,6 +340,14 @@ class Topic(SQLModel, table=True):
     trend: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class TopicMention(SQLModel, table=True):
+    """Which mentions a topic was clustered from (its members)."""
+    __tablename__ = "topic_mentions"
+    __table_args__ = (Index("ix_topic_mentions_mention", "mention_id"),)
+    topic_id: int = Field(foreign_key="topics.id", primary_key=True, ondelete="CASCADE")
+    mention_id: int = Field(foreign_key="mentions.id", primary_key=True, ondelete="CASCADE")
+
+
 class ReportRun(SQLModel, table=True):
     """A scheduled report that was produced (so each period's report is made once)."""
     __tablename__ = "report_runs"
