@@ -201,3 +201,22 @@ def topics(brand_id: int) -> list[dict]:
 
     with session_scope(_url()) as session:
         return [t.model_dump() for t in what_are_people_talking_about(session, brand_id)]
+
+
+@st.cache_data(ttl=TTL)
+def topic_sentiment(topic_ids: tuple[int, ...], since=None, until=None) -> dict[int, dict[str, int]]:
+    """Per topic, its mentions in [since, until) by sentiment."""
+    from store.topics import how_do_people_feel_about_topics
+
+    with session_scope(_url()) as session:
+        return how_do_people_feel_about_topics(session, list(topic_ids), since, until)
+
+
+@st.cache_data(ttl=TTL)
+def mentions_behind(flt: queries.MentionFilter, sentiment: str | None = None, aspect: str | None = None,
+                    limit: int = 100) -> dict:
+    """The count and newest ``limit`` mentions behind a clicked bar or point (see store/drilldown.py)."""
+    from store.drilldown import which_mentions_are_behind
+
+    with session_scope(_url()) as session:
+        return which_mentions_are_behind(session, flt, sentiment=sentiment, aspect=aspect, limit=limit)

@@ -246,7 +246,7 @@ def test_brand_manager_downloads_the_influencer_report_marketing_cannot(new_app,
 def test_topics_page_shows_the_emerging_outage_first(app):
     open_page(app, "Topics", brand="Nimbus Mobile")
     first = app.expander[0].label
-    assert first.startswith("EMERGING") and len(app.get("vega_lite_chart")) == 1
+    assert first.startswith("EMERGING") and len(app.get("vega_lite_chart")) == 2  # trend, sentiment per topic
     assert any("outage" in t.value or "signal" in t.value for t in app.text)
 
 

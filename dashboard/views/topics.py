@@ -10,7 +10,7 @@ import streamlit as st
 
 from brandpulse.services.access import Actor
 from dashboard import data
-from dashboard.filters import brand_and_period
+from dashboard.filters import SENTIMENTS, brand_and_period, period_bounds
 from dashboard.safe import md
 
 
@@ -22,6 +22,35 @@ def in_period(topics: list[dict], start: date, end: date) -> list[dict]:
         if sum(trend.values()):
             kept.append({**topic, "trend": trend, "size": sum(trend.values())})
     return kept
+
+
+def shares(counts: dict[str, int]) -> str:
+    """"negative 40% · neutral 35% · positive 25%" of a topic's analysed mentions (unscored ones apart)."""
+    scored = sum(counts.get(s, 0) for s in SENTIMENTS)
+    if not scored:
+        return "no analysed mentions in the period"
+    text = " · ".join(f"{s} {counts.get(s, 0) / scored:.0%}" for s in SENTIMENTS)
+    return text + (f" · {counts['unscored']} not analysed" if counts.get("unscored") else "")
+
+
+def _sentiment_chart(topics: list[dict], split: dict[int, dict[str, int]]) -> None:
+    """Each topic's negative/neutral/positive share of its mentions in the period, as stacked bars."""
+    names = {}
+    for topic in topics:  # two topics may share a label: each keeps its own bar
+        label = topic["label"]
+        names[topic["id"]] = label if label not in names.values() else f"{label} ({topic['id']})"
+    rows = pd.DataFrame([{"topic": names[t["id"]], "sentiment": s, "mentions": n}
+                         for t in topics for s, n in split.get(t["id"], {}).items() if s in SENTIMENTS])
+    st.subheader("Sentiment per topic")
+    if rows.empty:
+        st.caption("No analysed mentions of these topics in the period.")
+        return
+    st.altair_chart(alt.Chart(rows).mark_bar().encode(
+        x=alt.X("mentions:Q", stack="normalize", axis=alt.Axis(format="%"), title="share of the topic's mentions"),
+        y=alt.Y("topic:N", sort=list(names.values()), title=None),
+        color=alt.Color("sentiment:N", scale=alt.Scale(domain=list(SENTIMENTS), range=["#d62728", "#9e9e9e", "#2ca02c"]),
+                        legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["topic", "sentiment", "mentions"]).properties(title="sentiment per topic"), width="stretch")
 
 
 def render(actor: Actor) -> None:
@@ -47,10 +76,14 @@ def render(actor: Actor) -> None:
     st.altair_chart(alt.Chart(trend).mark_line(point=True).encode(
         x=alt.X("day:T"), y="mentions:Q", color=alt.Color("topic:N", legend=alt.Legend(orient="bottom")),
         tooltip=["topic", "day", "mentions"]), width="stretch")
-    for topic in sorted(topics, key=lambda t: (not t["emerging"], -t["size"])):
+    ordered = sorted(topics, key=lambda t: (not t["emerging"], -t["size"]))
+    split = data.topic_sentiment(tuple(t["id"] for t in ordered), *period_bounds(start, end))
+    _sentiment_chart(ordered, split)
+    for topic in ordered:
         flag = "EMERGING · " if topic["emerging"] else ""
         with st.expander(f"{flag}{md(topic['label'])} · {topic['size']} posts in the period · "
                          f"growth ×{topic['growth']:g}", expanded=topic["emerging"]):
+            st.text("sentiment: " + shares(split.get(topic["id"], {})))
             st.text("terms: " + ", ".join(topic["terms"]))
             for post in topic["representative"]:
                 st.text(f"[{post['network']}] {post['text']}")
