@@ -83,10 +83,13 @@ def _requests(rng: random.Random, http: httpx.Client, ticket_ids: list[int]) -> 
     def listing():
         http.get("/v1/mentions", params=params()).raise_for_status()
 
-    def next_page():
-        first = http.get("/v1/mentions", params=params()).json()
+    def next_page():  # the second page of a listing (timed: only that request)
+        asked = params()
+        first = http.get("/v1/mentions", params=asked).json()
+        began = time.perf_counter()
         if first.get("next_cursor"):
-            http.get("/v1/mentions", params={**params(), "cursor": first["next_cursor"]}).raise_for_status()
+            http.get("/v1/mentions", params={**asked, "cursor": first["next_cursor"]}).raise_for_status()
+        return time.perf_counter() - began
 
     def search_common():
         http.get("/v1/mentions", params=params(q="refund")).raise_for_status()
@@ -97,7 +100,7 @@ def _requests(rng: random.Random, http: httpx.Client, ticket_ids: list[int]) -> 
     def ticket():
         http.get(f"/v1/tickets/{rng.choice(ticket_ids)}").raise_for_status()
 
-    return {"mentions list": listing, "mentions list + next page": next_page, "search (common word)": search_common,
+    return {"mentions list": listing, "mentions next page": next_page, "search (common word)": search_common,
             "search (rare word)": search_rare, "one ticket": ticket}
 
 
@@ -105,6 +108,8 @@ def bench(url: str, count: int, runs: int, reuse: bool = False) -> None:
     now = datetime.now(timezone.utc)
     settings = bench_settings(url)
     migrate(url)
+    with session_scope(url) as session:  # a kept database whose filling was cut short is filled again
+        reuse = reuse and session.execute(select(User.id).where(User.username == "lead")).first() is not None
     if not reuse:
         started = time.perf_counter()
         fill(settings, count, now)
@@ -129,8 +134,8 @@ def bench(url: str, count: int, runs: int, reuse: bool = False) -> None:
                     times = []
                     for _ in range(runs):
                         began = time.perf_counter()
-                        call()
-                        times.append((time.perf_counter() - began) * 1000)
+                        timed = call()  # a call that times only part of its work returns that time
+                        times.append((timed if timed is not None else time.perf_counter() - began) * 1000)
                     times.sort()
                     p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
                     print(f"  {name:<28} p50 {statistics.median(times):7.1f} ms   p95 {p95:7.1f} ms   "
