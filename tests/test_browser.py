@@ -163,8 +163,19 @@ def test_care_agent_answers_the_top_ticket_after_a_minute_and_marketing_sees_cha
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, dashboard_url, demo, "marketing")
     page.get_by_role("heading", name="Overview").wait_for()
-    page.locator('[data-testid="stVegaLiteChart"]').nth(3).wait_for()
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 4
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.nth(4).wait_for()
+    assert charts.count() == 5  # per day, share of voice, aspect sentiment, top aspects, top entities
+    page.wait_for_timeout(1500)  # let the charts draw before clicking one
+    box = charts.nth(0).bounding_box()  # mentions per day: sweep along the bars' lower part until one is hit
+    for step in range(120):
+        page.mouse.click(box["x"] + box["width"] * (0.08 + step * 0.006), box["y"] + box["height"] * 0.68)
+        if page.get_by_text("Mentions behind").count():
+            break
+        page.wait_for_timeout(150)
+    behind = page.get_by_text("Mentions behind").first
+    behind.wait_for()
+    assert re.search(r"Mentions behind \d{4}-\d{2}-\d{2}( · \w+)?: [1-9]", behind.inner_text())
     assert page.locator('[data-testid="stMetric"]').first.is_visible()
     assert page.locator('[data-testid="stSidebar"]').get_by_text("Care inbox", exact=True).count() == 0
     page.wait_for_timeout(1500)  # let the charts draw before the picture
