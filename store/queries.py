@@ -49,8 +49,12 @@ class MentionFilter:
 
 def _search_clause(session: Session, term: str):
     """Mentions containing ``term``: from the search index where it can answer, LIKE for the rest."""
+    return search_clause(term, *which_mentions_contain(session, term))
+
+
+def search_clause(term: str, ids: list[int] | None, watermark: int):
+    """The condition for mentions containing ``term``, given what the search index answered."""
     like = Mention.text.ilike(like_pattern(term), escape="\\")
-    ids, watermark = which_mentions_contain(session, term)
     if ids is None:
         return like
     return or_(Mention.id.in_(ids), and_(Mention.id > watermark, like))

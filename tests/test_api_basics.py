@@ -119,3 +119,22 @@ def test_tokens_from_the_command_line_are_shown_once_listed_without_secret_and_r
     assert nobody.exit_code != 0 and "no user named 'ghost'" in nobody.output
     assert runner.invoke(app, ["tokens", "revoke", "1"]).exit_code == 0
     assert "revoked" in runner.invoke(app, ["tokens", "list"]).output
+
+
+def test_search_finds_indexed_and_newer_unindexed_mentions_and_escapes_wildcards(settings, database_url, api_server):
+    from store.engine import session_scope
+    from store.search import refresh_search_index
+
+    post(database_url, "old", "Nimbus Mobile double charge on my bill", minutes_ago=50)
+    post(database_url, "pct", "Nimbus Mobile 100% double charge again", minutes_ago=40)
+    post(database_url, "other", "Nimbus Mobile signal is fine", minutes_ago=30)
+    with session_scope(database_url) as session:
+        refresh_search_index(session)
+    post(database_url, "new", "Nimbus Mobile DOUBLE CHARGE after the index", minutes_ago=1)
+    token = token_for(settings, "mia", "marketing", ["mentions:read"])
+    with client(api_server(settings), token) as http:
+        found = [m["native_id"] for m in http.get("/mentions", params={"q": "double charge"}).json()["items"]]
+        assert found == ["new", "pct", "old"]
+        assert [m["native_id"] for m in http.get("/mentions", params={"q": "100%"}).json()["items"]] == ["pct"]
+        assert http.get("/mentions", params={"q": "%"}).json()["items"] == [] or all(
+            "%" in m["text"] for m in http.get("/mentions", params={"q": "%"}).json()["items"])
