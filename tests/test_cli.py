@@ -10,12 +10,15 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from brandpulse.cli.main import app
+from brandpulse.services.accounts import create_user
+from brandpulse.services.tokens import create_token
 from store.engine import head_revision, session_scope
 from store.models import Analysis, Mention, Ticket
 
@@ -90,20 +93,29 @@ def test_run_schedules_the_pipeline_and_stops_on_sigterm(write_config, database_
     (inbox / "a.jsonl").write_text(json.dumps(
         {"id": "1", "text": "Nimbus Mobile charged me twice, terrible, refund now",
          "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n")
-    write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}},
-                 nlp={"interval_seconds": 1}, care={"teams": [{"name": "care"}], "interval_seconds": 1})
+    port = free_port()
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}},
+                            nlp={"interval_seconds": 1}, care={"teams": [{"name": "care"}], "interval_seconds": 1},
+                            api={"enabled": True, "port": port})
+    lead = create_user(settings, None, "lee", "secret-pass-1", "care_lead", "care")
+    token, _ = create_token(settings, None, name="crm", scopes=["tickets:read"], user_id=lead.id)
     process = subprocess.Popen([str(BIN), "run"], env=os.environ.copy(), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
+    api = f"http://127.0.0.1:{port}/v1/tickets?view=all_teams"
     try:
         deadline = time.time() + 60
         while time.time() < deadline and count(database_url, Ticket) == 0:
             time.sleep(0.5)
         assert count(database_url, Ticket) == 1
+        listed = httpx.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=30)  # the API runs beside it
+        assert listed.status_code == 200 and len(listed.json()["items"]) == 1
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
     assert process.returncode == 0, output
-    assert "stopped" in output
+    assert "stopped" in output and f"API on http://127.0.0.1:{port}/v1" in output
+    with pytest.raises(httpx.ConnectError):  # and stops with it
+        httpx.get(api, timeout=5)
 
 
 def test_dashboard_serves_http(write_config, database_url):
