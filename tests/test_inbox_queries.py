@@ -200,7 +200,7 @@ def test_a_lead_moves_a_ticket_to_another_team(desk, database_url):
     lee, ana, vic = people["lee"], people["ana"], people["vic"]
     mine, theirs = make_tickets(database_url, {"status": "assigned", "assignee_id": ana.id, "minutes_ago": 40},
                                 {"status": "assigned", "assignee_id": vic.id, "team": "care"})
-    with pytest.raises(AccessDeniedError, match="may not ticket move_team"):
+    with pytest.raises(AccessDeniedError, match="may not move tickets between teams"):
         care.move_team(settings, ana, mine, "vip")
     with pytest.raises(WorkflowError, match="not in care.teams"):
         care.move_team(settings, lee, mine, "billing")

@@ -48,6 +48,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "customer.events": frozenset({"admin", "care_lead"}),  # another system's records of a customer
 }
 
+# how a refusal names an action whose key does not read as words
+ACTION_WORDS = {"customer.events": "record customers and their events from other systems",
+                "webhooks.manage": "manage webhook subscriptions", "customer.link": "link customer accounts",
+                "ticket.assign_others": "assign tickets to others", "ticket.move_team": "move tickets between teams"}
+
 # API token scope -> the page it reads or the action it takes. A token is refused what its
 # scopes do not name, and also what its user's role may not do now: one permission system.
 SCOPES: dict[str, tuple[str, str]] = {
@@ -102,7 +107,8 @@ def require(actor: Actor, action: str) -> None:
     """Raise AccessDeniedError unless ``actor`` may take ``action``."""
     if not may(actor, action):
         allowed = ", ".join(sorted(ACTIONS[action]))
-        raise AccessDeniedError(f"{actor.username} ({actor.role}) may not {action.replace('.', ' ')}; "
+        what = ACTION_WORDS.get(action, action.replace(".", " "))
+        raise AccessDeniedError(f"{actor.username} ({actor.role}) may not {what}; "
                                 f"that needs one of these roles: {allowed}. Ask an admin.")
 
 
