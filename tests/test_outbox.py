@@ -71,10 +71,11 @@ def test_a_reply_survives_429_5xx_and_a_timeout_after_acceptance_and_posts_once(
         settings, agent = _desk(write_config, database_url, account, monkeypatch, env)
         tid = _ticket(settings, database_url, server)
         reply_id = _send(settings, agent, tid)
-        server.inject("429", reset_in=1)
+        server.inject("429", reset_in=2)
+        before = datetime.now(timezone.utc)
         assert publishing.publish_due(settings) == {"waiting": 1}
         waiting = _reply(database_url, reply_id)
-        assert waiting.status == "queued" and waiting.next_attempt_at > datetime.now(timezone.utc)
+        assert waiting.status == "queued" and waiting.next_attempt_at > before  # waits for the network's reset
         assert server.created == [] and "rate" in waiting.error.lower()
         time.sleep(max(0.0, (waiting.next_attempt_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
         server.inject("503")
