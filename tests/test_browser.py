@@ -26,6 +26,7 @@ from store.models import Mention
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 playwright = pytest.importorskip("playwright.sync_api")
+PlaywrightTimeout = playwright.TimeoutError
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian chromium is not installed (apt-get install -y chromium)")
 ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -122,11 +123,19 @@ def test_care_agent_answers_the_top_ticket_after_a_minute_and_marketing_sees_cha
         search="@NimbusMobile", brand="Nimbus Mobile", network="x"))[0]
     ticket = str(top["id"])
     page.get_by_text(re.compile(r"^showing 1-")).wait_for()
-    listing = page.locator('[data-testid="stDataFrame"]').first
-    listing.wait_for(state="visible")  # the list may be redrawing (it refreshes every 5 s)
-    grid = listing.bounding_box()
-    page.mouse.click(grid["x"] + 14, grid["y"] + 35 + 17)  # the first row's selection cell
-    page.get_by_role("heading", name=re.compile(rf"^Ticket #{ticket} ·")).wait_for()
+    opened = page.get_by_role("heading", name=re.compile(rf"^Ticket #{ticket} ·"))
+    for _ in range(6):  # the list refreshes every 5 s: a click that lands on a redraw is made again
+        listing = page.locator('[data-testid="stDataFrame"]').first
+        listing.wait_for(state="visible")
+        grid = listing.bounding_box()
+        if grid:
+            page.mouse.click(grid["x"] + 14, grid["y"] + 35 + 17)  # the first row's selection cell
+        try:
+            opened.wait_for(timeout=5000)
+            break
+        except PlaywrightTimeout:
+            continue
+    opened.wait_for()
     page.screenshot(path=str(SHOTS / "1-agent-inbox.png"), full_page=True)
 
     page.wait_for_timeout(61_000)  # the minute ticks under the open ticket (it used to crash the next action)
