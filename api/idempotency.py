@@ -19,6 +19,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.responses import Response
 
 from api.deps import identify
+from brandpulse.services.accounts import token_digest
 from api.problems import ApiProblem, problem
 from brandpulse.core.errors import BrandpulseError
 from store.engine import session_scope
@@ -35,7 +36,7 @@ def _token_digest(request: Request) -> str | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return hashlib.sha256(token.strip().encode("utf-8", "replace")).hexdigest()
+    return token_digest(token.strip())  # as the token is stored, so no lookup is needed
 
 
 class IdempotencyMiddleware(BaseHTTPMiddleware):

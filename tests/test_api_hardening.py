@@ -12,7 +12,7 @@ import httpx
 
 from brandpulse.services.accounts import change_user, list_users
 from brandpulse.services.pipeline import analyze_pending
-from brandpulse.services.tokens import _digest
+from brandpulse.services.accounts import token_digest
 from brandpulse.services.triage import triage_new
 from store.engine import session_scope
 from store.idempotency import begin_request
@@ -101,7 +101,7 @@ def test_an_idempotent_replay_needs_a_valid_token_and_a_dead_requests_key_is_usa
         assert "RateLimit-Limit" in clash.headers
         fingerprint = hashlib.sha256(b"\n".join([b"POST", b"/v1/analyze", body])).hexdigest()
         with session_scope(settings.database.url) as session:  # the claim of a request killed with -9
-            assert begin_request(session, _digest(token), "k2", fingerprint, NOW - timedelta(minutes=5))[0] == "new"
+            assert begin_request(session, token_digest(token), "k2", fingerprint, NOW - timedelta(minutes=5))[0] == "new"
         retried = send("k2")
         assert retried.status_code == 200 and "Idempotent-Replayed" not in retried.headers, retried.text
         mia = next(u for u in list_users(settings, None) if u["username"] == "mia")

@@ -69,7 +69,8 @@ def _key(text: str, limit: int) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)[:limit]
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a secret token (a dashboard session's or an API token) is stored: its sha256, never itself."""
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
@@ -116,7 +117,7 @@ def log_in(settings: Settings, username: str, password: str, client: str = "loca
             return None
         login_attempt_succeeded(session, attempt)
         token = secrets.token_urlsafe(32)
-        open_session(session, user.id, _digest(token), client, now)
+        open_session(session, user.id, token_digest(token), client, now)
         forget_sessions_ended_before(session, now - KEEP_RECORDS)
         return actor_of(user, token)
 
@@ -128,7 +129,7 @@ def current_actor(settings: Settings, token: str | None) -> Actor:
     idle = timedelta(minutes=settings.dashboard.session_idle_minutes)
     longest = timedelta(hours=settings.dashboard.session_max_hours)
     with session_scope(settings.database.url) as session:
-        stored = which_session(session, _digest(token)) if token else None
+        stored = which_session(session, token_digest(token)) if token else None
         if stored is None:
             raise SessionEndedError("Your session ended; sign in again.")
         user = session.get(User, stored.user_id)
@@ -173,7 +174,7 @@ def sign_out(settings: Settings, actor: Actor) -> None:
     """End the Actor's dashboard session (nothing to do for one without a session)."""
     if actor.session:
         with session_scope(settings.database.url) as session:
-            end_session(session, _digest(actor.session), "signed_out", utcnow())
+            end_session(session, token_digest(actor.session), "signed_out", utcnow())
 
 
 def _check_team(settings: Settings, role: str, team: str | None) -> None:
@@ -233,4 +234,4 @@ def change_user(settings: Settings, actor: Actor | None, user_id: int, *, role: 
         update_user(session, user_id, role=role, team=team, active=active, password=password)
         if revoke:
             mine = actor.session if actor is not None and actor.id == user_id else None
-            end_sessions_of(session, user_id, "revoked", now, keep=_digest(mine) if mine else None)
+            end_sessions_of(session, user_id, "revoked", now, keep=token_digest(mine) if mine else None)

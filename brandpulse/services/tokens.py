@@ -7,7 +7,6 @@ tokens lose those rights at once. Scopes narrow what the token may do further
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +14,7 @@ from datetime import datetime, timedelta
 from brandpulse.core.errors import ApiTokenError, BrandpulseError
 from brandpulse.core.settings import Settings
 from brandpulse.services.access import SCOPES, Actor, require_scope, scopes_for
-from brandpulse.services.accounts import actor_of, authorize
+from brandpulse.services.accounts import actor_of, authorize, token_digest
 from store.engine import session_scope
 from store.models import utcnow
 from store.tokens import add_token, get_token, mark_token_used, which_token_has_hash, which_tokens_exist
@@ -38,10 +37,6 @@ class Caller:
         """The Actor, once the token grants ``scope`` and the user's role allows it."""
         require_scope(self.actor, self.scopes, scope)
         return self.actor
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def _check_scopes(scopes: list[str], role: str, username: str) -> list[str]:
@@ -81,7 +76,7 @@ def create_token(settings: Settings, actor: Actor | None, *, name: str, scopes: 
         if not user.active:
             raise BrandpulseError(f"{user.username} is not an active user; activate them first")
         scopes = _check_scopes(scopes, user.role, user.username)
-        token = add_token(session, name=name, token_hash=_digest(secret), prefix=secret[:10], user_id=user.id,
+        token = add_token(session, name=name, token_hash=token_digest(secret), prefix=secret[:10], user_id=user.id,
                           scopes=scopes, rate_per_minute=rate, expires_at=utcnow() + timedelta(days=days),
                           created_by=actor.id if actor else None)
         return secret, _describe(token, user)
@@ -124,7 +119,7 @@ def authenticate(settings: Settings, secret: str | None) -> Caller:
                             "Bearer (create one with `brandpulse tokens create`)")
     now = utcnow()
     with session_scope(settings.database.url) as session:
-        found = which_token_has_hash(session, _digest(secret.strip()))
+        found = which_token_has_hash(session, token_digest(secret.strip()))
         if found is None:
             raise ApiTokenError("this API token is not known; check it was copied whole, or create one")
         token, user = found
