@@ -58,6 +58,7 @@ class Author(SQLModel, table=True):
     customer_id: Optional[int] = Field(default=None, foreign_key="customers.id", index=True,
                                        ondelete="SET NULL")
     updated_at: datetime = Field(default_factory=utcnow)
+    erased_at: Optional[datetime] = None  # profile fields removed (forgotten or past retention)
 
 
 class Mention(SQLModel, table=True):
@@ -93,6 +94,8 @@ class Mention(SQLModel, table=True):
     analysis_status: str = Field(default="pending", max_length=20)  # pending | claimed | done | ...
     analysis_claimed_until: Optional[datetime] = None  # a claimed mention is another worker's until then
     analysis_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    erased_at: Optional[datetime] = None  # text, raw payload (and link) removed; analysis and counts kept
+    erased_reason: Optional[str] = Field(default=None, max_length=20)  # forgotten | deleted | retention
 
 
 class MentionBrand(SQLModel, table=True):

@@ -6,6 +6,7 @@ from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
 import store.models_api  # noqa: F401
+import store.models_rights  # noqa: F401
 
 target_metadata = SQLModel.metadata
 
