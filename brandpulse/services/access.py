@@ -46,12 +46,17 @@ ACTIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "webhooks.manage": frozenset({"admin"}),  # subscribe other systems to events, replay deliveries
     "customer.events": frozenset({"admin", "care_lead"}),  # another system's records of a customer
+    "people.export": frozenset({"admin"}),  # a subject access request: everything held on one person
+    "people.forget": frozenset({"admin"}),  # erase one person everywhere (audited)
+    "retention.apply": frozenset({"admin"}),  # remove what is older than the retention settings
 }
 
 # how a refusal names an action whose key does not read as words
 ACTION_WORDS = {"customer.events": "record customers and their events from other systems",
                 "webhooks.manage": "manage webhook subscriptions", "customer.link": "link customer accounts",
-                "ticket.assign_others": "assign tickets to others", "ticket.move_team": "move tickets between teams"}
+                "ticket.assign_others": "assign tickets to others", "ticket.move_team": "move tickets between teams",
+                "people.export": "export everything held on a person", "people.forget": "erase a person's data",
+                "retention.apply": "apply data retention"}
 
 # API token scope -> the page it reads or the action it takes. A token is refused what its
 # scopes do not name, and also what its user's role may not do now: one permission system.
@@ -68,6 +73,8 @@ SCOPES: dict[str, tuple[str, str]] = {
     "customers:read": ("page", "Care inbox"),
     "customers:write": ("action", "customer.events"),
     "webhooks:manage": ("action", "webhooks.manage"),
+    "people:export": ("action", "people.export"),
+    "people:forget": ("action", "people.forget"),
 }
 
 
