@@ -16,6 +16,7 @@ NETWORKS = ("x", "reddit", "bluesky", "mastodon", "rss", "file")
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FUTURE_SLACK = timedelta(days=1)
 MAX_COUNT = 2**31 - 1  # likes, followers, views...: what every backend's INTEGER column holds
+DELETED_MARKERS = ("[deleted]", "[removed]")  # what Reddit (and exports of it) put where the text was
 
 
 def json_safe(value: Any) -> Any:
@@ -97,3 +98,18 @@ class Page:
     partial_errors: list[str] = field(default_factory=list)
     done: bool = True
     items_read: int | None = None  # items the source billed for (default: len(mentions))
+    deleted: list[tuple[str, str]] = field(default_factory=list)  # (network, native_id) gone at the source
+
+
+def says_deleted(record: MentionRecord) -> bool:
+    """Whether a record stands for a post deleted or removed at its source: its text is only a
+    marker (``[deleted]``, ``[removed]``), or a Reddit post's body is one (the title stays)."""
+    text = record.text.strip() if isinstance(record.text, str) else ""
+    if text in DELETED_MARKERS:
+        return True
+    if record.network != "reddit":
+        return False
+    raw = record.raw if isinstance(record.raw, dict) else {}
+    body = raw.get("body", raw.get("selftext"))
+    return (isinstance(body, str) and body.strip() in DELETED_MARKERS) \
+        or text.rsplit("\n\n", 1)[-1].strip() in DELETED_MARKERS
