@@ -10,8 +10,9 @@ from sqlalchemy import false, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError, StatementError
 from sqlmodel import Session
 
-from brandpulse.core.records import AuthorRecord, MentionRecord, as_utc
+from brandpulse.core.records import AuthorRecord, MentionRecord, as_utc, says_deleted
 from store.bulk import dialect_insert, upsert_rows
+from store.deletions import erase_deleted_posts
 from store.fitness import mention_problem
 from store.models import Author, Brand, Mention, MentionBrand, utcnow
 from store.quarantine import quarantine  # noqa: F401 - callers store a page and its bad rows together
@@ -41,8 +42,10 @@ class SaveResult:
     existing: int = 0
     repeated: int = 0
     rejected: list[tuple[MentionRecord, str]] = field(default_factory=list)
+    erased: int = 0  # stored mentions whose record came back [deleted]/[removed]: text erased
 
     def add(self, other: "SaveResult") -> None:
+        self.erased += other.erased
         self.inserted += other.inserted
         self.existing += other.existing
         self.repeated += other.repeated
@@ -103,20 +106,26 @@ def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveRes
     Authors are upserted first and brand links added; nothing is committed here,
     so a caller can store a page and its cursor in one transaction. A record that does
     not fit the schema, or that the database refuses, is returned in ``rejected`` with
-    its reason and the rest is stored.
+    its reason and the rest is stored. A record that says its post was deleted (``[deleted]``,
+    ``[removed]``) is never inserted; a stored one loses its text (reason ``deleted``).
     """
     result, fitting, now = SaveResult(), [], utcnow()
+    deleted = [record.key for record in records if says_deleted(record)]
+    if deleted:
+        records = [record for record in records if not says_deleted(record)]
     for record in records:
         problem = mention_problem(record, now)
         if problem:
             result.rejected.append((record, problem))
         else:
             fitting.append(record)
-    if fitting and session.get_bind().dialect.name == "sqlite":
+    if (fitting or deleted) and session.get_bind().dialect.name == "sqlite":
         # write first: a savepoint opened by a read would make SQLite refuse the later write at
         # once ("database is locked") whenever another connection wrote meanwhile
         session.execute(update(Mention).where(false()).values(id=Mention.id)
                         .execution_options(synchronize_session=False))
+    if deleted:
+        result.erased = erase_deleted_posts(session, deleted, "import")
     result.add(_save_isolating(session, fitting))
     return result
 
