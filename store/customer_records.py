@@ -150,3 +150,21 @@ def how_did_these_authors_feel_since(session: Session, author_ids: list[int], si
         select(Mention.created_at, Analysis.sentiment).join(Analysis, Analysis.mention_id == Mention.id)
         .where(Mention.author_id.in_(author_ids), Mention.created_at >= since,
                Analysis.sentiment.is_not(None))))
+
+
+def remove_identity(session: Session, customer_id: int, kind: str, value: str) -> CustomerIdentity | None:
+    """Delete the customer's identity (kind, value) and return it as it was, or None when not theirs."""
+    found = session.execute(select(CustomerIdentity).where(
+        CustomerIdentity.customer_id == customer_id, CustomerIdentity.kind == kind,
+        CustomerIdentity.value == value)).scalars().first()
+    if found is not None:
+        session.execute(delete(CustomerIdentity).where(CustomerIdentity.id == found.id))
+    return found
+
+
+def unlink_authors_from_customer(session: Session, customer_id: int, author_ids: list[int]) -> int:
+    """Make these authors no longer the customer's accounts; return how many were unlinked."""
+    if not author_ids:
+        return 0
+    return session.execute(update(Author).where(Author.customer_id == customer_id, Author.id.in_(author_ids))
+                           .values(customer_id=None)).rowcount

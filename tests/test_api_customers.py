@@ -129,6 +129,29 @@ def test_put_creates_then_updates_links_accounts_into_one_timeline_and_refuses_b
         assert http.get("/customers/crm-2").status_code == 404  # nothing was changed
 
 
+def test_delete_identity_unlinks_its_account_and_leaves_the_rest(shop, database_url):
+    with client(shop["base"], shop["tokens"]["lead"]) as http:
+        assert _put(http).status_code == 201
+        gone = http.delete("/customers/crm-1/identities/reddit/u%2FDana_R")  # normalised like PUT
+        assert gone.status_code == 200, gone.text
+        body = gone.json()
+        assert {(i["kind"], i["value"]) for i in body["identities"]} == {("email", "dana@example.com"), ("x", "dana")}
+        assert {(a["network"], a["handle"]) for a in body["authors"]} == {("x", "Dana")}
+        timeline = http.get("/customers/crm-1/timeline", params={"limit": 100}).json()["items"]
+        assert all(i.get("network") != "reddit" for i in timeline)  # the unlinked account's posts left
+        again = http.delete("/customers/crm-1/identities/reddit/dana_r")
+        assert again.status_code == 404 and "GET /v1/customers/crm-1" in again.json()["detail"]
+        assert http.delete("/customers/crm-9/identities/email/a@b.example").status_code == 404
+        assert http.delete("/customers/crm-1/identities/fax/123").status_code == 422
+        # an agent with read scope only may not remove identities
+    with client(shop["base"], shop["tokens"]["ana"]) as http:
+        assert http.delete("/customers/crm-1/identities/x/dana").status_code == 403
+    with session_scope(database_url) as session:
+        events = session.execute(select(WebhookEvent.payload).where(WebhookEvent.type == "customer.updated")
+                                 .order_by(WebhookEvent.id)).scalars().all()
+    assert events[-1]["removed_identity"] == {"kind": "reddit", "value": "dana_r"} and events[-1]["unlinked_authors"]
+
+
 def test_events_batch_keeps_good_items_reports_bad_ones_and_never_duplicates(shop):
     with client(shop["base"], shop["tokens"]["lead"]) as http:
         assert _put(http).status_code == 201

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from api.deps import caller, needs, settings_of
 from api.pagination import Page, decode_cursor, encode_cursor
 from brandpulse.core.settings import Settings
+from brandpulse.services import customer_identities as identities
 from brandpulse.services import customers as service
 from brandpulse.services.access import Actor
 from brandpulse.services.tokens import Caller
@@ -46,7 +47,8 @@ class CustomerIn(BaseModel):
     display_name: str = Field(default="", max_length=300, description="how agents see the customer",
                               examples=["Dana Example"])
     identities: list[IdentityIn] = Field(default=[], max_length=50, description="added to those known "
-                                         "(never removed); a handle links the stored author of that network")
+                                         "(DELETE …/identities/{kind}/{value} removes one); a handle links the "
+                                         "stored author of that network")
 
 
 class IdentityOut(BaseModel):
@@ -160,6 +162,19 @@ def put_customer(external_id: ExternalId, body: CustomerIn, response: Response,
                                                  [i.model_dump() for i in body.identities])
     response.status_code = 201 if created else 200
     return CustomerOut(**described)
+
+
+@router.delete("/customers/{external_id}/identities/{kind}/{value:path}", response_model=CustomerOut,
+               summary="Remove one identity from a customer", responses={404: {"description": "the customer "
+                                                                                "has no such identity"}})
+def delete_identity(external_id: ExternalId, kind: Annotated[IdentityKind, Path(description="email, phone or a "
+                    "network")], value: Annotated[str, Path(min_length=1, max_length=300, description="as sent "
+                    "in PUT; it is normalised the same way", examples=["dana"])],
+                    found: Annotated[Caller, Depends(writer)],
+                    settings: Annotated[Settings, Depends(settings_of)]) -> CustomerOut:
+    """The identity stops being the customer's, and the account a handle linked is unlinked (its
+    posts and tickets leave the customer's timeline). Returns the customer as it is now."""
+    return CustomerOut(**identities.remove_identity(settings, found.actor, external_id, kind, value))
 
 
 @router.get("/customers/{external_id}", response_model=CustomerOut, summary="One customer")

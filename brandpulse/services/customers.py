@@ -111,7 +111,8 @@ def _reader(settings: Settings, actor: Actor) -> Actor:
     return actor
 
 
-def _customer(session, external_id: str) -> Customer:
+def customer_called(session, external_id: str) -> Customer:
+    """The customer a partner calls ``external_id``; NotFoundError saying how to create it."""
     found = records.which_customer_has_external_id(session, external_id)
     if found is None:
         raise NotFoundError(f"no customer has external_id {external_id[:200]!r}; "
@@ -119,7 +120,8 @@ def _customer(session, external_id: str) -> Customer:
     return found
 
 
-def _describe(session, customer: Customer) -> dict[str, Any]:
+def describe_customer(session, customer: Customer) -> dict[str, Any]:
+    """The customer as the API shows it: ids, name, identities with evidence, linked authors."""
     return {"id": customer.id, "external_id": customer.external_id, "display_name": customer.display_name,
             "created_at": customer.created_at, "updated_at": customer.updated_at,
             "identities": [{"kind": i.kind, "value": i.value, "evidence": i.evidence, "author_id": i.author_id}
@@ -128,7 +130,7 @@ def _describe(session, customer: Customer) -> dict[str, Any]:
                         for a in records.which_authors_are_this_customer(session, customer.id)]}
 
 
-def _matching_authors(session, network: str, handle: str) -> list[Author]:
+def authors_matching_handle(session, network: str, handle: str) -> list[Author]:
     """Stored authors of ``network`` with this handle; a mastodon user@instance also matches the
     instance's local account ``user`` whose profile lives on that instance."""
     user, _, instance = handle.partition("@")
@@ -147,7 +149,7 @@ def upsert_customer(settings: Settings, actor: Actor, external_id: str, display_
                     identities: list[dict[str, str]]) -> tuple[dict[str, Any], bool]:
     """Create or update the customer a partner calls ``external_id``: (it, whether it was created).
 
-    Identities are added (never removed here), each with its evidence; a handle links the stored
+    Identities are added (``customer_identities.remove_identity`` takes one away), each with its evidence; a handle links the stored
     author of that network and handle. An identity or author already another customer's is a
     WorkflowError naming both; a care agents' grouping without an external id is folded in.
     """
@@ -179,7 +181,7 @@ def upsert_customer(settings: Settings, actor: Actor, external_id: str, display_
             changed = changed or made
             if stored.evidence != evidence:
                 stored.evidence, changed = evidence, True
-            for author in _matching_authors(session, kind, value) if kind in NETWORKS else []:
+            for author in authors_matching_handle(session, kind, value) if kind in NETWORKS else []:
                 if author.customer_id == customer.id:
                     continue
                 if author.customer_id is not None:
@@ -198,7 +200,7 @@ def upsert_customer(settings: Settings, actor: Actor, external_id: str, display_
         if changed:
             customer.updated_at = utcnow()
             session.flush()
-        described = _describe(session, customer)
+        described = describe_customer(session, customer)
         if changed:
             enqueue_event(session, "customer.updated", f"customer:{customer.id}", {
                 "customer": {**described, "created_at": customer.created_at.isoformat(),
@@ -211,7 +213,7 @@ def customer(settings: Settings, actor: Actor, external_id: str) -> dict[str, An
     """The customer with identities and linked authors."""
     _reader(settings, actor)
     with session_scope(settings.database.url) as session:
-        return _describe(session, _customer(session, external_id))
+        return describe_customer(session, customer_called(session, external_id))
 
 
 def add_events(settings: Settings, actor: Actor, source: str, items: list[Any]) -> list[dict[str, Any]]:
@@ -294,14 +296,14 @@ def timeline(settings: Settings, actor: Actor, external_id: str, after: tuple[da
     (at, kind, id); tickets and their replies only within the actor's care reach."""
     actor = _reader(settings, actor)
     with session_scope(settings.database.url) as session:
-        return _timeline(session, actor, _customer(session, external_id), after, limit)
+        return _timeline(session, actor, customer_called(session, external_id), after, limit)
 
 
 def context(settings: Settings, actor: Actor, external_id: str, now: datetime | None = None) -> dict[str, Any]:
     """Sentiment per week (last 8 weeks), open tickets within reach, influence tier, last 5 events."""
     actor, now = _reader(settings, actor), now or utcnow()
     with session_scope(settings.database.url) as session:
-        found = _customer(session, external_id)
+        found = customer_called(session, external_id)
         authors = records.which_authors_are_this_customer(session, found.id)
         ids = [a.id for a in authors]
         monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
