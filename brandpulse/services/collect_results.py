@@ -26,6 +26,7 @@ class CollectResult:
     stored: int = 0
     quarantined: int = 0
     rejected_by_query: int = 0
+    erased: int = 0  # stored mentions whose post the network reported deleted: text erased
     skipped: bool = False
     gap_backfilled: bool = False
     errors: list[str] = field(default_factory=list)
