@@ -14,7 +14,9 @@ from brandpulse.core.records import AuthorRecord, MentionRecord, as_utc, says_de
 from store.bulk import dialect_insert, upsert_rows
 from store.deletions import erase_deleted_posts
 from store.fitness import mention_problem
+from store.erasure import which_are_suppressed
 from store.models import Author, Brand, Mention, MentionBrand, utcnow
+from store.models_rights import Suppression
 from store.quarantine import quarantine  # noqa: F401 - callers store a page and its bad rows together
 
 CHUNK = 500
@@ -42,6 +44,7 @@ class SaveResult:
     existing: int = 0
     repeated: int = 0
     rejected: list[tuple[MentionRecord, str]] = field(default_factory=list)
+    suppressed: int = 0  # records of erased posts or authors, dropped (never stored, never quarantined)
     erased: int = 0  # stored mentions whose record came back [deleted]/[removed]: text erased
 
     def add(self, other: "SaveResult") -> None:
@@ -50,6 +53,7 @@ class SaveResult:
         self.existing += other.existing
         self.repeated += other.repeated
         self.rejected.extend(other.rejected)
+        self.suppressed += other.suppressed
 
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
@@ -126,8 +130,24 @@ def save_mentions(session: Session, records: Sequence[MentionRecord]) -> SaveRes
                         .execution_options(synchronize_session=False))
     if deleted:
         result.erased = erase_deleted_posts(session, deleted, "import")
+    fitting = _drop_suppressed(session, fitting, result)
     result.add(_save_isolating(session, fitting))
     return result
+
+
+def _drop_suppressed(session: Session, records: list[MentionRecord], result: SaveResult) -> list[MentionRecord]:
+    """The records whose post and author were never erased (a forgotten person is not collected again)."""
+    if not records or session.execute(select(Suppression.digest).limit(1)).first() is None:
+        return records
+    dropped: set[tuple[str, str]] = set()
+    for network in {r.network for r in records}:
+        mine = [r for r in records if r.network == network]
+        posts = which_are_suppressed(session, network, "post", {r.native_id for r in mine})
+        authors = which_are_suppressed(session, network, "author", {r.author.native_id for r in mine if r.author})
+        dropped.update((network, r.native_id) for r in mine
+                       if r.native_id in posts or (r.author and r.author.native_id in authors))
+    result.suppressed += sum((r.network, r.native_id) in dropped for r in records)
+    return [r for r in records if (r.network, r.native_id) not in dropped]
 
 
 def _save_isolating(session: Session, records: Sequence[MentionRecord]) -> SaveResult:
