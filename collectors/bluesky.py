@@ -70,6 +70,19 @@ def jetstream_event_to_mention(event: dict[str, Any]) -> MentionRecord | None:
         raw=bounded(event))
 
 
+def jetstream_deleted_uri(event: dict[str, Any]) -> str | None:
+    """The at:// uri of a post deleted by a Jetstream commit event (None for other events): the
+    same uri :func:`jetstream_event_to_mention` gives the post as its native id."""
+    commit = event.get("commit") if isinstance(event, dict) else None
+    if not isinstance(commit, dict) or event.get("kind") != "commit" or commit.get("operation") != "delete" \
+            or commit.get("collection") != POST:
+        return None
+    did, rkey = event.get("did"), commit.get("rkey")
+    if not isinstance(did, str) or not isinstance(rkey, str) or not did or not rkey:
+        raise RecordError("delete event has no did or rkey")
+    return f"at://{did}/{POST}/{rkey}"
+
+
 def post_view_to_mention(view: dict[str, Any]) -> MentionRecord:
     """A postView (searchPosts, getPostThread) as a mention."""
     record, author = view["record"], view["author"]
@@ -131,6 +144,7 @@ class BlueskyCollector:
                                 raise RecordError(f"time_us {str(time_us)[:30]!r} is not a time")
                             last_us = max(last_us or 0, time_us)
                             mention = jetstream_event_to_mention(event)
+                            deleted = None if mention else jetstream_deleted_uri(event)
                         except Exception as exc:  # noqa: BLE001 - one odd event is quarantined
                             reason = exc.reason if isinstance(exc, RecordError) else problem(exc)
                             page.quarantined.append((f"jetstream time_us>{last_us}",
@@ -138,6 +152,8 @@ class BlueskyCollector:
                             continue
                         if mention and self._mentions_keyword(mention.text, wanted):
                             page.mentions.append(mention)
+                        elif deleted:  # no text to match: the store erases it only if it holds it
+                            page.deleted.append(("bluesky", deleted))
             except (ConnectionClosed, OSError, WebSocketException) as exc:
                 if isinstance(exc, InvalidURI) or reconnects >= self.settings.max_reconnects:
                     raise SourceUnavailableError(f"Jetstream {self.settings.jetstream_url} failed "

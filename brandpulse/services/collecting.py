@@ -36,6 +36,7 @@ from store.collectors import (
 )
 from store.engine import session_scope
 from store.leases import give_back_lease, take_lease, who_holds_lease
+from store.deletions import erase_deleted_posts
 from store.mentions import quarantine, save_mentions
 from store.models import utcnow
 
@@ -58,6 +59,7 @@ def _store_page(url: str, collector: Collector, brand: BrandSettings, page: Page
     """The page's mentions, quarantined items, cursor and spend in one transaction."""
     with session_scope(url) as session:
         saved = save_mentions(session, matching)
+        saved.erased += erase_deleted_posts(session, page.deleted, f"collector:{collector.name}")
         page.quarantined.extend((f"{record.network}:{record.native_id}"[:200], reason,
                                  payload_text(record.raw if record.raw is not None else record.text))
                                 for record, reason in saved.rejected)
@@ -147,6 +149,7 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
             result.pages += 1
             result.fetched += len(page.mentions)
             result.stored += saved.inserted
+            result.erased += saved.erased
             result.quarantined += len(page.quarantined)
             result.errors.extend(redact_secrets(error) for error in page.partial_errors)
             if progress:
