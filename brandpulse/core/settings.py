@@ -33,6 +33,7 @@ from brandpulse.core.settings_alerts import (
 )
 from brandpulse.core.settings_api import ApiSettings, WebhookSettings
 from brandpulse.core.settings_base import Strict
+from brandpulse.core.settings_retention import DeletionSettings, RetentionSettings
 from brandpulse.core.settings_care import CareSettings, RoutingRule, TeamSettings  # noqa: F401 (re-exported)
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -202,6 +203,21 @@ class Settings(Strict):
     dashboard: DashboardSettings = DashboardSettings()
     api: ApiSettings = ApiSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    retention: RetentionSettings = RetentionSettings()
+    deletions: DeletionSettings = DeletionSettings()
+
+    @model_validator(mode="after")
+    def _retention_leaves_care_its_posts(self) -> "Settings":
+        window = self.care.ticket_max_age_days
+        for kind, least in (("text", window + 1), ("closed_ticket", window + 2)):
+            days = self.retention.days(kind)
+            if days is not None and days < least:
+                raise ValueError(
+                    f"retention.{kind}_days is {days}, but care.ticket_max_age_days is {window}: "
+                    + ("posts would lose their text while they may still become tickets"
+                       if kind == "text" else "a removed closed ticket's posts would be ticketed again")
+                    + f"; set retention.{kind}_days to {least} or more (or lower ticket_max_age_days)")
+        return self
 
     @model_validator(mode="after")
     def _unique_brand_names(self) -> "Settings":
