@@ -33,6 +33,7 @@ def _add_subcommands() -> None:
     from brandpulse.cli.nlp import nlp_app
     from brandpulse.cli.quarantine import quarantine_app
     from brandpulse.cli.replies import replies_app
+    from brandpulse.cli.retention import retention_app
     from brandpulse.cli.reports import register
     from brandpulse.cli.users import users_app
     from brandpulse.cli.webhooks import webhooks_app
@@ -45,6 +46,7 @@ def _add_subcommands() -> None:
     app.add_typer(incidents_app, name="incidents")
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(webhooks_app, name="webhooks")
+    app.add_typer(retention_app, name="retention")
     app.command("api")(friendly(api_command))
     register(app)
 

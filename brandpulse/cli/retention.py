@@ -1,0 +1,51 @@
+"""`brandpulse retention apply [--dry-run]`: remove what is older than the retention settings."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from brandpulse.cli.console import console, friendly, shown
+from brandpulse.core.settings import load_settings
+
+retention_app = typer.Typer(help="Data retention: remove raw payloads, post text and closed tickets older "
+                                 "than config.yaml's retention: allows.", no_args_is_help=True)
+WORDS = {"texts": "post texts erased (links, analyses and counts kept)",
+         "author_profiles": "author profiles emptied (name, counts, link)",
+         "raw_payloads": "raw payloads emptied",
+         "closed_tickets": "closed tickets deleted (with their history and replies)"}
+SETTING = {"texts": "text_days", "author_profiles": "text_days", "raw_payloads": "raw_days",
+           "closed_tickets": "closed_ticket_days"}
+
+
+@retention_app.command("apply")
+@friendly
+def apply_command(dry_run: bool = typer.Option(False, "--dry-run", help="only print what would be removed"),
+                  as_user: Optional[str] = typer.Option(None, "--as", help="act as this admin (checked, "
+                                                        "and named in the audit log; default: cli)")) -> None:
+    """Remove what is older than retention.raw_days, text_days and closed_ticket_days, in batches
+    (a stopped run resumes where it left off); `brandpulse run` does this daily."""
+    from brandpulse.cli.incidents import operator
+    from brandpulse.services.retention import apply_retention
+
+    settings = load_settings()
+    actor = operator(settings, as_user) if as_user else None
+
+    def progress(kind: str, done: int) -> None:
+        console.print(shown(f"  {kind}: {done:,} so far"), highlight=False)
+
+    report = apply_retention(settings, actor, dry_run, by="cli", progress=None if dry_run else progress)
+    if not any(report.cutoffs.values()):
+        console.print("retention keeps everything: set retention.raw_days, text_days or closed_ticket_days "
+                      "in config.yaml", markup=False)
+        return
+    verb = "would remove" if dry_run else "removed"
+    console.print(f"retention {verb}:", markup=False)
+    for kind, count in report.counts.items():
+        cutoff = report.cutoffs[kind]
+        when = f"older than {cutoff:%Y-%m-%d %H:%M} UTC" if cutoff else f"kept forever ({SETTING[kind]} unset)"
+        console.print(shown(f"  {count:>10,}  {WORDS[kind]}, {when}"), highlight=False)
+    if not dry_run:
+        console.print(shown(f"{report.rows:,} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s); "
+                            f"audit log entry #{report.erasure_id}"), highlight=False)

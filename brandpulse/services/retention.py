@@ -1,0 +1,135 @@
+"""Retention: remove what is older than ``retention:`` allows, in batches, audited.
+
+- ``raw_days``: raw payloads of posts older than that are emptied;
+- ``text_days``: post text (and its search-index copy) is erased, the link kept, and authors with
+  no post and no update since lose their profile fields (name, counts, link);
+- ``closed_ticket_days``: tickets closed longer ago are deleted with their history and replies.
+
+Counts, analyses, brand links and the dashboard rollups stay, so totals do not change. Each
+batch commits on its own: a stopped run resumes where it left off. A dry run counts only.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+from brandpulse.core.settings import Settings
+from brandpulse.services.access import Actor
+from brandpulse.services.accounts import authorize
+from store import retention as store
+from store.engine import session_scope
+from store.models import utcnow
+
+KINDS = ("texts", "author_profiles", "raw_payloads", "closed_tickets")
+Progress = Callable[[str, int], None]  # (kind, rows done so far in this kind)
+
+
+@dataclass
+class RetentionReport:
+    """What a retention run removed (or, dry, would remove), per kind, and how fast."""
+    dry_run: bool
+    cutoffs: dict[str, datetime | None]
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    seconds: float = 0.0
+    erasure_id: int | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+def _cutoffs(settings: Settings, now: datetime) -> dict[str, datetime | None]:
+    kept = settings.retention
+    days = {"texts": kept.days("text"), "author_profiles": kept.days("text"), "raw_payloads": kept.days("raw"),
+            "closed_tickets": kept.days("closed_ticket")}
+    return {kind: now - timedelta(days=value) if value else None for kind, value in days.items()}
+
+
+def _count(url: str, cutoffs: dict[str, datetime | None]) -> dict[str, int]:
+    questions = {"texts": store.how_many_mentions_hold_text_before,
+                 "author_profiles": store.how_many_authors_are_silent_since,
+                 "raw_payloads": store.how_many_mentions_hold_raw_before,
+                 "closed_tickets": store.how_many_tickets_closed_before}
+    counts = dict.fromkeys(KINDS, 0)
+    with session_scope(url) as session:
+        for kind, cutoff in cutoffs.items():
+            if cutoff is not None:
+                counts[kind] = questions[kind](session, cutoff)
+    if cutoffs["texts"] is not None and cutoffs["raw_payloads"] is not None:  # erasing text empties raw too
+        with session_scope(url) as session:
+            counts["raw_payloads"] -= store.how_many_mentions_hold_raw_before(
+                session, min(cutoffs["raw_payloads"], cutoffs["texts"]), unerased_only=True)
+    return counts
+
+
+def _walk_mentions(url: str, find, change, cutoff: datetime, size: int, progress, kind: str) -> int:
+    done, resume = 0, None
+    while True:
+        with session_scope(url) as session:
+            store.start_writing(session)
+            rows = find(session, cutoff, resume, size)
+            if not rows:
+                return done
+            done += change(session, [mention_id for _, mention_id in rows])
+        resume = rows[-1]
+        if progress:
+            progress(kind, done)
+
+
+def _walk_ids(url: str, find, change, cutoff: datetime, size: int, progress, kind: str) -> int:
+    done, after = 0, 0
+    while True:
+        with session_scope(url) as session:
+            store.start_writing(session)
+            ids = find(session, cutoff, after, size)
+            if not ids:
+                return done
+            done += change(session, ids)
+        after = ids[-1]
+        if progress:
+            progress(kind, done)
+
+
+def apply_retention(settings: Settings, actor: Actor | None = None, dry_run: bool = False, *,
+                    by: str = "scheduler", now: datetime | None = None,
+                    progress: Progress | None = None) -> RetentionReport:
+    """Remove what is older than the retention settings (see the module text); with ``dry_run``
+    only count it. ``actor`` (an admin) is checked and named in the audit log; without one the
+    run is recorded as ``by`` (the scheduler, the command line)."""
+    if actor is not None:
+        actor = authorize(settings, actor, "retention.apply")
+        by = actor.username
+    url, size = settings.database.url, settings.retention.batch_size
+    cutoffs = _cutoffs(settings, now or utcnow())
+    report = RetentionReport(dry_run=dry_run, cutoffs=cutoffs)
+    started = time.perf_counter()
+    if dry_run or not any(cutoffs.values()):
+        report.counts = _count(url, cutoffs) if dry_run else report.counts
+        report.seconds = time.perf_counter() - started
+        return report
+    scope = " ".join(f"{kind}<{cutoff:%Y-%m-%d}" for kind, cutoff in cutoffs.items() if cutoff)
+    with session_scope(url) as session:  # committed first: a run that was stopped shows as running
+        report.erasure_id = store.open_retention_run(session, by, scope)
+    if cutoffs["texts"]:
+        report.counts["texts"] = _walk_mentions(url, store.which_mentions_hold_text_before,
+                                                store.erase_old_texts, cutoffs["texts"], size, progress, "texts")
+        report.counts["author_profiles"] = _walk_ids(url, store.which_authors_are_silent_since,
+                                                     store.erase_old_profiles, cutoffs["author_profiles"], size,
+                                                     progress, "author_profiles")
+    if cutoffs["raw_payloads"]:
+        report.counts["raw_payloads"] = _walk_mentions(url, store.which_mentions_hold_raw_before, store.empty_raw,
+                                                       cutoffs["raw_payloads"], size, progress, "raw_payloads")
+    if cutoffs["closed_tickets"]:
+        report.counts["closed_tickets"] = _walk_ids(url, store.which_tickets_closed_before, store.delete_tickets,
+                                                    cutoffs["closed_tickets"], size, progress, "closed_tickets")
+    with session_scope(url) as session:
+        store.close_retention_run(session, report.erasure_id, report.counts)
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,151 @@
+"""Retention: which rows are past their configured age, and removing them in committed batches.
+
+Each kind walks its rows in key order from a resume point, so a batch of ``size`` rows is found
+through an index and never by re-reading rows already done; the caller commits each batch, and
+a run that is stopped resumes where it left off (what was done is simply not found again).
+
+- raw: mentions posted before the cutoff that still hold a raw payload → ``raw`` emptied.
+- text: mentions posted before the cutoff, not yet erased → text, raw and search-index copy
+  erased (reason ``retention``, the link kept); authors with no post since the cutoff and not
+  updated since → profile fields emptied.
+- closed tickets: resolved or dismissed before the cutoff → deleted, with their events, notes,
+  replies, viewers and mention links (ON DELETE CASCADE).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import and_, delete, exists, false, func, null, or_, select, true, tuple_, update
+from sqlmodel import Session
+
+from store.erasure import erase_author_profiles, erase_mention_texts
+from store.models import Author, Mention, Reply, Ticket, TicketEvent, TicketMention, TicketViewer, utcnow
+from store.models_rights import Erasure
+from store.tickets import CLOSED_STATUSES
+
+Resume = tuple[datetime, int] | None  # (created_at, id) of the last row of the previous batch
+
+
+def _after(resume: Resume):
+    """Mentions strictly after ``resume`` in (created_at, id) order; the range part lets the
+    created_at index find the start."""
+    if resume is None:
+        return true()
+    return and_(Mention.created_at >= resume[0], tuple_(Mention.created_at, Mention.id) > tuple_(*resume))
+
+
+def start_writing(session: Session) -> None:
+    """On SQLite, take the write lock before the batch's read: a read first would make the later
+    write fail at once ("database is locked") whenever another connection wrote meanwhile."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Mention).where(false()).values(id=Mention.id)
+                        .execution_options(synchronize_session=False))
+
+
+def which_mentions_hold_raw_before(session: Session, cutoff: datetime, resume: Resume,
+                                   limit: int) -> list[tuple[datetime, int]]:
+    """(created_at, id) of mentions posted before ``cutoff`` that still hold a raw payload."""
+    return [tuple(row) for row in session.execute(
+        select(Mention.created_at, Mention.id)
+        .where(Mention.created_at < cutoff, _after(resume), Mention.raw.is_not(None))
+        .order_by(Mention.created_at, Mention.id).limit(limit))]
+
+
+def which_mentions_hold_text_before(session: Session, cutoff: datetime, resume: Resume,
+                                    limit: int) -> list[tuple[datetime, int]]:
+    """(created_at, id) of mentions posted before ``cutoff`` whose text is not erased yet."""
+    return [tuple(row) for row in session.execute(
+        select(Mention.created_at, Mention.id)
+        .where(Mention.created_at < cutoff, _after(resume), Mention.erased_at.is_(None))
+        .order_by(Mention.created_at, Mention.id).limit(limit))]
+
+
+def which_authors_are_silent_since(session: Session, cutoff: datetime, after_id: int, limit: int) -> list[int]:
+    """Ids (above ``after_id``) of authors with a profile kept, not updated and not posting since
+    ``cutoff``: their profile fields are past retention."""
+    newer_post = exists().where(Mention.author_id == Author.id, Mention.created_at >= cutoff)
+    return list(session.execute(
+        select(Author.id)
+        .where(Author.id > after_id, Author.updated_at < cutoff,
+               or_(Author.erased_at.is_(None), Author.erased_at < Author.updated_at), ~newer_post)
+        .order_by(Author.id).limit(limit)).scalars())
+
+
+def which_tickets_closed_before(session: Session, cutoff: datetime, after_id: int, limit: int) -> list[int]:
+    """Ids (above ``after_id``) of tickets resolved or dismissed before ``cutoff``."""
+    return list(session.execute(
+        select(Ticket.id)
+        .where(Ticket.id > after_id, Ticket.status.in_(CLOSED_STATUSES), Ticket.resolved_at < cutoff)
+        .order_by(Ticket.id).limit(limit)).scalars())
+
+
+def how_many_mentions_hold_raw_before(session: Session, cutoff: datetime, unerased_only: bool = False) -> int:
+    """How many mentions posted before ``cutoff`` still hold a raw payload (and, with
+    ``unerased_only``, their text)."""
+    query = select(func.count()).select_from(Mention).where(Mention.created_at < cutoff, Mention.raw.is_not(None))
+    if unerased_only:
+        query = query.where(Mention.erased_at.is_(None))
+    return session.execute(query).scalar_one()
+
+
+def how_many_mentions_hold_text_before(session: Session, cutoff: datetime) -> int:
+    """How many mentions posted before ``cutoff`` are not erased yet."""
+    return session.execute(select(func.count()).select_from(Mention).where(
+        Mention.created_at < cutoff, Mention.erased_at.is_(None))).scalar_one()
+
+
+def how_many_authors_are_silent_since(session: Session, cutoff: datetime) -> int:
+    """How many authors' profile fields are past retention (see which_authors_are_silent_since)."""
+    newer_post = exists().where(Mention.author_id == Author.id, Mention.created_at >= cutoff)
+    return session.execute(select(func.count()).select_from(Author).where(
+        Author.updated_at < cutoff, or_(Author.erased_at.is_(None), Author.erased_at < Author.updated_at),
+        ~newer_post)).scalar_one()
+
+
+def how_many_tickets_closed_before(session: Session, cutoff: datetime) -> int:
+    """How many tickets were resolved or dismissed before ``cutoff``."""
+    return session.execute(select(func.count()).select_from(Ticket).where(
+        Ticket.status.in_(CLOSED_STATUSES), Ticket.resolved_at < cutoff)).scalar_one()
+
+
+def empty_raw(session: Session, mention_ids: Sequence[int]) -> int:
+    """Empty the raw payload of these mentions; return how many changed."""
+    return session.execute(update(Mention).where(Mention.id.in_(list(mention_ids)), Mention.raw.is_not(None))
+                           .values(raw=null()).execution_options(synchronize_session=False)).rowcount
+
+
+def erase_old_texts(session: Session, mention_ids: Sequence[int]) -> int:
+    """Erase the text of these mentions for retention (the link is kept)."""
+    return erase_mention_texts(session, mention_ids, "retention", keep_link=True)
+
+
+def erase_old_profiles(session: Session, author_ids: Sequence[int]) -> int:
+    """Empty these authors' profile fields for retention."""
+    return erase_author_profiles(session, author_ids)
+
+
+def delete_tickets(session: Session, ticket_ids: Sequence[int]) -> int:
+    """Delete these tickets; their events, replies, viewers and mention links go with them."""
+    ids = list(ticket_ids)
+    if not ids:
+        return 0
+    # the children first, explicitly: the same on every backend whatever its foreign-key setting
+    for child in (TicketEvent, TicketMention, Reply, TicketViewer):
+        session.execute(delete(child).where(child.ticket_id.in_(ids)))
+    return session.execute(delete(Ticket).where(Ticket.id.in_(ids))).rowcount
+
+
+def open_retention_run(session: Session, actor: str, scope: str) -> int:
+    """The audit row of a retention run, marked running until :func:`close_retention_run`."""
+    erasure = Erasure(kind="retention", actor=actor[:100], scope=scope[:300], counts={}, status="running")
+    session.add(erasure)
+    session.flush()
+    return erasure.id
+
+
+def close_retention_run(session: Session, erasure_id: int, counts: dict[str, int]) -> None:
+    """Mark the retention run done with its counts per kind."""
+    session.execute(update(Erasure).where(Erasure.id == erasure_id).values(
+        counts=counts, status="done", finished_at=utcnow()))
