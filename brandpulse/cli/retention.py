@@ -40,6 +40,10 @@ def apply_command(dry_run: bool = typer.Option(False, "--dry-run", help="only pr
         console.print("retention keeps everything: set retention.raw_days, text_days or closed_ticket_days "
                       "in config.yaml", markup=False)
         return
+    if report.busy:
+        console.print("another process is applying retention right now; nothing was done (try again later)",
+                      markup=False)
+        raise typer.Exit(1)
     verb = "would remove" if dry_run else "removed"
     console.print(f"retention {verb}:", markup=False)
     for kind, count in report.counts.items():

@@ -21,8 +21,10 @@ from brandpulse.services.access import Actor
 from brandpulse.services.accounts import authorize
 from store import retention as store
 from store.engine import session_scope
+from store.leases import exclusive
 from store.models import utcnow
 
+LEASE, LEASE_SECONDS = "retention", 3600  # one run at a time; a killed run's lease lapses in an hour
 KINDS = ("texts", "author_profiles", "raw_payloads", "closed_tickets")
 Progress = Callable[[str, int], None]  # (kind, rows done so far in this kind)
 
@@ -35,6 +37,7 @@ class RetentionReport:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     seconds: float = 0.0
     erasure_id: int | None = None
+    busy: bool = False  # another process was applying retention: this run did nothing
 
     @property
     def rows(self) -> int:
@@ -114,6 +117,16 @@ def apply_retention(settings: Settings, actor: Actor | None = None, dry_run: boo
         report.counts = _count(url, cutoffs) if dry_run else report.counts
         report.seconds = time.perf_counter() - started
         return report
+    with exclusive(url, LEASE, LEASE_SECONDS, wait_seconds=0) as mine:
+        if mine:
+            _remove(url, report, by, size, progress)
+        report.busy = not mine  # another process is applying retention right now
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _remove(url: str, report: RetentionReport, by: str, size: int, progress: Progress | None) -> None:
+    cutoffs = report.cutoffs
     scope = " ".join(f"{kind}<{cutoff:%Y-%m-%d}" for kind, cutoff in cutoffs.items() if cutoff)
     with session_scope(url) as session:  # committed first: a run that was stopped shows as running
         report.erasure_id = store.open_retention_run(session, by, scope)
@@ -131,5 +144,3 @@ def apply_retention(settings: Settings, actor: Actor | None = None, dry_run: boo
                                                     cutoffs["closed_tickets"], size, progress, "closed_tickets")
     with session_scope(url) as session:
         store.close_retention_run(session, report.erasure_id, report.counts)
-    report.seconds = time.perf_counter() - started
-    return report
