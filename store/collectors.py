@@ -1,4 +1,4 @@
-"""Collector cursors and connector health."""
+"""Collector cursors and connector health (spend and holds shared by processes: store/spend.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from store.models import CollectorCursor, CollectorGap, CollectorHealth, utcnow
+from store.spend import reserve_spend, settle_spend, when_may_source_run  # noqa: F401 (re-exported)
 
 
 def what_cursor_is_saved(session: Session, source: str, brand: str) -> str | None:
@@ -71,26 +72,17 @@ def which_sources_report_health(session: Session) -> list[CollectorHealth]:
 
 
 def what_did_source_spend_today(session: Session, source: str, day: str) -> float:
-    """Spend of a source over all its brands on a UTC day ('YYYY-MM-DD')."""
+    """Spend of a source over all its brands on a UTC day ('YYYY-MM-DD'), pages being read included."""
     rows = session.exec(select(CollectorHealth).where(CollectorHealth.source == source,
                                                       CollectorHealth.spend_day == day))
     return sum(row.spend_today for row in rows)
 
 
 def record_spend(session: Session, source: str, brand: str, amount: float, day: str) -> None:
-    """Add billed spend for today (in the same transaction as the page it paid for)."""
-    health = _health(session, source, brand)
-    if health.spend_day != day:
-        health.spend_day, health.spend_today = day, 0.0
-    health.spend_today += amount
-    health.spend_total += amount
-    session.add(health)
-
-
-def when_may_source_run(session: Session, source: str, brand: str) -> tuple[datetime | None, str]:
-    """(time before which the (source, brand) must not run, its state)."""
-    health = session.get(CollectorHealth, (source, brand))
-    return (health.rate_limited_until, health.state) if health else (None, "ok")
+    """Add billed spend for today (in the same transaction as the page it paid for); one UPDATE, so
+    processes recording at once never lose each other's spend."""
+    reserve_spend(session, source, brand, 0.0, day, None)
+    settle_spend(session, source, brand, 0.0, amount, day)
 
 
 def record_gap(session: Session, source: str, brand: str, started_at: datetime, ended_at: datetime,

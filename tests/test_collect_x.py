@@ -144,9 +144,10 @@ def test_bad_credentials_name_the_variable(x_settings, server, database_url):
 
 
 def test_daily_spend_cap_stops_reading(x_settings, server, database_url):
+    """A page is read only when its worst case (max_results x price) fits under the cap: never past it."""
     server.route("GET", SEARCH, recorded(BASIC), recorded(METRICS))
-    (result,) = collect_all(x_settings(price_per_post=0.5, daily_cap_usd=4.0))
-    assert result.pages == 1 and "daily cap is $4.00" in result.errors[0]
+    (result,) = collect_all(x_settings(price_per_post=0.5, max_results=10, daily_cap_usd=6.0))
+    assert result.pages == 1 and "daily cap is $6.00" in result.errors[0]
     row = health(database_url)
     assert row.state == "daily_cap" and row.spend_today == 5.0 and row.spend_total == 5.0
 

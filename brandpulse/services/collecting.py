@@ -15,6 +15,7 @@ from brandpulse.core.errors import (
     UsageCappedError,
 )
 from brandpulse.core.query import parse_query
+from brandpulse.services.collect_spend import PageGate, Reservation, Stop, held_as
 from brandpulse.services.collect_results import CollectResult, Progress, every_source_failed, unexpected  # noqa: F401
 from brandpulse.services.collect_sources import enabled_collectors, enabled_source_names  # noqa: F401
 from brandpulse.core.records import Page
@@ -27,10 +28,8 @@ from store.collectors import (
     record_collector_failure,
     record_collector_success,
     record_gap,
-    record_spend,
     save_cursor,
     what_cursor_is_saved,
-    what_did_source_spend_today,
     when_did_source_last_succeed,
     when_may_source_run,
 )
@@ -44,10 +43,6 @@ MAX_PAGES = 1000
 log = logging.getLogger("brandpulse.services.collecting")
 
 
-def _next_midnight(moment: datetime) -> datetime:
-    return (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def _hold(url: str, collector: Collector, brand: str, message: str, until: datetime | None,
           state: str) -> None:
     with session_scope(url) as session:
@@ -55,7 +50,7 @@ def _hold(url: str, collector: Collector, brand: str, message: str, until: datet
 
 
 def _store_page(url: str, collector: Collector, brand: BrandSettings, page: Page, matching: list,
-                price: float, read: int, day: str):
+                gate: PageGate, reservation: Reservation, read: int):
     """The page's mentions, quarantined items, cursor and spend in one transaction."""
     with session_scope(url) as session:
         saved = save_mentions(session, matching)
@@ -66,8 +61,7 @@ def _store_page(url: str, collector: Collector, brand: BrandSettings, page: Page
         for location, reason, payload in page.quarantined:
             quarantine(session, collector.name, location, reason, payload)
         save_cursor(session, collector.name, brand.name, page.next_cursor)
-        if price:
-            record_spend(session, collector.name, brand.name, price * read, day)
+        gate.settle(session, reservation, read)
     return saved
 
 
@@ -105,7 +99,9 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
     """Fetch pages until the source has no more; each page, its cursor and spend commit together.
 
     A (source, brand) that is rate-limited, usage-capped or over its daily spend cap is
-    skipped until it may run again; other sources are never blocked by it. A cursor that
+    skipped until it may run again; other sources are never blocked by it. Before each page a hold
+    met by another worker (a 429 on another brand of the source) stops the pass, and a billed
+    source reserves the page's worst-case cost within its daily cap (shared by all workers). A cursor that
     comes back unchanged (or comes round again) while the source says there is more ends
     the pass with a partial error instead of reading the same page again. Partial errors
     leave the source 'degraded' in its health, which ``brandpulse doctor`` shows.
@@ -116,36 +112,32 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
     now = utcnow()
     with session_scope(url) as session:
         cursor = what_cursor_is_saved(session, collector.name, brand.name)
-        wait_until, state = when_may_source_run(session, collector.name, brand.name)
+        wait_until, state = when_may_source_run(session, collector.name, brand.name, now)
         last_success = when_did_source_last_succeed(session, collector.name, brand.name)
     if wait_until and wait_until > now:
-        result.errors.append(f"{collector.name} is {state.replace('_', ' ')} until "
+        result.errors.append(f"{collector.name} is {held_as(state)} until "
                              f"{wait_until:%Y-%m-%d %H:%M} UTC; skipped")
         result.skipped, result.outcome = True, "waiting"
         return result
-    price = getattr(collector, "price_per_item", 0.0)
-    cap = getattr(getattr(settings.sources, collector.name, None), "daily_cap_usd", None)
-    day = now.strftime("%Y-%m-%d")
+    gate = PageGate(settings, collector, brand.name)
     visited = {cursor}
     try:
         for _ in range(MAX_PAGES):
-            if price and cap is not None:
-                with session_scope(url) as session:
-                    spent = what_did_source_spend_today(session, collector.name, day)
-                if spent >= cap:
-                    message = (f"{collector.name} spent ${spent:.2f} today, its daily cap is ${cap:.2f}; "
-                               "paused until midnight UTC (raise daily_cap_usd to read more)")
-                    result.errors.append(message)
-                    result.outcome = "waiting"
-                    _hold(url, collector, brand.name, message, _next_midnight(now), "daily_cap")
-                    return result
-            page = _fetch(collector, brand, cursor)
+            reservation = gate.open(utcnow())
+            if isinstance(reservation, Stop):
+                stop = reservation
+                return _held(url, collector, brand, result, stop.message, stop.until, stop.state)
+            try:
+                page = _fetch(collector, brand, cursor)
+            except BaseException:
+                gate.give_back(reservation)
+                raise
             matching = _matching(query, page)
             result.rejected_by_query += len(page.mentions) - len(matching)
             for mention in matching:
                 mention.brands = sorted(set(mention.brands) | {brand.name})
             read = page.items_read if page.items_read is not None else len(page.mentions)
-            saved = _store_page(url, collector, brand, page, matching, price, read, day)
+            saved = _store_page(url, collector, brand, page, matching, gate, reservation, read)
             result.pages += 1
             result.fetched += len(page.mentions)
             result.stored += saved.inserted
@@ -184,8 +176,8 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
 
 
 def _held(url: str, collector: Collector, brand: BrandSettings, result: CollectResult,
-          exc: CollectorError, until: datetime | None, state: str) -> CollectResult:
-    """The pass ended on ``exc``: noted in the result and in the source's health."""
+          exc: CollectorError | str, until: datetime | None, state: str) -> CollectResult:
+    """The pass ended on ``exc`` (or a hold's message): noted in the result and in the source's health."""
     result.errors.append(str(exc))  # a BrandpulseError's text is already masked
     result.outcome = "failed" if state == "error" else "waiting"
     _hold(url, collector, brand.name, str(exc), until, state)

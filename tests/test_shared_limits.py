@@ -1,0 +1,110 @@
+"""Limits that hold across workers: the X daily cap and 429 holds (database), the API rate limit (Redis),
+and webhook delivery in parallel that keeps each subject's order. Real SQLite and PostgreSQL, real
+HTTP servers, threads with their own connections."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from brandpulse.core.settings import tracked_brands
+from brandpulse.services.collect_sources import enabled_collectors
+from brandpulse.services.collecting import collect_once
+from fakeserver import FakeServer, Reply
+from store.engine import session_scope
+from store.models import CollectorHealth
+from store.spend import reserve_spend
+
+SEARCH = "/2/tweets/search/recent"
+BRANDS = [{"name": "Alpha", "query": "alpha"}, {"name": "Beta", "query": "beta"}]
+
+
+def _page(number: int, size: int = 10) -> Reply:
+    """A search page of ``size`` tweets naming both brands, with a next_token of its own."""
+    tweets = [{"id": str(1_600_000_000_000_000_000 + number * 100 + i), "text": f"alpha beta {number}/{i}",
+               "created_at": "2026-11-01T10:00:00.000Z", "author_id": "42"} for i in range(size)]
+    body = {"data": tweets, "meta": {"result_count": size, "next_token": f"page-{number + 1}"}}
+    return Reply(200, json.dumps(body), delay=0.02)
+
+
+@pytest.fixture
+def x_server():
+    with FakeServer() as fake:
+        yield fake
+
+
+def _x_settings(write_config, monkeypatch, server, **x):
+    monkeypatch.setenv("BRANDPULSE_X_BEARER_TOKEN", "test-token")
+    source = {"enabled": True, "base_url": server.url, "backoff_seconds": 0, "timeout_seconds": 5,
+              "max_results": 10, "price_per_post": 0.01, **x}
+    return write_config(brands=BRANDS, sources={"x": source})
+
+
+def _spend(url: str) -> tuple[float, float]:
+    with session_scope(url) as session:
+        return tuple(float(v) for v in session.execute(
+            select(func.sum(CollectorHealth.spend_today), func.sum(CollectorHealth.spend_total))).one())
+
+
+def test_reservations_from_many_connections_never_pass_the_cap(database_url):
+    """Twelve threads, each with its own connection, reserve $0.30 at once under a $1.00 cap: three fit."""
+    barrier = threading.Barrier(12)
+
+    def reserve(n: int) -> bool:
+        barrier.wait()
+        with session_scope(database_url) as session:
+            return reserve_spend(session, "x", f"brand-{n % 3}", 0.30, "2026-11-01", 1.0)[0]
+
+    with ThreadPoolExecutor(12) as pool:
+        granted = list(pool.map(reserve, range(12)))
+    assert sum(granted) == 3
+    assert _spend(database_url)[0] == pytest.approx(0.90)
+
+
+def test_two_workers_collecting_at_once_stay_within_the_daily_cap(write_config, monkeypatch, x_server,
+                                                                  database_url):
+    """Two brands of X collected at once (no lease between them): together they read at most the cap."""
+    x_server.route("GET", SEARCH, *[_page(n) for n in range(80)])
+    settings = _x_settings(write_config, monkeypatch, x_server, daily_cap_usd=1.0)
+    collector_of = {b.name: enabled_collectors(settings)["x"] for b in tracked_brands(settings)}  # one each
+    barrier = threading.Barrier(2)
+
+    def collect(brand):
+        barrier.wait()
+        return collect_once(settings, collector_of[brand.name], brand)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(collect, tracked_brands(settings)))
+    pages = sum(r.pages for r in results)
+    assert len(x_server.calls(SEARCH)) == pages == 10  # $0.10 a page, a $1.00 cap
+    assert _spend(database_url) == pytest.approx((1.0, 1.0))
+    assert all(r.outcome == "waiting" and "daily" in r.errors[-1] for r in results), results
+    assert any("daily cap is $1.00" in r.errors[-1] for r in results)  # the other may see its hold first
+
+
+def test_a_failed_page_gives_its_reservation_back(write_config, monkeypatch, x_server, database_url):
+    x_server.route("GET", SEARCH, _page(0), Reply(401, '{"title": "Unauthorized"}'))
+    settings = _x_settings(write_config, monkeypatch, x_server, daily_cap_usd=1.0)
+    brand = tracked_brands(settings)[0]
+    result = collect_once(settings, enabled_collectors(settings)["x"], brand)
+    assert result.pages == 1 and result.outcome == "failed"
+    assert _spend(database_url) == pytest.approx((0.10, 0.10))
+
+
+def test_a_429_met_for_one_brand_holds_the_source_for_every_worker(write_config, monkeypatch, x_server,
+                                                                   database_url):
+    reset = int(time.time()) + 300
+    x_server.route("GET", SEARCH, Reply(429, '{"title": "Too Many Requests"}',
+                                        {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"}))
+    settings = _x_settings(write_config, monkeypatch, x_server)
+    alpha, beta = tracked_brands(settings)
+    held = collect_once(settings, enabled_collectors(settings)["x"], alpha)
+    assert held.outcome == "waiting" and len(x_server.calls(SEARCH)) == 1
+    other = collect_once(settings, enabled_collectors(settings)["x"], beta)  # as another worker would
+    assert other.skipped and "rate limited until" in other.errors[0]
+    assert len(x_server.calls(SEARCH)) == 1  # X was not asked again
