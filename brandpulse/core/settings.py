@@ -33,6 +33,7 @@ from brandpulse.core.settings_alerts import (
 )
 from brandpulse.core.settings_api import ApiSettings, WebhookSettings
 from brandpulse.core.settings_base import Strict
+from brandpulse.core.settings_limits import LimitsSettings
 from brandpulse.core.settings_retention import DeletionSettings, RetentionSettings
 from brandpulse.core.settings_care import CareSettings, RoutingRule, TeamSettings  # noqa: F401 (re-exported)
 
@@ -203,6 +204,7 @@ class Settings(Strict):
     dashboard: DashboardSettings = DashboardSettings()
     api: ApiSettings = ApiSettings()
     webhooks: WebhookSettings = WebhookSettings()
+    limits: LimitsSettings = LimitsSettings()
     retention: RetentionSettings = RetentionSettings()
     deletions: DeletionSettings = DeletionSettings()
 
