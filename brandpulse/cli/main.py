@@ -31,6 +31,7 @@ def _add_subcommands() -> None:
     from brandpulse.cli.api import api_command, tokens_app
     from brandpulse.cli.incidents import incidents_app
     from brandpulse.cli.nlp import nlp_app
+    from brandpulse.cli.people import people_app
     from brandpulse.cli.quarantine import quarantine_app
     from brandpulse.cli.replies import replies_app
     from brandpulse.cli.retention import retention_app
@@ -47,6 +48,7 @@ def _add_subcommands() -> None:
     app.add_typer(tokens_app, name="tokens")
     app.add_typer(webhooks_app, name="webhooks")
     app.add_typer(retention_app, name="retention")
+    app.add_typer(people_app, name="people")
     app.command("api")(friendly(api_command))
     register(app)
 

@@ -1,0 +1,151 @@
+"""Data rights: show everything held on a person (subject access), or forget them everywhere.
+
+A person is chosen by a :class:`PersonSelector`: a customer (``customer_id`` or ``external_id``)
+with every author linked to it, or one author (``network`` with ``handle`` or ``native_id``).
+Exporting an author includes the customer it is linked to and that customer's other authors.
+Forgetting an author forgets that author (and its identity on the customer); ``with_linked``
+forgets the whole customer too (its other authors, identities, events and the customer itself),
+which is what forgetting by customer always does.
+
+Only admins may do either (``people.export``, ``people.forget``). A forget runs in one
+transaction, recorded in the ``erasures`` audit log (actor, internal ids, counts per table, never
+a name); a run that was killed leaves its audit row ``running`` and changes nothing else, and
+running the same forget again resumes that row and completes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from brandpulse.core.errors import BrandpulseError, NotFoundError
+from brandpulse.core.records import NETWORKS
+from brandpulse.core.settings import Settings
+from brandpulse.services.access import Actor
+from brandpulse.services.accounts import authorize
+from store import forgetting, people
+from store.engine import session_scope
+from store.webhooks import jsonable
+
+EXPORT_FORMAT = "brandpulse-subject-access/1"
+
+
+@dataclass(frozen=True)
+class PersonSelector:
+    """Who: a customer (``customer_id`` or ``external_id``) or an author (``network`` + ``handle`` or
+    ``native_id``); ``with_linked``: forgetting an author also forgets its customer and their other authors."""
+    network: str | None = None
+    handle: str | None = None
+    native_id: str | None = None
+    customer_id: int | None = None
+    external_id: str | None = None
+    with_linked: bool = False
+
+    def check(self) -> "PersonSelector":
+        """The selector if it names exactly one way to find a person, else BrandpulseError saying how."""
+        ways = [self.customer_id is not None, bool(self.external_id), bool(self.network)]
+        if sum(ways) != 1:
+            raise BrandpulseError("name one person: a network with a handle (or native id), a customer id, "
+                                  "or a customer external id")
+        if self.network:
+            if self.network not in NETWORKS:
+                raise BrandpulseError(f"network {self.network!r} is not one of {', '.join(NETWORKS)}")
+            if bool(self.handle and self.handle.strip().lstrip("@")) == bool(self.native_id):
+                raise BrandpulseError(f"with network {self.network!r} give either a handle or a native id")
+        return self
+
+    def describe(self) -> str:
+        """How the person was named (for messages only; never stored)."""
+        if self.customer_id is not None:
+            return f"customer #{self.customer_id}"
+        if self.external_id:
+            return f"customer with external_id {self.external_id!r}"
+        return f"{self.network} " + (f"@{self.handle.strip().lstrip('@')}" if self.handle else f"id {self.native_id}")
+
+
+@dataclass(frozen=True)
+class ForgetSummary:
+    """What a forget did: its audit row and the rows changed per table."""
+    erasure_id: int
+    counts: dict[str, int]
+
+
+def _find(session, selector: PersonSelector, for_export: bool) -> people.Person:
+    selector.check()
+    customer_ids: list[int] = []
+    author_ids: list[int] = []
+    if selector.network:
+        authors = people.which_author_is(session, selector.network, selector.handle, selector.native_id)
+        author_ids = [a.id for a in authors]
+        linked = sorted({a.customer_id for a in authors if a.customer_id})
+        if linked and (for_export or selector.with_linked):
+            customer_ids = linked
+    else:
+        customer = people.which_customer_is(session, selector.customer_id, selector.external_id)
+        customer_ids = [customer.id] if customer else []
+    if customer_ids:
+        from store.customer_records import which_authors_are_this_customer
+
+        author_ids += [a.id for c in customer_ids for a in which_authors_are_this_customer(session, c)]
+    person = people.gather_person(session, customer_ids, author_ids)
+    if not person.found:
+        raise NotFoundError(f"nothing is held on {selector.describe()}: no such author or customer "
+                            "(already forgotten, or never collected)")
+    return person
+
+
+def export_person(settings: Settings, actor: Actor, selector: PersonSelector) -> dict[str, Any]:
+    """Everything held on the person, as one JSON-ready dict: every row they appear in, by table."""
+    actor = authorize(settings, actor, "people.export")
+    with session_scope(settings.database.url) as session:
+        person = _find(session, selector, for_export=True)
+        tables = people.which_rows_hold_person(session, person)
+    return jsonable({"format": EXPORT_FORMAT, "exported_at": datetime.now(timezone.utc), "exported_by": actor.username,
+                     "person": {"customer_ids": person.customer_ids, "author_ids": person.author_ids},
+                     "counts": {table: len(rows) for table, rows in tables.items()}, "tables": tables})
+
+
+def _scope(person: people.Person) -> str:
+    scope = f"customers:{','.join(map(str, person.customer_ids)) or '-'} authors:{','.join(map(str, person.author_ids))}"
+    return scope if len(scope) <= 300 else scope[:280] + f"… ({len(person.author_ids)} authors)"
+
+
+def forget_person(settings: Settings, actor: Actor, selector: PersonSelector) -> ForgetSummary:
+    """Erase the person everywhere in one transaction (see the module text); the audit row's id and counts."""
+    actor = authorize(settings, actor, "people.forget")
+    url = settings.database.url
+    with session_scope(url) as session:  # the audit row first, committed: a killed run shows as 'running'
+        person = _find(session, selector, for_export=False)
+        erasure_id = forgetting.open_erasure(session, actor.username, _scope(person))
+    counts: Counter = Counter()
+    with session_scope(url) as session:
+        forgetting.protect_deleted_bytes(session)
+        person = _find(session, selector, for_export=False)
+        handles = people.which_handles_are(session, person.author_ids)
+        whole = bool(person.customer_ids)
+        forgetting.forget_mentions_of_them(session, person, counts)
+        forgetting.scrub_records(session, person, counts)
+        files = forgetting.forget_report_files(session, person, erasure_id, counts)
+        forgetting.forget_posts(session, person, erasure_id, counts)
+        forgetting.forget_customer(session, person, whole, handles, counts)
+        forgetting.forget_authors(session, person, erasure_id, counts)
+        for path in files:  # before commit: a report that lost its file is made again, a name is never kept
+            _remove(path, counts)
+        result = {k: v for k, v in sorted(counts.items()) if v}
+        forgetting.close_erasure(session, erasure_id, result)
+    forgetting.wipe_traces(url, counts)
+    return ForgetSummary(erasure_id, result)
+
+
+def _remove(path: Path, counts: Counter) -> None:
+    try:
+        path.unlink()
+        counts["report_files"] += 1
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise BrandpulseError(f"could not delete report file {path}: {exc}; fix its permissions and run the "
+                              "forget again (nothing was changed)") from None

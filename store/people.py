@@ -1,0 +1,275 @@
+"""Which rows hold a person: the reads behind a subject access export and a forget.
+
+A person is found as a customer (by id or external id) with every author linked to it, or as one
+author (network + handle, or network + native id) with the customer it is linked to. The rows
+found are those the person appears in, table by table, as plain dicts (the export's content).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlmodel import Session, SQLModel
+
+from store.models import (Alert, Analysis, Author, AuthorInfluence, Brand, Customer, Mention, MentionBrand, Quarantine,
+                          Reply, ReportRun, TermRollup, Ticket, TicketEvent, TicketMention, Topic, TopicMention)
+from store.models_api import CustomerEvent, CustomerIdentity, IdempotentRequest, WebhookEvent
+
+CHUNK = 500
+SCAN = 2000  # rows read per page when a table is scanned for the person's names
+ERASED = "[erased]"
+
+
+@dataclass
+class Person:
+    """The internal ids and identifying strings of one person (never stored anywhere)."""
+    customer_ids: list[int] = field(default_factory=list)
+    author_ids: list[int] = field(default_factory=list)
+    mention_ids: list[int] = field(default_factory=list)
+    ticket_ids: list[int] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)  # handles, profile names, identity values, external ids
+    texts: set[str] = field(default_factory=set)  # the person's post texts
+
+    @property
+    def found(self) -> bool:
+        return bool(self.customer_ids or self.author_ids)
+
+
+def chunks(ids: Sequence, size: int = CHUNK) -> Iterable[list]:
+    """``ids`` in lists of at most ``size``."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start:start + size])
+
+
+def row_of(obj: SQLModel) -> dict[str, Any]:
+    """A stored row as a dict of its columns."""
+    return {column.name: getattr(obj, column.name) for column in obj.__table__.columns}
+
+
+def which_author_is(session: Session, network: str, handle: str | None = None,
+                    native_id: str | None = None) -> list[Author]:
+    """Authors of ``network`` with this handle (any case, with or without @) or this network id."""
+    query = select(Author).where(Author.network == network, Author.handle != ERASED)
+    if native_id is not None:
+        query = query.where(Author.native_id == native_id)
+    else:
+        query = query.where(func.lower(Author.handle) == (handle or "").strip().lstrip("@").lower())
+    return list(session.execute(query.order_by(Author.id)).scalars())
+
+
+def which_customer_is(session: Session, customer_id: int | None = None, external_id: str | None = None) -> Customer | None:
+    """The customer with this id or external id, or None."""
+    if customer_id is not None:
+        return session.get(Customer, customer_id)
+    return session.execute(select(Customer).where(Customer.external_id == external_id)).scalars().first()
+
+
+def _ids(session: Session, column, where_column, values: Sequence) -> list:
+    found: list = []
+    for part in chunks(sorted(set(values))):
+        found += session.execute(select(column).where(where_column.in_(part))).scalars().all()
+    return sorted(set(found))
+
+
+def gather_person(session: Session, customer_ids: Sequence[int], author_ids: Sequence[int]) -> Person:
+    """Every internal id and identifying string of the person made of these customers and authors."""
+    person = Person(customer_ids=sorted(set(customer_ids)), author_ids=sorted(set(author_ids)))
+    for customer in (session.get(Customer, i) for i in person.customer_ids):
+        person.names.update(n for n in (customer.display_name, customer.external_id) if n)
+    for identity in rows_in(session, CustomerIdentity, CustomerIdentity.customer_id, person.customer_ids):
+        person.names.add(identity.value)
+    for author in rows_in(session, Author, Author.id, person.author_ids):
+        person.names.update(n for n in (author.handle, author.name) if n and n != ERASED)
+    person.mention_ids = _ids(session, Mention.id, Mention.author_id, person.author_ids)
+    for part in chunks(person.mention_ids):
+        person.texts.update(t for t in session.execute(select(Mention.text).where(Mention.id.in_(part))).scalars() if t)
+    person.ticket_ids = sorted(set(_ids(session, Ticket.id, Ticket.author_id, person.author_ids))
+                               | set(_ids(session, TicketMention.ticket_id, TicketMention.mention_id, person.mention_ids)))
+    person.names = {n for n in person.names if len(n.strip()) >= 2}
+    return person
+
+
+def which_handles_are(session: Session, author_ids: Sequence[int]) -> list[tuple[str, str]]:
+    """(network, handle) of these authors."""
+    return [(a.network, a.handle) for a in rows_in(session, Author, Author.id, author_ids)]
+
+
+def rows_in(session: Session, model, column, values: Sequence) -> list:
+    """Rows of ``model`` whose ``column`` is one of ``values`` (read in chunks)."""
+    found = []
+    for part in chunks(sorted(set(values))):
+        found += session.execute(select(model).where(column.in_(part))).scalars().all()
+    return found
+
+
+def names_pattern(names: Iterable[str]) -> re.Pattern | None:
+    """A case-insensitive, word-bounded pattern of the names, each with an optional leading @."""
+    names = sorted({n.strip().lstrip("@") for n in names if n.strip().lstrip("@")}, key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(r"(?<![\w@])@?(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w])", re.IGNORECASE)
+
+
+def cites(value: Any, person: Person, pattern: re.Pattern | None, mention_ids: set[int]) -> bool:
+    """Whether a stored value (text or JSON) names the person, quotes their posts or cites their mentions."""
+    if isinstance(value, dict):
+        if value.get("mention_id") in mention_ids or value.get("id") in mention_ids and "text" in value:
+            return True
+        return any(cites(v, person, pattern, mention_ids) for v in value.values())
+    if isinstance(value, list):
+        return any(cites(v, person, pattern, mention_ids) for v in value)
+    if isinstance(value, str):
+        return bool(pattern and pattern.search(value)) or quotes_post(value, person.texts)
+    return False
+
+
+def quotes_post(value: str, texts: set[str]) -> bool:
+    """Whether ``value`` is (a cut of) one of the texts, or holds one."""
+    if len(value) < 8:
+        return value in texts
+    return any(t.startswith(value) or (len(t) >= 8 and t in value) for t in texts)
+
+
+def scan(session: Session, model, columns: Sequence[str], keep) -> list:
+    """Rows of ``model`` whose ``columns`` satisfy ``keep(value)``, read in pages by id."""
+    found, after = [], None
+    key = getattr(model, "id")
+    while True:
+        query = select(model).order_by(key).limit(SCAN)
+        if after is not None:
+            query = query.where(key > after)
+        page = session.execute(query).scalars().all()
+        if not page:
+            return found
+        found += [row for row in page if any(keep(getattr(row, c)) for c in columns)]
+        after = page[-1].id
+
+
+def which_rows_hold_person(session: Session, person: Person) -> dict[str, list[dict[str, Any]]]:
+    """Every stored row the person appears in, by table name (the subject access export)."""
+    pattern, mention_ids = names_pattern(person.names), set(person.mention_ids)
+
+    def named(value: Any) -> bool:
+        return value is not None and cites(value, person, pattern, mention_ids)
+
+    held: dict[str, list] = {
+        "customers": [session.get(Customer, i) for i in person.customer_ids],
+        "customer_identities": rows_in(session, CustomerIdentity, CustomerIdentity.customer_id, person.customer_ids),
+        "customer_events": rows_in(session, CustomerEvent, CustomerEvent.customer_id, person.customer_ids),
+        "authors": rows_in(session, Author, Author.id, person.author_ids),
+        "mentions": rows_in(session, Mention, Mention.id, person.mention_ids),
+        "analyses": rows_in(session, Analysis, Analysis.mention_id, person.mention_ids),
+        "mention_brands": rows_in(session, MentionBrand, MentionBrand.mention_id, person.mention_ids),
+        "author_influence": rows_in(session, AuthorInfluence, AuthorInfluence.author_id, person.author_ids),
+        "tickets": rows_in(session, Ticket, Ticket.id, person.ticket_ids),
+        "ticket_mentions": rows_in(session, TicketMention, TicketMention.ticket_id, person.ticket_ids),
+        "replies": rows_in(session, Reply, Reply.ticket_id, person.ticket_ids),
+        "topic_mentions": rows_in(session, TopicMention, TopicMention.mention_id, person.mention_ids),
+    }
+    own_events = rows_in(session, TicketEvent, TicketEvent.ticket_id, person.ticket_ids)
+    other_notes = [e for e in _notes_naming(session, pattern) if e.ticket_id not in set(person.ticket_ids)]
+    held["ticket_events"] = own_events + other_notes
+    held["replies"] += [r for r in _replies_naming(session, pattern) if r.ticket_id not in set(person.ticket_ids)]
+    topic_ids = {tm.topic_id for tm in held["topic_mentions"]}
+    held["topics"] = [t for t in scan(session, Topic, ("label", "representative"), named)
+                      if t.id in topic_ids or named(t.label) or named(t.representative)]
+    held["alerts"] = scan(session, Alert, ("title", "evidence"), named)
+    held["webhook_events"] = scan(session, WebhookEvent, ("payload",), named) + _events_about(session, person)
+    held["idempotent_requests"] = scan(session, IdempotentRequest, ("response",), named)
+    held["quarantine"] = scan(session, Quarantine, ("payload",), named)
+    held["term_rollups"] = _terms_naming(session, pattern)
+    held["report_runs"] = which_reports_may_list(session, person)
+    held["mentions_naming_them"] = [m for m in which_mentions_name_person(session, person) if m.id not in mention_ids]
+    return {table: _unique(rows) for table, rows in held.items()}
+
+
+def _unique(rows: list) -> list[dict[str, Any]]:
+    seen, out = set(), []
+    for row in rows:
+        key = tuple(getattr(row, c.name) for c in row.__table__.primary_key.columns)
+        if key not in seen:
+            seen.add(key)
+            out.append(row_of(row))
+    return out
+
+
+def _notes_naming(session: Session, pattern: re.Pattern | None) -> list[TicketEvent]:
+    if pattern is None:
+        return []
+    rows = scan_where(session, TicketEvent, TicketEvent.body.is_not(None))
+    return [e for e in rows if pattern.search(e.body or "") or pattern.search(e.to_value or "")]
+
+
+def _replies_naming(session: Session, pattern: re.Pattern | None) -> list[Reply]:
+    return [r for r in scan_where(session, Reply, Reply.id > 0) if pattern and pattern.search(r.body or "")]
+
+
+def scan_where(session: Session, model, condition) -> list:
+    """Rows of ``model`` meeting ``condition``, read in pages by id."""
+    found, after = [], 0
+    while True:
+        page = session.execute(select(model).where(condition, model.id > after).order_by(model.id)
+                               .limit(SCAN)).scalars().all()
+        if not page:
+            return found
+        found += page
+        after = page[-1].id
+
+
+def _events_about(session: Session, person: Person) -> list[WebhookEvent]:
+    subjects = [f"customer:{i}" for i in person.customer_ids] + [f"ticket:{i}" for i in person.ticket_ids] \
+        + [f"mention:{i}" for i in person.mention_ids]
+    return rows_in(session, WebhookEvent, WebhookEvent.subject, subjects)
+
+
+def _terms_naming(session: Session, pattern: re.Pattern | None) -> list[TermRollup]:
+    if pattern is None:
+        return []
+    terms = session.execute(select(TermRollup.term).distinct()).scalars().all()
+    hits = [t for t in terms if pattern.fullmatch(t.strip())]
+    return rows_in(session, TermRollup, TermRollup.term, hits)
+
+
+def which_mentions_name_person(session: Session, person: Person) -> list[Mention]:
+    """Other people's posts that name the person's handles (found through the search index)."""
+    from store.search import which_mentions_contain
+
+    pattern = names_pattern(h for h in person.names if h)
+    handles = {a.handle for a in rows_in(session, Author, Author.id, person.author_ids) if a.handle != ERASED}
+    found: set[int] = set()
+    for handle in handles:
+        ids, _ = which_mentions_contain(session, handle)
+        if ids is None:
+            ids = session.execute(select(Mention.id).where(
+                func.lower(Mention.text).contains(handle.lower()))).scalars().all()
+        found.update(ids)
+    rows = rows_in(session, Mention, Mention.id, sorted(found))
+    return [m for m in rows if pattern and (pattern.search(m.text) or (m.raw and cites(m.raw, person, pattern, set())))]
+
+
+def which_reports_may_list(session: Session, person: Person) -> list[ReportRun]:
+    """Stored report runs whose period overlaps the person's posts (their files may list them)."""
+    if not person.mention_ids:
+        return []
+    first, last = None, None
+    for part in chunks(person.mention_ids):
+        low, high = session.execute(select(func.min(Mention.created_at), func.max(Mention.created_at))
+                                    .where(Mention.id.in_(part))).one()
+        first = low if first is None or (low and low < first) else first
+        last = high if last is None or (high and high > last) else last
+    rows = session.execute(select(ReportRun).where(ReportRun.path != "")).scalars().all()
+    from datetime import timedelta, timezone
+
+    def aware(t):
+        return t if t is None or t.tzinfo else t.replace(tzinfo=timezone.utc)
+    first, last = aware(first), aware(last)
+    return [r for r in rows if aware(r.period_end) >= first and aware(r.period_end) - timedelta(days=8) <= last]
+
+
+def brand_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    """Brand names by id."""
+    return dict(session.execute(select(Brand.id, Brand.name).where(Brand.id.in_(list(set(ids)))) ).all())
+
