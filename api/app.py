@@ -9,7 +9,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
 
 from api import problems
-from api.deps import RateLimiter
+from api.limits import limiter_for
 from api.idempotency import IdempotencyMiddleware
 from api.routers import ROUTERS
 from brandpulse.core.settings import Settings
@@ -32,7 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="brandpulse API", version="1.0.0", description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings = settings
-    app.state.limiter = RateLimiter()
+    app.state.limiter = limiter_for(settings)  # per process, or shared in Redis (limits.redis_url)
     problems.install(app)
     app.add_middleware(IdempotencyMiddleware)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import threading
-import time
 from datetime import datetime
 from typing import Annotated, Callable
 
@@ -12,14 +9,13 @@ from fastapi import Depends, Path, Request
 from pydantic import AfterValidator
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.problems import ApiProblem
+from api.limits import WINDOW_S, RateLimiter  # noqa: F401 (re-exported)
 from brandpulse.core.errors import ApiTokenError
 from brandpulse.core.records import as_utc
 from brandpulse.core.settings import Settings
 from brandpulse.services.access import Actor
 from brandpulse.services.tokens import PREFIX, Caller, authenticate
 
-WINDOW_S = 60
 MAX_ID = 2**63 - 1  # the largest id a database row can have (BIGINT)
 
 
@@ -33,34 +29,6 @@ def _utc(moment: datetime) -> datetime:
 Moment = Annotated[datetime, AfterValidator(_utc)]  # a time; without an offset it is taken as UTC
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]  # a stored row's id, in the path
 _bearer = HTTPBearer(auto_error=False, description="An API token: `brandpulse tokens create`")
-
-
-class RateLimiter:
-    """Each token may send ``limit`` requests a minute, refilled evenly (GCRA, a leaky bucket):
-    a burst of up to ``limit``, then one every 60/limit seconds. Kept in this process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._due: dict[int, float] = {}  # token id -> theoretical arrival time of its next request
-
-    def take(self, token_id: int, limit: int, now: float | None = None) -> dict[str, str]:
-        """Count one request; the RateLimit headers, or a 429 problem while the bucket is empty."""
-        now = time.monotonic() if now is None else now
-        interval = WINDOW_S / limit
-        with self._lock:
-            due = max(self._due.get(token_id, now), now)
-            allowed = due + interval - now <= WINDOW_S
-            if allowed:
-                due += interval
-                self._due[token_id] = due
-        remaining = max(0, int((WINDOW_S - (due - now)) // interval)) if allowed else 0
-        headers = {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(remaining),
-                   "RateLimit-Reset": str(max(1, math.ceil(due - now))), "RateLimit-Policy": f"{limit};w={WINDOW_S}"}
-        if not allowed:
-            wait = max(1, math.ceil(due + interval - WINDOW_S - now))
-            raise ApiProblem(429, "rate-limited", f"this token may make {limit} requests a minute; "
-                             f"wait {wait} s and send it again", {**headers, "Retry-After": str(wait)})
-        return headers
 
 
 def settings_of(request: Request) -> Settings:

@@ -5,8 +5,10 @@ HTTP servers, threads with their own connections."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -19,6 +21,7 @@ from fakeserver import FakeServer, Reply
 from store.engine import session_scope
 from store.models import CollectorHealth
 from store.spend import reserve_spend
+from tests.api_client import api_server, client, token_for  # noqa: F401
 
 SEARCH = "/2/tweets/search/recent"
 BRANDS = [{"name": "Alpha", "query": "alpha"}, {"name": "Beta", "query": "beta"}]
@@ -108,3 +111,55 @@ def test_a_429_met_for_one_brand_holds_the_source_for_every_worker(write_config,
     other = collect_once(settings, enabled_collectors(settings)["x"], beta)  # as another worker would
     assert other.skipped and "rate limited until" in other.errors[0]
     assert len(x_server.calls(SEARCH)) == 1  # X was not asked again
+
+
+REDIS_URL = os.environ.get("BRANDPULSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key prefix of this test's own in the test Redis (skipped when none answers)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis answers at {REDIS_URL} (set BRANDPULSE_TEST_REDIS_URL)")
+    prefix = f"bp-test-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+def _statuses(bases: list[str], token: str, count: int) -> list[int]:
+    """``count`` requests, sent to each server in turn."""
+    clients = [client(base, token) for base in bases]
+    try:
+        return [clients[n % len(clients)].get("/brands").status_code for n in range(count)]
+    finally:
+        for http in clients:
+            http.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the limit is in Redis, not the database
+def test_two_api_servers_sharing_redis_give_a_token_one_allowance(write_config, api_server, redis_prefix):
+    settings = write_config(limits={"redis_url": REDIS_URL, "redis_prefix": redis_prefix})
+    token = token_for(settings, "mia", "marketing", ["brands:read"], rate=6)
+    first, second = api_server(settings), api_server(settings)
+    assert _statuses([first, second], token, 6) == [200] * 6
+    with client(second, token) as http:
+        refused = http.get("/brands")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["RateLimit-Limit"] == "6" and refused.headers["RateLimit-Remaining"] == "0"
+    alone = write_config()  # no Redis: each process keeps its own count, two give twice the allowance
+    other = token_for(alone, "max", "marketing", ["brands:read"], rate=6)
+    assert _statuses([api_server(alone), api_server(alone)], other, 12) == [200] * 12
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_api_whose_redis_is_down_still_limits_in_its_process(write_config, api_server):
+    settings = write_config(limits={"redis_url": "redis://127.0.0.1:9/0", "redis_timeout_seconds": 0.2})
+    token = token_for(settings, "mia", "marketing", ["brands:read"], rate=3)
+    assert _statuses([api_server(settings)], token, 4) == [200, 200, 200, 429]
