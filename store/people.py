@@ -273,3 +273,21 @@ def brand_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
     """Brand names by id."""
     return dict(session.execute(select(Brand.id, Brand.name).where(Brand.id.in_(list(set(ids)))) ).all())
 
+
+
+def which_mentions_are_erased(session: Session, mention_ids: Sequence[int]) -> set[int]:
+    """Those of these mentions whose text was erased (forgotten, deleted at source or past retention)."""
+    found: set[int] = set()
+    for part in chunks(sorted(set(mention_ids))):
+        found.update(session.execute(select(Mention.id).where(Mention.id.in_(part),
+                                                              Mention.erased_at.is_not(None))).scalars())
+    return found
+
+
+def which_tickets_show_erased_posts(session: Session, ticket_ids: Sequence[int]) -> set[int]:
+    """Those of these tickets whose own post's text was erased."""
+    found: set[int] = set()
+    for part in chunks(sorted(set(ticket_ids))):
+        found.update(session.execute(select(Ticket.id).join(Mention, Mention.id == Ticket.mention_id).where(
+            Ticket.id.in_(part), Mention.erased_at.is_not(None))).scalars())
+    return found

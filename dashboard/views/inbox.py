@@ -19,6 +19,7 @@ from brandpulse.services.access import Actor, may, may_reach_ticket
 from brandpulse.core.errors import BrandpulseError
 from brandpulse.core.settings_care import Network
 from dashboard import data
+from dashboard.erased import marked
 from dashboard.safe import md
 from dashboard.views import ticket
 from store.tickets import CLOSED_STATUSES, OPEN_STATUSES
@@ -102,6 +103,7 @@ def _open_from_link() -> None:
 
 
 def _frame(rows: list[dict], seen: int | None) -> pd.DataFrame:
+    rows = marked(rows, by="ticket", only=lambda row: row.get("kind") != "incident")
     def label(row: dict) -> str:
         if row["kind"] == "incident":
             return f"incident #{row['id']} · {row['tickets']} tickets"

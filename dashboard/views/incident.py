@@ -11,6 +11,7 @@ from brandpulse.services import incidents
 from brandpulse.services.access import Actor
 from brandpulse.core.errors import BrandpulseError
 from dashboard import data, flash
+from dashboard.erased import marked
 from dashboard.safe import md
 
 FLASH = flash.INCIDENT
@@ -95,7 +96,7 @@ def _resolve(actor: Actor, incident: dict) -> None:
 
 def _tickets(actor: Actor, detail: dict, active: bool) -> None:
     st.markdown("#### Tickets")
-    rows = detail["tickets"]
+    rows = marked(detail["tickets"], by="ticket")
     if detail["hidden"]:
         st.caption(f"{detail['hidden']} more tickets of this incident belong to other teams.")
     if not rows:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from brandpulse.services.access import Actor
 from dashboard import data
+from dashboard.erased import marked, text_of
 from dashboard.filters import sidebar_filters
 from dashboard.safe import md, web_url
 
@@ -20,7 +21,7 @@ def render(actor: Actor) -> None:
         st.info("No brands yet.")
         return
     search = st.text_input("Search text", key="mention_search")
-    rows = data.mentions(replace(flt, search=search.strip()), 500)
+    rows = marked(data.mentions(replace(flt, search=search.strip()), 500))
     st.caption(f"{len(rows)} newest mentions shown")
     if not rows:
         return
@@ -42,7 +43,7 @@ def show_detail(detail: dict) -> None:
     """One mention as a card: text shown literally, author, link, and the analysis with its model."""
     mention, analysis, author = detail["mention"], detail["analysis"], detail["author"]
     with st.container(border=True):
-        st.text(mention.text)  # literal: never interpreted as Markdown or HTML
+        st.text(text_of(mention.text, mention.erased_at))  # literal: never interpreted as Markdown or HTML
         st.caption(f"{md(mention.network)} · {mention.created_at:%Y-%m-%d %H:%M} UTC · "
                    f"brands: {md(', '.join(detail['brands']) or '-')}")
         if author:

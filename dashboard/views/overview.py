@@ -11,6 +11,7 @@ import streamlit as st
 
 from brandpulse.services.access import Actor
 from dashboard import data
+from dashboard.erased import marked
 from dashboard.filters import sidebar_filters
 from store.drilldown import on_days
 
@@ -67,7 +68,7 @@ def _clear(name: str) -> None:
 
 def show_behind(name: str, what: str, behind: dict) -> None:
     """The mentions behind a clicked bar or point as a plain-text table, with their count and a way back."""
-    count, rows = behind["count"], behind["mentions"]
+    count, rows = behind["count"], marked(behind["mentions"])
     listed = f", the newest {len(rows)} listed" if count > len(rows) else ""
     st.text(f"Mentions behind {what}: {count:,}{listed}")
     if rows:

@@ -8,6 +8,7 @@ import streamlit as st
 from brandpulse.services import care, customers
 from brandpulse.services.access import Actor, may
 from dashboard import data, flash
+from dashboard.erased import marked
 from dashboard.safe import md, web_url
 from dashboard.views import reply
 from store.ticket_actions import TRANSITIONS
@@ -22,6 +23,8 @@ def _act(label: str, action, *args) -> None:
 
 def render(actor: Actor, ticket_id: int) -> None:
     context = care.ticket_context(data.settings(), actor, ticket_id)
+    context["mentions"] = marked(context["mentions"])  # erased posts read [erased]
+    context["customer"]["mentions"] = marked(context["customer"]["mentions"])
     ticket, sla = context["ticket"], context["sla"]
     flash.show(flash.TICKET)
     st.subheader(f"Ticket #{ticket['id']} · {ticket['status'].replace('_', ' ')}")

@@ -13,7 +13,7 @@ from brandpulse.services.access import ROLES, Actor, least_privileged_role
 from brandpulse.services.accounts import USERNAME_RULE, change_user, create_user, list_users
 from brandpulse.core.errors import BrandpulseError
 from dashboard import data
-from dashboard.views import api_tokens
+from dashboard.views import api_tokens, people
 from dashboard.safe import md
 
 
@@ -52,3 +52,4 @@ def render(actor: Actor) -> None:
                 st.error(md(str(exc)))
     api_tokens.render(settings, actor, users)
     api_tokens.render_webhooks(settings, actor)
+    people.render(settings, actor)
