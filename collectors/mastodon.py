@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 
 import mastodon
@@ -32,6 +33,9 @@ from collectors.html_text import html_to_text
 from collectors.tabular import parse_time
 
 TAG = re.compile(r"^\w+$")
+READ_FROM = "_read_from"  # added to a stored status: the instance it was read from (its id is local there)
+STATUS_URI = re.compile(r"^/users/[^/]+/statuses/(\d{1,30})$")  # a Mastodon server's own status uri
+GONE = "Record not found"  # what Mastodon says of a deleted (or never existing) status
 
 
 def status_to_mention(status: dict, instance: str) -> MentionRecord:
@@ -63,7 +67,7 @@ def status_to_mention(status: dict, instance: str) -> MentionRecord:
         reposts=count(status.get("reblogs_count")),
         in_reply_to_id=str(status["in_reply_to_id"]) if status.get("in_reply_to_id") else None,
         reposted_id=str(boosted.get("uri")) if boosted and boosted.get("uri") else None,
-        raw=bounded(dict(status)))
+        raw=bounded({**dict(status), READ_FROM: instance}))
 
 
 def newest_id(statuses: list, current: str | None) -> str | None:
@@ -134,6 +138,33 @@ class MastodonCollector:
         page.next_cursor = json.dumps(state, sort_keys=True)
         return page
 
+    def recheck(self, posts: list[tuple[str, dict | None]]) -> Page:
+        """Ask the instance each stored status was read from (or its home server, when that is one
+        of ours) for it again; one it answers "Record not found" is reported gone. A status no
+        configured instance can name is left as it is."""
+        page = Page(mentions=[], next_cursor=None, items_read=0)
+        for native_id, raw in posts:
+            target = next(((client, found) for instance, client in self.clients.items()
+                           if (found := _status_id(instance, native_id, raw))), None)
+            if target is None:
+                continue
+            try:
+                target[0].status(target[1])
+            except mastodon.MastodonNotFoundError as exc:
+                if GONE in str(exc.args[-1] if exc.args else ""):
+                    page.deleted.append(("mastodon", native_id))
+                else:
+                    page.partial_errors.append(f"an instance answered 404 for status {target[1]} without saying "
+                                               "it is gone; check sources.mastodon.instances")
+            except mastodon.MastodonRatelimitError:
+                page.partial_errors.append("Mastodon rate limit reached during the re-check; the rest waits "
+                                           "for the next run")
+                break
+            except Exception as exc:  # noqa: BLE001 - one failing lookup never stops the others
+                page.partial_errors.append(f"re-check of status {target[1]} failed ({problem(exc)})")
+            page.items_read += 1
+        return page
+
     def _page_through(self, client: Mastodon, instance: str, stream: str, brand: BrandSettings,
                       state: dict[str, str], page: Page) -> None:
         """Read one (instance, stream) forward from its saved min_id, up to max_pages pages."""
@@ -155,6 +186,16 @@ class MastodonCollector:
             state[key] = newest
             if len(statuses) < self.settings.page_limit or stream == "search":
                 break
+
+
+def _status_id(instance: str, native_id: str, raw: dict | None) -> str | None:
+    """The id of a stored status on ``instance``: its own id when it was read there, or the id
+    in its uri when the instance is its home server; None when the instance cannot know it."""
+    if isinstance(raw, dict) and raw.get(READ_FROM) == instance and str(raw.get("id", "")).isdigit():
+        return str(raw["id"])
+    parts = urlsplit(native_id)
+    found = STATUS_URI.match(parts.path) if f"{parts.scheme}://{parts.netloc}" == instance else None
+    return found.group(1) if found else None
 
 
 def _state(cursor: str | None) -> dict[str, str]:

@@ -16,7 +16,7 @@ import prawcore
 
 from brandpulse.core.errors import CollectorError, RateLimitedError, RecordError, SourceUnavailableError
 from brandpulse.core.query import parse_query, to_native
-from brandpulse.core.records import AuthorRecord, MentionRecord, Page
+from brandpulse.core.records import DELETED_MARKERS, AuthorRecord, MentionRecord, Page
 from brandpulse.core.settings import BrandSettings, RedditSourceSettings
 from collectors.base import bounded, count, cursor_state, payload_text, problem, text_or_none
 
@@ -60,6 +60,13 @@ def _label(thing) -> str:
         return str(thing.fullname)[:100]
     except Exception:  # noqa: BLE001 - an item without an id is still quarantined
         return f"item {str(_vars(thing).get('id', '?'))[:60]}"
+
+
+def reddit_item_gone(data: dict) -> bool:
+    """Whether a comment or post was deleted by its author or removed (its body or selftext is
+    ``[deleted]``/``[removed]``, or Reddit says who removed it)."""
+    body = data.get("body", data.get("selftext"))
+    return (isinstance(body, str) and body.strip() in DELETED_MARKERS) or bool(data.get("removed_by_category"))
 
 
 def thing_to_mention(thing) -> MentionRecord:
@@ -175,6 +182,9 @@ class RedditCollector:
                     continue
                 known.add(fullname)
                 seen.append(fullname)
+                if reddit_item_gone(_vars(thing)):  # erased here too if it was stored; never stored anew
+                    page.deleted.append(("reddit", fullname))
+                    continue
                 page.mentions.append(thing_to_mention(thing))
                 if fullname.startswith("t3_") and created <= datetime.now(timezone.utc).timestamp() + 86400:
                     newest = max(newest, created)
@@ -184,6 +194,18 @@ class RedditCollector:
                                          payload_text(_vars(thing))))
         page.next_cursor = json.dumps({"newest": newest, "seen": seen[-SEEN_KEPT:]})
         self._add_karma(page.mentions)
+        return page
+
+    def recheck(self, posts: list[tuple[str, dict | None]]) -> Page:
+        """Ask /api/info for stored posts and comments again (100 a call) and report those gone."""
+        page = Page(mentions=[], next_cursor=None)
+        fullnames = [native_id for native_id, _ in posts if native_id[:3] in ("t1_", "t3_")]
+        if fullnames:
+            for thing in self._listing(self.reddit.info(fullnames=fullnames), "the re-check of stored items"):
+                fullname = getattr(thing, "fullname", None)
+                if isinstance(fullname, str) and reddit_item_gone(_vars(thing)):
+                    page.deleted.append(("reddit", fullname))
+        page.items_read = len(fullnames)
         return page
 
     def _add_karma(self, mentions: list[MentionRecord]) -> None:

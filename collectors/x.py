@@ -44,6 +44,8 @@ TWEET_FIELDS = ["created_at", "public_metrics", "lang", "conversation_id", "refe
 USER_FIELDS = ["public_metrics", "verified", "description", "location", "created_at", "username", "name"]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
 REFERENCE_FIELDS = {"replied_to": "in_reply_to_id", "quoted": "quoted_id", "retweeted": "reposted_id"}
+GONE = ("/resource-not-found", "/not-authorized-for-resource")  # error types of deleted or hidden tweets
+LOOKUP_IDS = 100  # GET /2/tweets takes up to 100 ids
 SHORT_WAIT_SECONDS = 60  # a 429 whose reset is now or past: the window is turning over
 MAX_WAIT = timedelta(hours=24)  # a reset further away than this is not believed
 # a cut connection (also mid-body), a timeout or a 5xx: worth another try
@@ -126,6 +128,37 @@ def _users(includes: Any) -> dict[str, dict]:
         if isinstance(users, list) else {}
 
 
+def gone_tweets(errors: Any) -> list[str]:
+    """Ids of tweets an ``errors`` array says are deleted ("Not Found Error") or no longer visible
+    (suspended or protected author: "Authorization Error"): X's terms ask that they be removed."""
+    gone = []
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, dict) or error.get("resource_type") != "tweet":
+            continue
+        kind, tweet_id = str(error.get("type") or ""), error.get("resource_id") or error.get("value")
+        if kind.endswith(GONE) and _is_id(tweet_id):
+            gone.append(str(tweet_id))
+    return gone
+
+
+def parse_lookup_page(text: str, asked: list[str]) -> Page:
+    """A tweet lookup (GET /2/tweets?ids=) as a page of the asked tweets found gone; a tweet
+    neither returned nor reported stays as it is. Billed per tweet returned."""
+    page = Page(mentions=[], next_cursor=None, items_read=0)
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        page.partial_errors.append(f"X answered the tweet lookup with a body that is not JSON ({problem(exc)}); "
+                                   "these tweets are checked again at the next run")
+        return page
+    body = body if isinstance(body, dict) else {}
+    found = body.get("data") if isinstance(body.get("data"), list) else []
+    page.items_read = len(found)
+    wanted = set(asked)
+    page.deleted = [("x", tweet_id) for tweet_id in gone_tweets(body.get("errors")) if tweet_id in wanted]
+    return page
+
+
 def parse_search_page(text: str, location: str, cursor: str | None) -> Page:
     """One recent-search reply body as a page: tweets stored, malformed ones quarantined, and the
     cursor moved on. A body that is not a search page is quarantined whole and the cursor kept."""
@@ -153,6 +186,7 @@ def parse_search_page(text: str, location: str, cursor: str | None) -> Page:
     errors = body.get("errors")
     page.partial_errors = [f"{e.get('title', 'error')}: {e.get('detail', '')}" if isinstance(e, dict)
                            else str(e)[:300] for e in (errors if isinstance(errors, list) else [])]
+    page.deleted = [("x", tweet_id) for tweet_id in gone_tweets(errors)]
     meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
     ids = [x for x in (state.get("newest"), meta.get("newest_id")) if _is_id(x)]
     newest = str(max(int(x) for x in ids)) if ids else None
@@ -199,11 +233,15 @@ class XCollector:
         self.client.session.mount(X_HOST, self.adapter)
 
     def _search(self, **params) -> requests.Response:
+        return self._send(self.client.search_recent_tweets, f"search {params['query']!r}", "fix the brand query",
+                          **params)
+
+    def _send(self, method, what: str, fix: str, **params) -> requests.Response:
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
             self.adapter.last_status = None
             try:
-                return self.client.search_recent_tweets(**params)
+                return method(**params)
             except tweepy.TooManyRequests as exc:
                 raise self._rate_limited(exc.response.headers, exc.response.text) from exc
             except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
@@ -211,28 +249,28 @@ class XCollector:
                     f"X refused the bearer token (HTTP {exc.response.status_code}); set a valid "
                     "BRANDPULSE_X_BEARER_TOKEN with search access", source=self.name) from exc
             except tweepy.BadRequest as exc:
-                raise CollectorError(f"X rejected the search {params['query']!r}: "
-                                     f"{'; '.join(map(str, exc.api_messages)) or exc}; fix the brand query",
+                raise CollectorError(f"X rejected the {what}: "
+                                     f"{'; '.join(map(str, exc.api_messages)) or exc}; {fix}",
                                      source=self.name) from exc
             except TRANSIENT as exc:
                 if attempt == attempts - 1:
                     raise SourceUnavailableError(
-                        f"X search failed {attempts} times ({problem(exc)}); it will be "
+                        f"X {what.split()[0]} failed {attempts} times ({problem(exc)}); it will be "
                         "retried at the next run", source=self.name) from exc
                 time.sleep(self.settings.backoff_seconds * 2 ** attempt)
             except tweepy.HTTPException as exc:
                 raise SourceUnavailableError(
-                    f"X answered HTTP {exc.response.status_code} to the search at "
+                    f"X answered HTTP {exc.response.status_code} to the {what.split()[0]} at "
                     f"{self.settings.base_url}; check sources.x.base_url", source=self.name) from exc
             except requests.RequestException as exc:
-                raise SourceUnavailableError(f"X search at {self.settings.base_url} could not be sent "
+                raise SourceUnavailableError(f"X {what.split()[0]} at {self.settings.base_url} could not be sent "
                                              f"({problem(exc)}); check sources.x.base_url",
                                              source=self.name) from exc
             except Exception as exc:  # noqa: BLE001 - tweepy itself failed on an odd reply
                 if self.adapter.last_status == 429:
                     raise self._rate_limited(self.adapter.last_headers, "") from exc
                 raise SourceUnavailableError(
-                    f"X's client library (tweepy) failed on the reply to the search ({problem(exc)}); "
+                    f"X's client library (tweepy) failed on the reply to the {what.split()[0]} ({problem(exc)}); "
                     "it will be retried at the next run", source=self.name) from exc
         raise AssertionError("unreachable")
 
@@ -261,3 +299,17 @@ class XCollector:
             params["next_token"] = state["next_token"]
         response = self._search(**params)
         return parse_search_page(response.text, response.url[:200], cursor)
+
+    def recheck(self, posts: list[tuple[str, dict | None]]) -> Page:
+        """Look stored tweets up again (100 ids a call) and report those X says are gone."""
+        page = Page(mentions=[], next_cursor=None, items_read=0)
+        ids = [native_id for native_id, _ in posts if _is_id(native_id)]
+        for start in range(0, len(ids), LOOKUP_IDS):
+            asked = ids[start:start + LOOKUP_IDS]
+            response = self._send(self.client.get_tweets, "lookup of stored tweets", "report this with the log",
+                                  ids=asked, tweet_fields=["id"])
+            found = parse_lookup_page(response.text, asked)
+            page.deleted += found.deleted
+            page.items_read += found.items_read
+            page.partial_errors += found.partial_errors
+        return page
