@@ -18,6 +18,7 @@ from brandpulse.services.collecting import (
 from brandpulse.services.influence import refresh_influence
 from brandpulse.services.pipeline import analyze_pending, run_alerts
 from brandpulse.services.publishing import publish_due
+from brandpulse.services.recheck import recheck_deletions
 from brandpulse.services.retention import apply_retention
 from brandpulse.services.webhook_delivery import deliver_due
 from brandpulse.reports.brand import run_scheduled_reports
@@ -89,7 +90,8 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
               ("topics", refresh_topics, settings.topics.interval_minutes * 60),
               ("reports", run_scheduled_reports, 3600),
               ("webhooks", deliver_due, WEBHOOKS_INTERVAL_SECONDS),
-              ("retention", apply_retention, settings.retention.interval_hours * 3600)]
+              ("retention", apply_retention, settings.retention.interval_hours * 3600),
+              ("deletions", recheck_deletions, settings.deletions.interval_hours * 3600)]
     for name, function, seconds in stages:
         after = (lambda result: (triaged(result), alerted(result))) if name == "analyze" else None
         scheduler.add_job(_guarded(name, function, settings, after=after),
