@@ -26,3 +26,4 @@ class WebhookSettings(Strict):
     retry_hours: float = Field(default=26, ge=1, le=24 * 14)  # a failing delivery is retried this long
     disable_after_hours: float = Field(default=48, ge=1, le=24 * 30)  # a subscription failing this long
     per_pass: int = Field(default=200, ge=1, le=100_000)  # deliveries one worker pass sends at most
+    parallel_sends: int = Field(default=8, ge=1, le=64)  # sent at once by a worker, each to another subject
