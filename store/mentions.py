@@ -15,6 +15,7 @@ from store.bulk import dialect_insert, upsert_rows
 from store.deletions import erase_deleted_posts
 from store.fitness import mention_problem
 from store.erasure import which_are_suppressed
+from store.job_queue import enqueue_analysis
 from store.models import Author, Brand, Mention, MentionBrand, utcnow
 from store.models_rights import Suppression
 from store.quarantine import quarantine  # noqa: F401 - callers store a page and its bad rows together
@@ -197,5 +198,7 @@ def _save_fitting(session: Session, records: Sequence[MentionRecord]) -> SaveRes
     links = [{"mention_id": mention_ids[r.key], "brand_id": brand_ids[b]}
              for r in unique for b in set(r.brands)]
     upsert_rows(session, MentionBrand, links, ("mention_id", "brand_id"))
+    # PostgreSQL: the new mentions' analysis jobs commit (or roll back) with them
+    enqueue_analysis(session, [mention_ids[r.key] for r in unique if r.key not in existing])
     return SaveResult(inserted=len(unique) - len(existing), existing=len(existing),
                       repeated=len(records) - len(unique))
