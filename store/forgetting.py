@@ -239,7 +239,7 @@ def protect_deleted_bytes(session: Session) -> None:
         session.execute(text("PRAGMA secure_delete=ON"))
 
 
-def wipe_traces(url: str, counts: Counter) -> None:
+def wipe_traces(url: str) -> None:
     """After the commit: leave no old copy of erased bytes behind.
 
     SQLite: the search index's segments are merged (old trigram lists are rewritten without the

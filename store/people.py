@@ -8,6 +8,7 @@ found are those the person appears in, table by table, as plain dicts (the expor
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -31,7 +32,7 @@ class Person:
     mention_ids: list[int] = field(default_factory=list)
     ticket_ids: list[int] = field(default_factory=list)
     names: set[str] = field(default_factory=set)  # handles, profile names, identity values, external ids
-    texts: set[str] = field(default_factory=set)  # the person's post texts
+    texts: "PostTexts" = field(default_factory=lambda: PostTexts())  # the person's post texts
 
     @property
     def found(self) -> bool:
@@ -126,11 +127,29 @@ def cites(value: Any, person: Person, pattern: re.Pattern | None, mention_ids: s
     return False
 
 
+MIN_QUOTE = 16  # shorter texts ("ok", "thanks!") are too common to recognise as someone's post
+CONTAINMENT_LIMIT = 300  # beyond this many posts, only whole texts and their cuts are recognised
+
+
+class PostTexts(set):
+    """A person's post texts, with a sorted copy for prefix look-ups (fill it before the first look-up)."""
+
+    def ordered(self) -> list[str]:
+        if getattr(self, "_ordered", None) is None or len(self._ordered) != len(self):
+            self._ordered = sorted(t for t in self if len(t) >= MIN_QUOTE)
+        return self._ordered
+
+
 def quotes_post(value: str, texts: set[str]) -> bool:
-    """Whether ``value`` is (a cut of) one of the texts, or holds one."""
-    if len(value) < 8:
-        return value in texts
-    return any(t.startswith(value) or (len(t) >= 8 and t in value) for t in texts)
+    """Whether ``value`` is one of the texts or a cut of one (alerts and topics keep 280 characters),
+    or, for a person with few posts, holds one whole."""
+    if len(value) < MIN_QUOTE:
+        return False
+    ordered = texts.ordered() if isinstance(texts, PostTexts) else sorted(t for t in texts if len(t) >= MIN_QUOTE)
+    at = bisect_left(ordered, value)
+    if at < len(ordered) and ordered[at].startswith(value):
+        return True
+    return len(ordered) <= CONTAINMENT_LIMIT and any(t in value for t in ordered)
 
 
 def scan(session: Session, model, columns: Sequence[str], keep) -> list:

@@ -136,7 +136,7 @@ def forget_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
             _remove(path, counts)
         result = {k: v for k, v in sorted(counts.items()) if v}
         forgetting.close_erasure(session, erasure_id, result)
-    forgetting.wipe_traces(url, counts)
+    forgetting.wipe_traces(url)
     return ForgetSummary(erasure_id, result)
 
 
