@@ -34,6 +34,7 @@ from brandpulse.core.settings_alerts import (
 from brandpulse.core.settings_api import ApiSettings, WebhookSettings
 from brandpulse.core.settings_base import Strict
 from brandpulse.core.settings_limits import LimitsSettings
+from brandpulse.core.settings_queue import QueueSettings
 from brandpulse.core.settings_retention import DeletionSettings, RetentionSettings
 from brandpulse.core.settings_care import CareSettings, RoutingRule, TeamSettings  # noqa: F401 (re-exported)
 
@@ -207,6 +208,7 @@ class Settings(Strict):
     limits: LimitsSettings = LimitsSettings()
     retention: RetentionSettings = RetentionSettings()
     deletions: DeletionSettings = DeletionSettings()
+    queue: QueueSettings = QueueSettings()
 
     @model_validator(mode="after")
     def _retention_leaves_care_its_posts(self) -> "Settings":
