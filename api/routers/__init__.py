@@ -6,5 +6,7 @@ from api.routers import customers
 from api.routers import tickets
 from api.routers import alerts
 from api.routers import webhooks
+from api.routers import people
 
-ROUTERS = [mentions.router, brands.router, influencers.router, analyze.router, customers.router, tickets.router, alerts.router, webhooks.router]
+ROUTERS = [mentions.router, brands.router, influencers.router, analyze.router, customers.router, tickets.router, alerts.router, webhooks.router,
+           people.router]
