@@ -24,7 +24,7 @@ from store.models import (Alert, Analysis, Author, AuthorInfluence, Customer, Me
                           TermRollup, TicketEvent, Topic, utcnow)
 from store.models_api import CustomerEvent, CustomerIdentity, IdempotentRequest, WebhookEvent
 from store.models_rights import Erasure, Suppression
-from store.people import ERASED, Person, chunks, cites, names_pattern, quotes_post, scan, scan_where
+from store.people import ERASED, Person, chunks, cites, cites_mention, names_pattern, quotes_post, scan, scan_where
 from store.people import rows_in, which_mentions_name_person, which_reports_may_list
 from store.search import how_far_is_search_indexed
 
@@ -35,7 +35,7 @@ def scrubbed(value: Any, pattern: re.Pattern | None, texts: set[str], mention_id
     """``value`` (text or JSON) with the person's names replaced by [erased], quotes of their posts
     replaced whole, and the ``text`` of any object citing one of their mentions replaced."""
     if isinstance(value, dict):
-        cited = value.get("mention_id") in mention_ids or (value.get("id") in mention_ids and "text" in value)
+        cited = cites_mention(value, mention_ids)
         return {k: (ERASED if cited and k in ("text", "url", "author", "handle") and v else
                     scrubbed(v, pattern, texts, mention_ids)) for k, v in value.items()}
     if isinstance(value, list):
@@ -209,7 +209,8 @@ def scrub_records(session: Session, person: Person, counts: Counter) -> None:
         session.delete(row)
         counts["quarantine"] += 1
     if pattern is not None:
-        terms = [t for t in session.execute(select(TermRollup.term).distinct()).scalars() if pattern.fullmatch(t.strip())]
+        terms = [t for t in session.execute(select(TermRollup.term).distinct()).scalars()
+                 if pattern.fullmatch(t.strip())]
         for part in chunks(terms):
             counts["term_rollups"] += session.execute(update(TermRollup).where(TermRollup.term.in_(part))
                                                       .values(term=ERASED)).rowcount
@@ -233,10 +234,12 @@ TOUCHED = ("mentions", "mention_search", "authors", "analyses", "customers", "cu
            "term_rollups", "author_influence", "report_runs")
 
 
-def protect_deleted_bytes(session: Session) -> None:
-    """On SQLite, make this connection overwrite deleted content with zeros (secure_delete)."""
+def protect_deleted_bytes(session: Session, on: bool = True) -> None:
+    """On SQLite, make this connection overwrite deleted content with zeros (secure_delete); turn it
+    off again (after a flush) before the connection goes back to the pool."""
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("PRAGMA secure_delete=ON"))
+        session.flush()
+        session.execute(text(f"PRAGMA secure_delete={'ON' if on else 'OFF'}"))
 
 
 def wipe_traces(url: str) -> None:

@@ -61,7 +61,8 @@ def which_author_is(session: Session, network: str, handle: str | None = None,
     return list(session.execute(query.order_by(Author.id)).scalars())
 
 
-def which_customer_is(session: Session, customer_id: int | None = None, external_id: str | None = None) -> Customer | None:
+def which_customer_is(session: Session, customer_id: int | None = None,
+                      external_id: str | None = None) -> Customer | None:
     """The customer with this id or external id, or None."""
     if customer_id is not None:
         return session.get(Customer, customer_id)
@@ -79,16 +80,16 @@ def gather_person(session: Session, customer_ids: Sequence[int], author_ids: Seq
     """Every internal id and identifying string of the person made of these customers and authors."""
     person = Person(customer_ids=sorted(set(customer_ids)), author_ids=sorted(set(author_ids)))
     for customer in (session.get(Customer, i) for i in person.customer_ids):
-        person.names.update(n for n in (customer.display_name, customer.external_id) if n)
+        person.names.update(n for n in (full_name(customer.display_name), customer.external_id) if n)
     for identity in rows_in(session, CustomerIdentity, CustomerIdentity.customer_id, person.customer_ids):
         person.names.add(identity.value)
     for author in rows_in(session, Author, Author.id, person.author_ids):
-        person.names.update(n for n in (author.handle, author.name) if n and n != ERASED)
+        person.names.update(n for n in (author.handle, full_name(author.name)) if n and n != ERASED)
     person.mention_ids = _ids(session, Mention.id, Mention.author_id, person.author_ids)
     for part in chunks(person.mention_ids):
         person.texts.update(t for t in session.execute(select(Mention.text).where(Mention.id.in_(part))).scalars() if t)
-    person.ticket_ids = sorted(set(_ids(session, Ticket.id, Ticket.author_id, person.author_ids))
-                               | set(_ids(session, TicketMention.ticket_id, TicketMention.mention_id, person.mention_ids)))
+    covering = _ids(session, TicketMention.ticket_id, TicketMention.mention_id, person.mention_ids)
+    person.ticket_ids = sorted(set(_ids(session, Ticket.id, Ticket.author_id, person.author_ids)) | set(covering))
     person.names = {n for n in person.names if len(n.strip()) >= 2}
     return person
 
@@ -106,6 +107,21 @@ def rows_in(session: Session, model, column, values: Sequence) -> list:
     return found
 
 
+def full_name(name: str | None) -> str | None:
+    """A profile or display name worth looking for elsewhere: two words or more ("Dana Kowalski"); a
+    single word ("Dana", "Support") would scrub every other Dana's notes, so it is left out."""
+    return name.strip() if name and len(name.split()) >= 2 else None
+
+
+def cites_mention(value: dict, mention_ids: set[int]) -> bool:
+    """Whether a JSON object stands for one of these mentions (``mention_id``, or ``id`` beside a ``text``)."""
+    for key in ("mention_id", "id"):
+        found = value.get(key)
+        if isinstance(found, int) and found in mention_ids and (key == "mention_id" or "text" in value):
+            return True
+    return False
+
+
 def names_pattern(names: Iterable[str]) -> re.Pattern | None:
     """A case-insensitive, word-bounded pattern of the names, each with an optional leading @."""
     names = sorted({n.strip().lstrip("@") for n in names if n.strip().lstrip("@")}, key=len, reverse=True)
@@ -117,7 +133,7 @@ def names_pattern(names: Iterable[str]) -> re.Pattern | None:
 def cites(value: Any, person: Person, pattern: re.Pattern | None, mention_ids: set[int]) -> bool:
     """Whether a stored value (text or JSON) names the person, quotes their posts or cites their mentions."""
     if isinstance(value, dict):
-        if value.get("mention_id") in mention_ids or value.get("id") in mention_ids and "text" in value:
+        if cites_mention(value, mention_ids):
             return True
         return any(cites(v, person, pattern, mention_ids) for v in value.values())
     if isinstance(value, list):

@@ -38,7 +38,8 @@ BOB = AuthorRecord("x", "9002", handle="bob_b", name="Bob", followers=20)
 
 def _post(native_id, text, author, minutes, **extra):
     return MentionRecord(network="x", native_id=native_id, text=text, created_at=NOW - timedelta(minutes=minutes),
-                         author=author, brands=["Nimbus Mobile"], url=f"https://x.com/{author.handle}/status/{native_id}",
+                         author=author, brands=["Nimbus Mobile"],
+                         url=f"https://x.com/{author.handle}/status/{native_id}",
                          raw={"id": native_id, "text": text, "user": {"screen_name": author.handle}}, **extra)
 
 

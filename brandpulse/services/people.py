@@ -109,7 +109,8 @@ def export_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
 
 
 def _scope(person: people.Person) -> str:
-    scope = f"customers:{','.join(map(str, person.customer_ids)) or '-'} authors:{','.join(map(str, person.author_ids))}"
+    customers, authors = ",".join(map(str, person.customer_ids)) or "-", ",".join(map(str, person.author_ids))
+    scope = f"customers:{customers} authors:{authors}"
     return scope if len(scope) <= 300 else scope[:280] + f"… ({len(person.author_ids)} authors)"
 
 
@@ -136,6 +137,7 @@ def forget_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
             _remove(path, counts)
         result = {k: v for k, v in sorted(counts.items()) if v}
         forgetting.close_erasure(session, erasure_id, result)
+        forgetting.protect_deleted_bytes(session, on=False)
     forgetting.wipe_traces(url)
     return ForgetSummary(erasure_id, result)
 
