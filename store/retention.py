@@ -8,6 +8,8 @@ a run that is stopped resumes where it left off (what was done is simply not fou
 - text: mentions posted before the cutoff, not yet erased → text, raw and search-index copy
   erased (reason ``retention``, the link kept); authors with no post since the cutoff and not
   updated since → profile fields emptied.
+- alert quotes: alerts fired before the text cutoff keep their evidence but not the posts' text
+  they quote (a quoted post is a dict with ``mention_id`` and ``text``).
 - closed tickets: resolved or dismissed before the cutoff → deleted, with their events, notes,
   replies, viewers and mention links (ON DELETE CASCADE).
 """
@@ -15,13 +17,23 @@ a run that is stopped resumes where it left off (what was done is simply not fou
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import and_, delete, exists, false, func, null, or_, select, true, tuple_, update
 from sqlmodel import Session
 
 from store.erasure import erase_author_profiles, erase_mention_texts
-from store.models import Author, Mention, Reply, Ticket, TicketEvent, TicketMention, TicketViewer, utcnow
+from store.models import (
+    Alert,
+    Author,
+    Mention,
+    Reply,
+    Ticket,
+    TicketEvent,
+    TicketMention,
+    TicketViewer,
+    utcnow,
+)
 from store.models_rights import Erasure
 from store.tickets import CLOSED_STATUSES
 
@@ -108,6 +120,46 @@ def how_many_tickets_closed_before(session: Session, cutoff: datetime) -> int:
     """How many tickets were resolved or dismissed before ``cutoff``."""
     return session.execute(select(func.count()).select_from(Ticket).where(
         Ticket.status.in_(CLOSED_STATUSES), Ticket.resolved_at < cutoff)).scalar_one()
+
+
+def _without_quotes(value: Any) -> tuple[Any, int]:
+    """``value`` with the text of every quoted post (a dict holding mention_id and text) emptied,
+    and how many were."""
+    if isinstance(value, list):
+        parts = [_without_quotes(item) for item in value]
+        return [part for part, _ in parts], sum(n for _, n in parts)
+    if not isinstance(value, dict):
+        return value, 0
+    quoted = "mention_id" in value and isinstance(value.get("text"), str) and value["text"] != ""
+    parts = {key: _without_quotes(item) for key, item in value.items() if not (quoted and key == "text")}
+    out = {key: part for key, (part, _) in parts.items()}
+    if quoted:
+        out["text"] = ""
+    return out, sum(n for _, n in parts.values()) + quoted
+
+
+def which_alerts_fired_before(session: Session, cutoff: datetime, after_id: int, limit: int) -> list[int]:
+    """Ids (above ``after_id``) of alerts fired before ``cutoff``."""
+    return list(session.execute(select(Alert.id).where(Alert.id > after_id, Alert.fired_at < cutoff)
+                                .order_by(Alert.id).limit(limit)).scalars())
+
+
+def how_many_alerts_quote_posts_before(session: Session, cutoff: datetime) -> int:
+    """How many alerts fired before ``cutoff`` still quote a post's text in their evidence."""
+    rows = session.execute(select(Alert.evidence).where(Alert.fired_at < cutoff)).scalars()
+    return sum(1 for evidence in rows if _without_quotes(evidence)[1])
+
+
+def erase_alert_quotes(session: Session, alert_ids: Sequence[int]) -> int:
+    """Empty the quoted posts' text in these alerts' evidence; return how many alerts changed."""
+    changed = 0
+    for alert_id, evidence in session.execute(select(Alert.id, Alert.evidence).where(Alert.id.in_(list(alert_ids)))):
+        scrubbed, quotes = _without_quotes(evidence)
+        if quotes:
+            session.execute(update(Alert).where(Alert.id == alert_id).values(evidence=scrubbed)
+                            .execution_options(synchronize_session=False))
+            changed += 1
+    return changed
 
 
 def empty_raw(session: Session, mention_ids: Sequence[int]) -> int:

@@ -13,7 +13,7 @@ from brandpulse.services.retention import apply_retention
 from store import search
 from store.engine import session_scope
 from store.mentions import save_mentions
-from store.models import Author, Mention, MentionRollup, Ticket, TicketEvent, TicketMention
+from store.models import Alert, Author, Mention, MentionRollup, Ticket, TicketEvent, TicketMention
 from store.models_rights import Erasure
 from store.rollups import rebuild_day, which_days_changed
 
@@ -44,6 +44,11 @@ def _fill(url):
             session.flush()
             session.add(TicketMention(mention_id=ids[post], ticket_id=ticket.id))
             session.add(TicketEvent(ticket_id=ticket.id, kind="note", body="called the customer"))
+        for age in (29, 31):
+            quote = {"mention_id": ids[f"m{age}"], "network": "x", "text": f"refund still missing after {age} days"}
+            session.add(Alert(rule="volume", title="spike", window_start=NOW - timedelta(days=age, hours=1),
+                              window_end=NOW - timedelta(days=age), dedupe_key=f"volume:{age}",
+                              fired_at=NOW - timedelta(days=age), evidence={"observed": 9, "top_mentions": [quote]}))
     return ids
 
 
@@ -74,7 +79,8 @@ def test_retention_removes_exactly_what_is_older_than_configured(write_config, d
     untouched = _snapshot(database_url)
 
     dry = apply_retention(settings, dry_run=True, now=NOW)
-    assert dry.counts == {"texts": 3, "author_profiles": 3, "raw_payloads": 2, "closed_tickets": 2}
+    assert dry.counts == {"texts": 3, "author_profiles": 3, "alert_quotes": 1, "raw_payloads": 2,
+                          "closed_tickets": 2}
     assert _snapshot(database_url) == untouched  # a dry run changes nothing
 
     report = apply_retention(settings, now=NOW)
@@ -97,6 +103,10 @@ def test_retention_removes_exactly_what_is_older_than_configured(write_config, d
         assert tickets == {"resolved": 1, "in_progress": 1}  # closed 59 days ago and the open one kept
         assert session.execute(select(func.count()).select_from(TicketEvent)).scalar() == 2
         assert session.execute(select(func.count()).select_from(TicketMention)).scalar() == 2
+        quotes = dict(session.execute(select(Alert.dedupe_key, Alert.evidence)).all())
+        assert quotes["volume:29"]["top_mentions"][0]["text"] == "refund still missing after 29 days"
+        assert quotes["volume:31"] == {"observed": 9, "top_mentions": [{"mention_id": rows["m31"].id, "network": "x",
+                                                                        "text": ""}]}
         assert search.which_mentions_contain(session, "refund")[0] == sorted(rows[f"m{a}"].id for a in (0, 9, 11, 29))
         audit = session.execute(select(Erasure)).scalar_one()
         assert (audit.kind, audit.actor, audit.status, audit.counts) == ("retention", "scheduler", "done", dry.counts)

@@ -13,9 +13,10 @@ retention_app = typer.Typer(help="Data retention: remove raw payloads, post text
                                  "than config.yaml's retention: allows.", no_args_is_help=True)
 WORDS = {"texts": "post texts erased (links, analyses and counts kept)",
          "author_profiles": "author profiles emptied (name, counts, link)",
+         "alert_quotes": "alerts no longer quoting post text",
          "raw_payloads": "raw payloads emptied",
          "closed_tickets": "closed tickets deleted (with their history and replies)"}
-SETTING = {"texts": "text_days", "author_profiles": "text_days", "raw_payloads": "raw_days",
+SETTING = {"texts": "text_days", "author_profiles": "text_days", "alert_quotes": "text_days", "raw_payloads": "raw_days",
            "closed_tickets": "closed_ticket_days"}
 
 

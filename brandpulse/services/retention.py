@@ -1,8 +1,9 @@
 """Retention: remove what is older than ``retention:`` allows, in batches, audited.
 
 - ``raw_days``: raw payloads of posts older than that are emptied;
-- ``text_days``: post text (and its search-index copy) is erased, the link kept, and authors with
-  no post and no update since lose their profile fields (name, counts, link);
+- ``text_days``: post text (and its search-index copy) is erased, the link kept, authors with
+  no post and no update since lose their profile fields (name, counts, link), and alerts fired
+  before then no longer quote posts' text in their evidence;
 - ``closed_ticket_days``: tickets closed longer ago are deleted with their history and replies.
 
 Counts, analyses, brand links and the dashboard rollups stay, so totals do not change. Each
@@ -25,7 +26,7 @@ from store.leases import exclusive
 from store.models import utcnow
 
 LEASE, LEASE_SECONDS = "retention", 3600  # one run at a time; a killed run's lease lapses in an hour
-KINDS = ("texts", "author_profiles", "raw_payloads", "closed_tickets")
+KINDS = ("texts", "author_profiles", "alert_quotes", "raw_payloads", "closed_tickets")
 Progress = Callable[[str, int], None]  # (kind, rows done so far in this kind)
 
 
@@ -50,7 +51,8 @@ class RetentionReport:
 
 def _cutoffs(settings: Settings, now: datetime) -> dict[str, datetime | None]:
     kept = settings.retention
-    days = {"texts": kept.days("text"), "author_profiles": kept.days("text"), "raw_payloads": kept.days("raw"),
+    days = {"texts": kept.days("text"), "author_profiles": kept.days("text"), "alert_quotes": kept.days("text"),
+            "raw_payloads": kept.days("raw"),
             "closed_tickets": kept.days("closed_ticket")}
     return {kind: now - timedelta(days=value) if value else None for kind, value in days.items()}
 
@@ -58,6 +60,7 @@ def _cutoffs(settings: Settings, now: datetime) -> dict[str, datetime | None]:
 def _count(url: str, cutoffs: dict[str, datetime | None]) -> dict[str, int]:
     questions = {"texts": store.how_many_mentions_hold_text_before,
                  "author_profiles": store.how_many_authors_are_silent_since,
+                 "alert_quotes": store.how_many_alerts_quote_posts_before,
                  "raw_payloads": store.how_many_mentions_hold_raw_before,
                  "closed_tickets": store.how_many_tickets_closed_before}
     counts = dict.fromkeys(KINDS, 0)
@@ -136,6 +139,8 @@ def _remove(url: str, report: RetentionReport, by: str, size: int, progress: Pro
         report.counts["author_profiles"] = _walk_ids(url, store.which_authors_are_silent_since,
                                                      store.erase_old_profiles, cutoffs["author_profiles"], size,
                                                      progress, "author_profiles")
+        report.counts["alert_quotes"] = _walk_ids(url, store.which_alerts_fired_before, store.erase_alert_quotes,
+                                                  cutoffs["alert_quotes"], size, progress, "alert_quotes")
     if cutoffs["raw_payloads"]:
         report.counts["raw_payloads"] = _walk_mentions(url, store.which_mentions_hold_raw_before, store.empty_raw,
                                                        cutoffs["raw_payloads"], size, progress, "raw_payloads")
