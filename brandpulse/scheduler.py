@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
+import time
+import zlib
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -32,6 +35,7 @@ from store.models import utcnow
 log = logging.getLogger("brandpulse.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 WEBHOOKS_INTERVAL_SECONDS = 2  # signed webhooks go out within seconds of the change
+WORKER_GRACE_SECONDS = 60  # local workers finish their job on stop; killed after this (then retried)
 
 
 def _guarded(name, function, *args, after=None):
@@ -100,14 +104,20 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     return scheduler
 
 
-def run_forever(settings: Settings, duration: float | None = None) -> None:
-    """Run every job until SIGTERM / Ctrl-C (or ``duration`` seconds), then shut down cleanly."""
+def uses_job_queue(settings: Settings) -> bool:
+    """PostgreSQL: `run` schedules jobs and workers run them; SQLite: `run` does everything."""
+    return settings.database.url.startswith("postgres")
+
+
+def run_forever(settings: Settings, duration: float | None = None, local_workers: int | None = None) -> None:
+    """Run every job until SIGTERM / Ctrl-C (or ``duration`` seconds), then shut down cleanly.
+
+    On PostgreSQL only the periodic jobs are deferred here (:func:`schedule_until`), plus ``local_workers`` (default ``queue.local_workers``) `brandpulse worker` processes."""
     from brandpulse.services.care import check_teams_have_members
 
     check_teams_have_members(settings)  # a routing rule to a team nobody works in stops here
     with session_scope(settings.database.url) as session:
         sync_brands(session, settings.brands)
-    scheduler = build_scheduler(settings)
     stop = threading.Event()
 
     def on_signal(signum, _frame):
@@ -115,11 +125,67 @@ def run_forever(settings: Settings, duration: float | None = None) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    scheduler.start()
     try:
-        stop.wait(timeout=duration)
+        if uses_job_queue(settings):
+            schedule_until(settings, stop, duration, local_workers)
+            return
+        scheduler = build_scheduler(settings)
+        scheduler.start()
+        try:
+            stop.wait(timeout=duration)
+        finally:
+            scheduler.shutdown(wait=True)
+            release_leases(settings)
     finally:
-        scheduler.shutdown(wait=True)
-        release_leases(settings)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _offset(name: str, seconds: float) -> float:
+    """A stable offset within the period, the same in every scheduler: jobs spread over it."""
+    return (zlib.crc32(name.encode()) % 1000) / 1000 * seconds
+
+
+def defer_due(settings: Settings, last: dict[str, int], now: float | None = None) -> int:
+    """Defer each periodic job whose time slot began since this scheduler last looked; another
+    scheduler deferring the same slot adds nothing. Return how many jobs this call added."""
+    from brandpulse.services.jobs import periodic_jobs
+    from store.job_queue import enqueue_periodic
+
+    now = time.time() if now is None else now
+    due = []
+    for job in periodic_jobs(settings):
+        slot = int((now - _offset(job.name, job.seconds)) // job.seconds)
+        if last.get(job.name) != slot:
+            due.append((job, slot))
+    if not due:
+        return 0
+    with session_scope(settings.database.url) as session:
+        added = sum(enqueue_periodic(session, job.queue, job.task, job.name, slot, job.args) is not None
+                    for job, slot in due)
+    last.update({job.name: slot for job, slot in due})
+    return added
+
+
+def schedule_until(settings: Settings, stop: threading.Event, duration: float | None = None,
+                   local_workers: int | None = None, tick_seconds: float = 0.5) -> None:
+    """PostgreSQL: defer periodic jobs until ``stop`` (or ``duration``), with ``local_workers``
+    `brandpulse worker` processes beside it (stopped with it, finishing their current job)."""
+    from brandpulse.supervise import start_children, stop_children
+
+    count = settings.queue.local_workers if local_workers is None else local_workers
+    children = start_children([sys.executable, "-m", "brandpulse.cli.main", "worker"], count)
+    log.info("scheduling jobs on the queue%s", f", with {count} local worker(s)" if count else " (no local worker)")
+    deadline = None if duration is None else time.monotonic() + duration
+    last: dict[str, int] = {}
+    try:
+        while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+            try:
+                added = defer_due(settings, last)
+                if added:
+                    log.debug("deferred %d periodic job(s)", added)
+            except Exception:  # noqa: BLE001 - the database may be away a moment; the next tick retries
+                log.exception("deferring periodic jobs failed")
+            stop.wait(tick_seconds if deadline is None else min(tick_seconds, max(0.0, deadline - time.monotonic())))
+    finally:
+        stop_children(children, grace_seconds=WORKER_GRACE_SECONDS)

@@ -55,3 +55,25 @@ def run_supervised(command: Sequence[str], env: Mapping[str, str] | None = None,
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0 if asked_at and code in (0, -signal.SIGTERM, -signal.SIGINT, -signal.SIGHUP) else code
+
+
+def start_children(command: Sequence[str], count: int, env: Mapping[str, str] | None = None
+                   ) -> list[subprocess.Popen]:
+    """Start ``count`` copies of ``command``; each dies with us, even when we are killed with -9."""
+    return [subprocess.Popen(list(command), env=dict(env) if env is not None else None,
+                             preexec_fn=_die_with_parent) for _ in range(count)]
+
+
+def stop_children(children: Sequence[subprocess.Popen], grace_seconds: float = GRACE_SECONDS) -> None:
+    """Ask each child to stop (SIGTERM: it finishes its current job), kill whichever is still up
+    ``grace_seconds`` later, and reap them all."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

@@ -38,6 +38,7 @@ def _add_subcommands() -> None:
     from brandpulse.cli.reports import register
     from brandpulse.cli.users import users_app
     from brandpulse.cli.webhooks import webhooks_app
+    from brandpulse.cli.worker import jobs_app, worker_command
 
     app.add_typer(nlp_app, name="nlp")
     app.add_typer(users_app, name="users")
@@ -50,11 +51,17 @@ def _add_subcommands() -> None:
     app.add_typer(retention_app, name="retention")
     app.add_typer(people_app, name="people")
     app.command("api")(friendly(api_command))
+    app.command("worker")(worker_command)
+    app.add_typer(jobs_app, name="jobs")
     register(app)
 
 
 def _settings() -> Settings:
-    return load_settings()
+    from store.job_queue import use_analysis_batch_size
+
+    settings = load_settings()
+    use_analysis_batch_size(settings.nlp.batch_size)  # PostgreSQL: analysis jobs of nlp.batch_size mentions
+    return settings
 
 
 MIN_RATE_SECONDS = 0.2  # under this, a rate says more about the clock than about the work
@@ -270,8 +277,15 @@ def analyze(limit: Optional[int] = typer.Option(None, help="analyse at most this
 
 @app.command()
 @friendly
-def run(duration: Optional[float] = typer.Option(None, help="stop after this many seconds")) -> None:
+def run(duration: Optional[float] = typer.Option(None, help="stop after this many seconds"),
+        workers: Optional[int] = typer.Option(None, min=0, max=64, help="PostgreSQL: `brandpulse worker` "
+                                              "processes to start here (default queue.local_workers; 0: "
+                                              "only schedule)")) -> None:
     """Run the scheduler: every source at its cadence, plus analysis, triage and alerts.
+
+    On SQLite this one process does every job. On PostgreSQL it defers them to the job queue
+    (each periodic job once, however many `run` processes there are) and starts ``--workers``
+    local workers; `brandpulse worker` on other machines shares the work.
 
     Logs go to stderr at BRANDPULSE_LOG_LEVEL (default INFO), with tokens and passwords masked.
     """
@@ -288,7 +302,7 @@ def run(duration: Optional[float] = typer.Option(None, help="stop after this man
         console.print(f"API on {base_url(server)}/v1", markup=False)
     console.print("brandpulse running; Ctrl-C or SIGTERM stops it cleanly")
     try:
-        run_forever(settings, duration=duration)
+        run_forever(settings, duration=duration, local_workers=workers)
     finally:
         if server is not None:
             server.should_exit = True
