@@ -73,7 +73,8 @@ def _suppress(session: Session, erasure_id: int, rows: list[tuple[str, str, str]
     return len(values)
 
 
-def _erased_id(network: str, kind: str, native_id: str) -> str:
+def erased_id(network: str, kind: str, native_id: str) -> str:
+    """What an erased post or author is called instead of its network id."""
     return "erased:" + suppression_digest(network, kind, native_id)[:24]
 
 
@@ -86,7 +87,7 @@ def forget_posts(session: Session, person: Person, erasure_id: int, counts: Coun
                                .where(Mention.id.in_(part))).all()
         for _, network, native_id in rows:
             if not native_id.startswith("erased:"):
-                renamed[(network, native_id)] = _erased_id(network, "post", native_id)
+                renamed[(network, native_id)] = erased_id(network, "post", native_id)
         counts["suppressions"] += _suppress(session, erasure_id, [(n, "post", i) for _, n, i in rows])
         table = Mention.__table__
         session.execute(update(table).where(table.c.id == bindparam("mid")).values(
@@ -133,7 +134,7 @@ def forget_authors(session: Session, person: Person, erasure_id: int, counts: Co
         session.execute(update(Author).where(Author.id == author.id).values(
             handle=ERASED, customer_id=None,
             native_id=author.native_id if author.native_id.startswith("erased:")
-            else _erased_id(author.network, "author", author.native_id)).execution_options(synchronize_session=False))
+            else erased_id(author.network, "author", author.native_id)).execution_options(synchronize_session=False))
     for part in chunks(person.author_ids):
         counts["author_influence"] += session.execute(
             delete(AuthorInfluence).where(AuthorInfluence.author_id.in_(part))).rowcount

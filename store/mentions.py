@@ -148,7 +148,23 @@ def _drop_suppressed(session: Session, records: list[MentionRecord], result: Sav
         dropped.update((network, r.native_id) for r in mine
                        if r.native_id in posts or (r.author and r.author.native_id in authors))
     result.suppressed += sum((r.network, r.native_id) in dropped for r in records)
-    return [r for r in records if (r.network, r.native_id) not in dropped]
+    return _away_from_erased([r for r in records if (r.network, r.native_id) not in dropped], session)
+
+
+REFERENCES = ("in_reply_to_id", "quoted_id", "reposted_id", "conversation_id")
+
+
+def _away_from_erased(records: list[MentionRecord], session: Session) -> list[MentionRecord]:
+    """New posts that answer, quote or continue an erased post point at its erased id, not its network id."""
+    from dataclasses import replace
+
+    from store.forgetting import erased_id
+
+    gone = {network: which_are_suppressed(session, network, "post", {
+        getattr(r, f) for r in records if r.network == network for f in REFERENCES if getattr(r, f)})
+        for network in {r.network for r in records}}
+    return [replace(r, **{f: erased_id(r.network, "post", getattr(r, f)) for f in REFERENCES
+                          if getattr(r, f) in gone[r.network]}) if gone[r.network] else r for r in records]
 
 
 def _save_isolating(session: Session, records: Sequence[MentionRecord]) -> SaveResult:

@@ -217,12 +217,18 @@ def test_forget_leaves_no_trace_keeps_totals_and_a_reimport_does_not_restore(set
                          "author": {"id": p.author.native_id, "handle": p.author.handle}}) for p in world["posts"][:3]]
     lines.append(json.dumps({"network": "x", "id": "999", "text": "Nimbus Mobile new post by a new name",
                              "created_at": NOW.isoformat(), "author": {"id": "9001", "handle": "dana_new"}}))
+    lines.append(json.dumps({"network": "x", "id": "300", "text": "Nimbus Mobile: replying to that old thread",
+                             "created_at": NOW.isoformat(), "author": {"id": "9003", "handle": "cy"},
+                             "in_reply_to_id": "101", "conversation_id": "100"}))
     dump_file = tmp_path / "again.jsonl"
     dump_file.write_text("\n".join(lines) + "\n")
     result = import_file(settings, dump_file, None)
-    assert result.inserted == 0 and result.quarantined == 0
+    assert result.inserted == 1 and result.quarantined == 0  # only Cy's new reply
     with session_scope(url) as session:
-        assert session.execute(select(func.count()).select_from(Mention)).scalar() == mentions_before
+        assert session.execute(select(func.count()).select_from(Mention)).scalar() == mentions_before + 1
+        reply = session.execute(select(Mention).where(Mention.native_id == "300")).scalar_one()
+        assert reply.in_reply_to_id == session.get(Mention, world["ids"]["101"]).native_id  # erased:<digest>
+        assert reply.conversation_id.startswith("erased:")
     with pytest.raises(NotFoundError):
         forget_person(settings, world["admin"], PersonSelector(external_id=EXTERNAL))
 
