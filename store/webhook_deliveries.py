@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -91,6 +91,44 @@ def record_attempt(session: Session, claim: Claim, at: datetime, status_code: in
                              .values(claimed_until=None, last_error=error, **outcome)
                              .execution_options(synchronize_session=False))
     return result.rowcount == 1
+
+
+def record_attempts(session: Session, attempts: Sequence[tuple[Claim, datetime, int | None, str | None, int,
+                                                             dict[str, Any]]]) -> set[int]:
+    """Log a group of attempts, each (claim, at, status code, error, duration ms, outcome), with one INSERT
+    and set each delivery's outcome (status, next_attempt_at, delivered_at) with one UPDATE run over the
+    group; the ids of the deliveries that were still their claim's. The others (taken over by another
+    worker after the claim lapsed, or removed) only get the attempt logged.
+
+    The INSERT takes SQLite's write lock, and PostgreSQL locks the group's rows (in id order) before they
+    are checked, so no other worker changes them between the check and the UPDATE.
+    """
+    if not attempts:
+        return set()
+    session.execute(insert(WebhookAttempt), [
+        {"delivery_id": claim.delivery_id, "attempted_at": at, "status_code": code, "error": error,
+         "duration_ms": duration_ms} for claim, at, code, error, duration_ms, _ in attempts])
+    current = (select(WebhookDelivery.id, WebhookDelivery.attempts, WebhookDelivery.status,
+                      WebhookDelivery.next_attempt_at)
+               .where(WebhookDelivery.id.in_([a[0].delivery_id for a in attempts])).order_by(WebhookDelivery.id))
+    if session.get_bind().dialect.name == "postgresql":
+        current = current.with_for_update(of=WebhookDelivery)
+    now = {row.id: row for row in session.execute(current)}
+    changes = []
+    for claim, _, _, error, _, outcome in attempts:
+        row = now.get(claim.delivery_id)
+        if row is None or row.status != "pending" or row.attempts != claim.attempts:
+            continue
+        changes.append({"b_id": claim.delivery_id, "b_error": error, "b_status": outcome.get("status", "pending"),
+                        "b_delivered_at": outcome.get("delivered_at"),
+                        "b_next": outcome.get("next_attempt_at", row.next_attempt_at)})
+    if changes:
+        table = WebhookDelivery.__table__
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("b_id"))
+            .values(claimed_until=None, last_error=bindparam("b_error"), status=bindparam("b_status"),
+                    delivered_at=bindparam("b_delivered_at"), next_attempt_at=bindparam("b_next")), changes)
+    return {change["b_id"] for change in changes}
 
 
 def the_subscription_delivered(session: Session, subscription_id: int) -> None:

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import func, select
@@ -163,3 +164,62 @@ def test_an_api_whose_redis_is_down_still_limits_in_its_process(write_config, ap
     settings = write_config(limits={"redis_url": "redis://127.0.0.1:9/0", "redis_timeout_seconds": 0.2})
     token = token_for(settings, "mia", "marketing", ["brands:read"], rate=3)
     assert _statuses([api_server(settings)], token, 4) == [200, 200, 200, 429]
+
+
+class SlowReceiver:
+    """Answers 200 after ``delay`` s; records each ticket event's (ticket id, version) and how many overlapped."""
+
+    def __init__(self, delay: float) -> None:
+        self.arrived: list[tuple[int, int]] = []
+        self.busy = self.most_at_once = 0
+        lock, receiver = threading.Lock(), self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                data = json.loads(self.rfile.read(int(self.headers["content-length"])))["data"]
+                with lock:
+                    receiver.busy += 1
+                    receiver.most_at_once = max(receiver.most_at_once, receiver.busy)
+                time.sleep(delay)
+                with lock:
+                    receiver.busy -= 1
+                    receiver.arrived.append((data["ticket_id"], data["version"]))
+                self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+
+def test_parallel_delivery_keeps_each_tickets_order(write_config, database_url):
+    from brandpulse.services import care, webhooks
+    from brandpulse.services.accounts import create_user
+    from brandpulse.services.webhook_delivery import deliver_due
+    from tests.test_webhooks import CARE, _tickets
+
+    hook = SlowReceiver(delay=0.1)
+    try:
+        settings = write_config(care=CARE, webhooks={"allow_private_hosts": ["127.0.0.1"], "parallel_sends": 8})
+        agent = create_user(settings, None, "ana", "secret-pass-1", "care_agent", "care")
+        webhooks.create_subscription(settings, None, url=hook.url, event_types=["ticket.updated"])
+        tickets = _tickets(settings, database_url, 5)
+        for round_ in range(3):
+            for tid in tickets:
+                care.add_note(settings, agent, tid, f"note {round_}")
+        began = time.monotonic()
+        assert deliver_due(settings) == {"delivered": 15}
+        took = time.monotonic() - began
+    finally:
+        hook.server.shutdown()
+        hook.server.server_close()
+    for tid in tickets:  # each ticket's versions arrive in the order they were made
+        versions = [version for ticket, version in hook.arrived if ticket == tid]
+        assert versions == sorted(versions) and len(versions) == 3
+    assert hook.most_at_once >= 2 and took < 15 * 0.1  # sent at once, five subjects per round

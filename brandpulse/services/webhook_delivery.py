@@ -1,11 +1,13 @@
 """Webhook delivery: Standard Webhooks signatures, safe addresses, and the worker that sends (at least once).
 
 A worker claims due deliveries (an attempt is counted and committed before anything is sent),
-POSTs each signed, and records the answer: 2xx delivers it; anything else, a timeout or a refused
-address schedules a retry with exponential backoff and jitter until ``webhooks.retry_hours`` have
-passed, then the delivery is ``dead``. A subscription failing for ``webhooks.disable_after_hours``
-is disabled with its reason. The address is resolved and checked again at every send, and the
-connection goes to the address that was checked (no DNS rebinding between check and send).
+POSTs them signed, ``webhooks.parallel_sends`` at once (a claim batch holds one delivery per
+subject, so every subject's events still arrive in order), and records each group's answers in one
+transaction: 2xx delivers it; anything else, a timeout or a refused address schedules a retry with
+exponential backoff and jitter until ``webhooks.retry_hours`` have passed, then the delivery is
+``dead``. A subscription failing for ``webhooks.disable_after_hours`` is disabled with its reason.
+The address is resolved and checked again at every send, and the connection goes to the address
+that was checked (no DNS rebinding between check and send).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import random
 import socket
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,9 +36,8 @@ from store.models import utcnow
 from store.webhook_deliveries import (
     Claim,
     claim_due_deliveries,
-    record_attempt,
+    record_attempts,
     renew_claim,
-    the_subscription_delivered,
 )
 from store.webhooks import get_subscription
 
@@ -43,6 +46,19 @@ BACKOFF_SECONDS = (5, 30, 120, 600, 1800, 3600, 7200)  # then every 4 h
 LATER_SECONDS = 4 * 3600
 JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %, so failed receivers are not hit in step
 CLAIM_MARGIN_SECONDS = 3
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}  # one pool of sending threads per width and process
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one send of a claimed delivery got: when, the status code, the error (None on a 2xx)."""
+    claim: Claim
+    at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
 
 
 class UnsafeAddressError(BrandpulseError):
@@ -175,8 +191,27 @@ def deliver_due(settings: Settings, now: datetime | None = None) -> Counter:
     return outcome
 
 
+def _pool(size: int) -> ThreadPoolExecutor:
+    if size not in _POOLS:
+        _POOLS[size] = ThreadPoolExecutor(size, thread_name_prefix="webhook-send")
+    return _POOLS[size]
+
+
+def _attempt(settings: Settings, claim: Claim, start: datetime, clock: float) -> Attempt:
+    began = time.monotonic()
+    status_code, error = send(settings, claim)
+    at = start + timedelta(seconds=time.monotonic() - clock)
+    return Attempt(claim, at, status_code, error, int((time.monotonic() - began) * 1000))
+
+
 def _send_claimed(settings: Settings, claims: list[Claim], start: datetime, clock: float) -> Counter:
-    lease, outcome = _lease(settings), Counter()
+    """Send the claims ``webhooks.parallel_sends`` at a time and record each group in one transaction.
+
+    A batch holds at most one delivery per (subscription, subject), so sending its members at once
+    keeps each subject's order; the subject's next event is claimed only once this one is recorded.
+    Nothing is in flight between groups, where the claims still waiting are renewed before they lapse.
+    """
+    lease, outcome, width = _lease(settings), Counter(), settings.webhooks.parallel_sends
     pending, held = list(claims), time.monotonic() + lease
     while pending:
         if time.monotonic() + settings.webhooks.timeout_seconds + 1 > held:  # renew before a claim may lapse
@@ -186,40 +221,54 @@ def _send_claimed(settings: Settings, claims: list[Claim], start: datetime, cloc
             outcome["lost"] += len(pending) - len(kept)
             pending, held = kept, time.monotonic() + lease
             continue
-        claim = pending.pop(0)
-        began = time.monotonic()
-        status_code, error = send(settings, claim)
-        duration_ms = int((time.monotonic() - began) * 1000)
-        at = start + timedelta(seconds=time.monotonic() - clock)
-        outcome[_finish(settings, claim, at, status_code, error, duration_ms)] += 1
+        group, pending = pending[:width], pending[width:]
+        if len(group) == 1:
+            attempts = [_attempt(settings, group[0], start, clock)]
+        else:
+            attempts = list(_pool(width).map(lambda claim: _attempt(settings, claim, start, clock), group))
+        outcome.update(_finish(settings, attempts))
     return outcome
 
 
-def _finish(settings: Settings, claim: Claim, at: datetime, status_code: int | None, error: str | None,
-            duration_ms: int) -> str:
-    hooks = settings.webhooks
-    if error is None:
-        outcome, change = "delivered", {"status": "delivered", "delivered_at": at}
-    elif at >= claim.created_at + timedelta(hours=hooks.retry_hours):
-        outcome, change = "dead", {"status": "dead"}
-    else:
+def _finish(settings: Settings, attempts: list[Attempt]) -> Counter:
+    """Record a group of attempts in one transaction: each delivery's outcome, then its subscription's."""
+    hooks, outcome, logged = settings.webhooks, Counter(), []
+    for attempt in attempts:
+        claim, at = attempt.claim, attempt.at
         deadline = claim.created_at + timedelta(hours=hooks.retry_hours)
-        outcome, change = "retrying", {"next_attempt_at": min(at + backoff(claim.attempts), deadline)}
+        if attempt.error is None:
+            kind, change = "delivered", {"status": "delivered", "delivered_at": at}
+        elif at >= deadline:
+            kind, change = "dead", {"status": "dead"}
+        else:
+            kind, change = "retrying", {"next_attempt_at": min(at + backoff(claim.attempts), deadline)}
+        logged.append((kind, (claim, at, attempt.status_code, attempt.error, attempt.duration_ms, change)))
     with session_scope(settings.database.url) as session:
-        if not record_attempt(session, claim, at, status_code, error, duration_ms, **change):
-            return "lost"
-        if error is None:
-            the_subscription_delivered(session, claim.subscription_id)
-            return outcome
-        subscription = get_subscription(session, claim.subscription_id)
-        subscription.failing_since = subscription.failing_since or at
-        if subscription.active and at - subscription.failing_since >= timedelta(hours=hooks.disable_after_hours):
-            subscription.active, subscription.updated_at = False, at
-            subscription.disabled_reason = (
-                f"disabled {at:%Y-%m-%d %H:%M} UTC: every delivery failed since "
-                f"{subscription.failing_since:%Y-%m-%d %H:%M} UTC ({hooks.disable_after_hours:g} h); last error: "
-                f"{error[:300]}. Fix the receiver, then enable it again (`brandpulse webhooks enable "
-                f"{subscription.id}`); its pending deliveries resume")
-            log.warning("webhook subscription #%s disabled: %s", subscription.id, error[:300])
-        session.add(subscription)
+        ours = record_attempts(session, [row for _, row in logged])
+        for (kind, _), attempt in zip(logged, attempts):
+            if attempt.claim.delivery_id not in ours:
+                outcome["lost"] += 1
+                continue
+            outcome[kind] += 1
+            subscription = get_subscription(session, attempt.claim.subscription_id)
+            if attempt.error is None:
+                subscription.failing_since = None
+            else:
+                _failing(settings, subscription, attempt.at, attempt.error)
+            session.add(subscription)
     return outcome
+
+
+def _failing(settings: Settings, subscription, at: datetime, error: str) -> None:
+    """A delivery failed: the subscription is failing since its first failure, and disabled with its
+    reason once that is ``webhooks.disable_after_hours`` ago."""
+    hooks = settings.webhooks
+    subscription.failing_since = subscription.failing_since or at
+    if subscription.active and at - subscription.failing_since >= timedelta(hours=hooks.disable_after_hours):
+        subscription.active, subscription.updated_at = False, at
+        subscription.disabled_reason = (
+            f"disabled {at:%Y-%m-%d %H:%M} UTC: every delivery failed since "
+            f"{subscription.failing_since:%Y-%m-%d %H:%M} UTC ({hooks.disable_after_hours:g} h); last error: "
+            f"{error[:300]}. Fix the receiver, then enable it again (`brandpulse webhooks enable "
+            f"{subscription.id}`); its pending deliveries resume")
+        log.warning("webhook subscription #%s disabled: %s", subscription.id, error[:300])
