@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import false, select, update
 from sqlmodel import Session
 
 from store.erasure import erase_mention_texts
@@ -20,6 +20,14 @@ from store.models import Mention, utcnow
 from store.models_rights import Erasure
 
 CHUNK = 500
+
+
+def start_writing(session: Session) -> None:
+    """On SQLite, take the write lock before a read that decides a write: a read first would make
+    the later write fail at once ("database is locked") whenever another connection wrote meanwhile."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Mention).where(false()).values(id=Mention.id)
+                        .execution_options(synchronize_session=False))
 
 
 def which_mentions_are_these(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -41,6 +49,7 @@ def erase_deleted_posts(session: Session, keys: Sequence[tuple[str, str]], actor
     mentions changed. One audit row (kind ``network_delete``, counts only) when any did."""
     if not keys:
         return 0
+    start_writing(session)
     ids = which_mentions_are_these(session, keys)
     if not ids:
         return 0

@@ -19,9 +19,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import and_, delete, exists, false, func, null, or_, select, true, tuple_, update
+from sqlalchemy import and_, delete, exists, func, null, or_, select, true, tuple_, update
 from sqlmodel import Session
 
+from store.deletions import start_writing  # noqa: F401 (re-exported: each batch begins with it)
 from store.erasure import erase_author_profiles, erase_mention_texts
 from store.models import (
     Alert,
@@ -46,14 +47,6 @@ def _after(resume: Resume):
     if resume is None:
         return true()
     return and_(Mention.created_at >= resume[0], tuple_(Mention.created_at, Mention.id) > tuple_(*resume))
-
-
-def start_writing(session: Session) -> None:
-    """On SQLite, take the write lock before the batch's read: a read first would make the later
-    write fail at once ("database is locked") whenever another connection wrote meanwhile."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(update(Mention).where(false()).values(id=Mention.id)
-                        .execution_options(synchronize_session=False))
 
 
 def which_mentions_hold_raw_before(session: Session, cutoff: datetime, resume: Resume,
