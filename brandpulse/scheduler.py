@@ -10,24 +10,8 @@ import time
 import zlib
 from datetime import timedelta
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
-from brandpulse.services.collecting import (
-    collect_leased,
-    enabled_collectors,
-    process_holder,
-    release_leases,
-)
-from brandpulse.services.influence import refresh_influence
-from brandpulse.services.pipeline import analyze_pending, run_alerts
-from brandpulse.services.publishing import publish_due
-from brandpulse.services.recheck import recheck_deletions
-from brandpulse.services.retention import apply_retention
-from brandpulse.services.webhook_delivery import deliver_due
-from brandpulse.reports.brand import run_scheduled_reports
 from brandpulse.core.settings import Settings, tracked_brands
-from brandpulse.services.topics import refresh_topics
-from brandpulse.services.triage import triage_new
+from brandpulse.core.settings_queue import uses_job_queue
 from store.brands import sync_brands
 from store.engine import session_scope
 from store.models import utcnow
@@ -58,7 +42,7 @@ def _guarded(name, function, *args, after=None):
     return job
 
 
-def _wake(scheduler: BackgroundScheduler, job_id: str, did_work):
+def _wake(scheduler, job_id: str, did_work):
     """After a job: when ``did_work(result)``, run ``job_id`` now instead of at its next interval."""
     def after(result) -> None:
         if did_work(result) and (job := scheduler.get_job(job_id)) is not None:
@@ -66,7 +50,7 @@ def _wake(scheduler: BackgroundScheduler, job_id: str, did_work):
     return after
 
 
-def build_scheduler(settings: Settings) -> BackgroundScheduler:
+def build_scheduler(settings: Settings):
     """A scheduler with one job per enabled (source, brand) and one per pipeline stage.
 
     New posts flow straight through: a collection that stored something wakes the analysis,
@@ -74,6 +58,20 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     a post becomes a ticket, and a big author's complaint an alert, within seconds of being
     collected rather than after each stage's own interval.
     """
+    # imported here: on PostgreSQL `run` only defers jobs and never loads these
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from brandpulse.reports.brand import run_scheduled_reports
+    from brandpulse.services.collecting import collect_leased, enabled_collectors, process_holder
+    from brandpulse.services.influence import refresh_influence
+    from brandpulse.services.pipeline import analyze_pending, run_alerts
+    from brandpulse.services.publishing import publish_due
+    from brandpulse.services.recheck import recheck_deletions
+    from brandpulse.services.retention import apply_retention
+    from brandpulse.services.topics import refresh_topics
+    from brandpulse.services.triage import triage_new
+    from brandpulse.services.webhook_delivery import deliver_due
+
     scheduler = BackgroundScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
     soon = utcnow() + timedelta(seconds=1)
     analysed = _wake(scheduler, "analyze", lambda result: getattr(result, "stored", 0) > 0)
@@ -104,11 +102,6 @@ def build_scheduler(settings: Settings) -> BackgroundScheduler:
     return scheduler
 
 
-def uses_job_queue(settings: Settings) -> bool:
-    """PostgreSQL: `run` schedules jobs and workers run them; SQLite: `run` does everything."""
-    return settings.database.url.startswith("postgres")
-
-
 def run_forever(settings: Settings, duration: float | None = None, local_workers: int | None = None) -> None:
     """Run every job until SIGTERM / Ctrl-C (or ``duration`` seconds), then shut down cleanly.
 
@@ -129,6 +122,8 @@ def run_forever(settings: Settings, duration: float | None = None, local_workers
         if uses_job_queue(settings):
             schedule_until(settings, stop, duration, local_workers)
             return
+        from brandpulse.services.collecting import release_leases
+
         scheduler = build_scheduler(settings)
         scheduler.start()
         try:

@@ -206,10 +206,43 @@ def _outbox(settings: Settings) -> list[Check]:
                                             "--loop`" if waiting else ""))]
 
 
+def _age(since) -> str:
+    from store.models import utcnow
+
+    seconds = max(0, int((utcnow() - since).total_seconds()))
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min" if seconds < 7200 else f"{seconds // 3600} h"
+
+
+def _queue(settings: Settings) -> list[Check]:
+    """PostgreSQL: one line per queue (waiting, running, dead, oldest waiting, live workers);
+    dead jobs or waiting jobs no worker serves warn."""
+    from brandpulse.services.queue_admin import queue_depths
+
+    try:
+        depths = queue_depths(settings)
+    except BrandpulseError:
+        return []
+    if depths is None:
+        return []
+    checks = []
+    for d in depths:
+        detail = f"{d.waiting} waiting, {d.running} running, {d.dead} dead; " + (
+            f"oldest waiting {_age(d.oldest_waiting_since)}; " if d.oldest_waiting_since else "") + \
+            f"{d.workers} worker(s) seen in the last minute"
+        problems = []
+        if d.dead:
+            problems.append("see `brandpulse jobs list` and retry with `brandpulse jobs retry ID` or --all-dead")
+        if d.waiting and not d.workers:
+            problems.append(f"no worker serves it: start `brandpulse worker --queues {d.queue}` (or `brandpulse run`)")
+        checks.append(Check(f"queue {d.queue}", "warn" if problems else "ok", "; ".join([detail, *problems])))
+    return checks
+
+
 def run_checks(settings: Settings) -> list[Check]:
     """Every check, in table order; no detail shows a password or token."""
     brands = ", ".join(b.name for b in settings.brands) or "none (add brands to config.yaml)"
     checks = [Check("config", "ok" if settings.brands else "warn", f"{config_path()}: brands {brands}"),
               _database(settings)]
     checks += _models(settings) + _sources(settings) + _channels(settings) + _reply_accounts(settings)
+    checks += _queue(settings)
     return [Check(c.area, c.status, redact_secrets(c.detail)) for c in checks]

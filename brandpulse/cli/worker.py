@@ -10,7 +10,7 @@ from rich.table import Table
 from brandpulse.cli.console import console, friendly, shown
 from brandpulse.core.errors import ConfigError
 from brandpulse.core.settings import load_settings
-from brandpulse.core.settings_queue import QUEUES
+from brandpulse.core.settings_queue import QUEUES, uses_job_queue
 
 jobs_app = typer.Typer(help="The job queue (PostgreSQL): dead jobs and retrying them.", no_args_is_help=True)
 
@@ -30,7 +30,6 @@ def worker_command(queues: Optional[str] = typer.Option(
                        None, min=1, max=64, help="jobs run at once (default: queue.concurrency)")) -> None:
     """Run queued jobs until SIGTERM / Ctrl-C (PostgreSQL); any number of workers on any machine."""
     from brandpulse.core.redaction import configure_logging
-    from brandpulse.scheduler import uses_job_queue
     from brandpulse.services.jobs import run_worker
 
     configure_logging()

@@ -19,3 +19,8 @@ class QueueSettings(Strict):
     heartbeat_seconds: float = Field(default=5, gt=0, le=300)
     stalled_seconds: float = Field(default=30, gt=0, le=3600)  # a silent worker's jobs go to another
     keep_finished_hours: float = Field(default=1, ge=0, le=24 * 30)  # succeeded jobs kept this long
+
+
+def uses_job_queue(settings) -> bool:
+    """PostgreSQL: `run` schedules jobs and workers run them; SQLite: `run` does everything."""
+    return settings.database.url.startswith("postgres")

@@ -10,6 +10,7 @@ after ``queue.stalled_seconds`` any other worker puts its job back in the queue.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import socket
@@ -62,40 +63,45 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
         Periodic("topics", "insight", "topics", settings.topics.interval_minutes * 60),
         Periodic("reports", "insight", "reports", 3600),
         Periodic("housekeeping", "insight", "housekeeping", HOUSEKEEPING_SECONDS),
+        Periodic("retention", "insight", "retention", settings.retention.interval_hours * 3600),
+        Periodic("deletions", "collect", "deletions", settings.deletions.interval_hours * 3600),
     ]
+
+
+def _call(path: str, *args, **kwargs):
+    """Import ``module:function`` when a job first needs it (a worker serving only `analyze`
+    never loads the topic model) and call it."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
 def _work(settings: Settings) -> dict[str, tuple[str, Callable]]:
     """task name -> (queue, function(job context, **args)) calling the existing services."""
-    from brandpulse.reports.brand import run_scheduled_reports
-    from brandpulse.services.collecting import collect_leased
-    from brandpulse.services.delivery import deliver_pending
-    from brandpulse.services.influence import refresh_influence
-    from brandpulse.services.pipeline import refresh_overview, run_alerts
-    from brandpulse.services.publishing import publish_due
-    from brandpulse.services.topics import refresh_topics
-    from brandpulse.services.triage import triage_new
-    from brandpulse.services.webhook_delivery import deliver_due
-
     def housekeeping() -> int:
         with session_scope(settings.database.url) as session:
             return forget_finished_jobs(session, settings.queue.keep_finished_hours)
 
+    def call(path: str) -> Callable:
+        return lambda ctx, **_: _call(path, settings)
+
     return {
-        "collect": ("collect", lambda ctx, source, brand, **_: collect_leased(
-            settings, *job_work.find_source(settings, source, brand))),
+        "collect": ("collect", lambda ctx, source, brand, **_: _call(
+            "brandpulse.services.collecting:collect_leased", settings, *job_work.find_source(settings, source, brand))),
         "analyze": ("analyze", lambda ctx, mention_ids, **_: job_work.analyze_mentions(
             settings, list(mention_ids), take_over=ctx.job.attempts > 0)),
         "analyze_sweep": ("analyze", lambda ctx, **_: job_work.sweep_pending(settings)),
-        "triage": ("triage", lambda ctx, **_: triage_new(settings)),
-        "alerts": ("alerts", lambda ctx, **_: run_alerts(settings)),
-        "deliver": ("deliver", lambda ctx, **_: (deliver_pending(settings), deliver_due(settings))),
-        "publish": ("publish", lambda ctx, **_: publish_due(settings)),
-        "influence": ("insight", lambda ctx, **_: refresh_influence(settings)),
-        "topics": ("insight", lambda ctx, **_: refresh_topics(settings)),
-        "reports": ("insight", lambda ctx, **_: run_scheduled_reports(settings)),
-        "refresh_overview": ("insight", lambda ctx, **_: refresh_overview(settings)),
+        "triage": ("triage", call("brandpulse.services.triage:triage_new")),
+        "alerts": ("alerts", call("brandpulse.services.pipeline:run_alerts")),
+        "deliver": ("deliver", lambda ctx, **_: (_call("brandpulse.services.delivery:deliver_pending", settings),
+                                                 _call("brandpulse.services.webhook_delivery:deliver_due", settings))),
+        "publish": ("publish", call("brandpulse.services.publishing:publish_due")),
+        "influence": ("insight", call("brandpulse.services.influence:refresh_influence")),
+        "topics": ("insight", call("brandpulse.services.topics:refresh_topics")),
+        "reports": ("insight", call("brandpulse.reports.brand:run_scheduled_reports")),
+        "refresh_overview": ("insight", call("brandpulse.services.pipeline:refresh_overview")),
         "housekeeping": ("insight", lambda ctx, **_: housekeeping()),
+        "retention": ("insight", call("brandpulse.services.retention:apply_retention")),
+        "deletions": ("collect", call("brandpulse.services.recheck:recheck_deletions")),
     }
 
 
