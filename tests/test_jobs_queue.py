@@ -209,3 +209,33 @@ def test_sqlite_keeps_run_alone_and_refuses_a_worker(write_config, database_url)
     assert not uses_job_queue(settings)  # `run` keeps its own scheduler (tests/test_cli.py, test_workers.py)
     with session_scope(database_url) as session:  # storing mentions defers nothing and needs no queue
         assert save_mentions(session, [record(1)]).inserted == 1
+
+
+def test_the_sources_page_shows_dead_jobs_and_an_admin_retries_them(pg):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from brandpulse.services.accounts import create_user
+    from store.job_queue import enqueue_job
+
+    settings = pg()
+    create_user(settings, None, "ada", "secret-pass-1", "admin")
+    with session_scope(settings.database.url) as session:
+        job = enqueue_job(session, "collect", "collect", {"source": "x", "brand": "Nimbus Mobile"})
+        session.execute(text("UPDATE procrastinate_jobs SET status = 'failed', attempts = 5 WHERE id = :id"),
+                        {"id": job})
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(Path(__file__).parents[1] / "dashboard" / "app.py"), default_timeout=60)
+    app.query_params["page"] = "Sources"
+    app.run()
+    app.text_input(key="login_user").set_value("ada")
+    app.text_input(key="login_password").set_value("secret-pass-1")
+    app.button[0].click().run()
+    assert not app.exception, app.exception
+    dead = [d.value for d in app.dataframe if "last error" in d.value.columns]
+    assert dead and list(dead[0]["id"]) == [job] and list(dead[0]["task"]) == ["collect"]
+    app.button(key="retry_dead_jobs").click().run()
+    assert not app.exception, app.exception
+    assert "1 job(s) back in the queue" in app.success[0].value
+    assert scalar(settings.database.url, f"SELECT status FROM procrastinate_jobs WHERE id = {job}") == "todo"

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from brandpulse.services.access import Actor
-from dashboard import data
+from dashboard import data, flash
+
+JOBS = "jobs_flash"  # where a retry's outcome waits for the next run
 
 
 def _table(rows: list[dict], when_empty: str) -> None:
@@ -27,3 +29,29 @@ def render(actor: Actor) -> None:
     _table(data.source_gaps(), "No source has been down longer than twice its cadence.")
     st.subheader("Quarantined records")
     _table(data.quarantine_counts(), "Nothing quarantined.")
+    _jobs(actor)
+
+
+def _jobs(actor: Actor) -> None:
+    """PostgreSQL: each queue's depth, and the dead jobs with their last error (admins retry them)."""
+    from brandpulse.services.queue_admin import dead_jobs, queue_depths, retry_jobs
+
+    depths = queue_depths(data.settings())
+    if depths is None:  # SQLite: `brandpulse run` does the work itself, there is no queue
+        return
+    st.subheader("Job queues")
+    _table([{"queue": d.queue, "waiting": d.waiting, "running": d.running, "dead": d.dead,
+             "oldest waiting since": d.oldest_waiting_since, "workers": d.workers} for d in depths], "")
+    flash.show(JOBS)
+    dead = dead_jobs(data.settings(), actor)
+    st.subheader("Dead jobs")
+    if not dead:
+        st.caption("No job failed every attempt.")
+        return
+    _table([{"id": job.id, "queue": job.queue, "task": job.task,
+             "arguments": ", ".join(f"{k}={v}" for k, v in job.args.items() if k != "slot")[:200],
+             "attempts": job.attempts, "failed at": job.failed_at, "last error": job.error or ""}
+            for job in dead], "")
+    st.caption("Retry from a shell: `brandpulse jobs retry ID` or `brandpulse jobs retry --all-dead`.")
+    if actor.role == "admin" and st.button(f"Retry all {len(dead)} dead job(s)", key="retry_dead_jobs"):
+        flash.act(JOBS, lambda ids: f"{len(ids)} job(s) back in the queue", retry_jobs, actor, None)
