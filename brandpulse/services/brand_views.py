@@ -18,12 +18,10 @@ from brandpulse.services.accounts import authorize
 from brandpulse.services.voice import share_of_voice
 from store.brands import brand_named, which_brands_are_tracked, who_are_the_rivals_of
 from store.engine import session_scope
-from store.influence import who_leads_the_conversation
-from store.queries import which_authors_wrote_about
+from store.influence_pages import which_influencers_come_after
 
 REPORT_TYPES = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-ALL_SCORES = 1_000_000  # the whole stored leaderboard of a brand (the dashboard shows its top 100)
 
 
 def _brand(session, name: str):
@@ -73,14 +71,7 @@ def influencers_after(settings: Settings, actor: Actor, brand_name: str, tiers: 
     require_page(authorize(settings, actor), "Influencers")
     with session_scope(settings.database.url) as session:
         brand = _brand(session, brand_name)
-        board = who_leads_the_conversation(session, brand.id, ALL_SCORES, tiers)
-        if since is not None or until is not None:
-            active = which_authors_wrote_about(session, brand.id, since, until)
-            board = [row for row in board if row["author_id"] in active]
-    if after is not None:
-        score, author_id = after
-        board = [r for r in board if r["score"] < score or (r["score"] == score and r["author_id"] > author_id)]
-    return board[:limit]
+        return which_influencers_come_after(session, brand.id, tiers, since, until, after, limit)
 
 
 def influencer_report(settings: Settings, actor: Actor, brand_name: str, since: datetime | None,
