@@ -101,13 +101,17 @@ def _give_posts(url: str, posts: int) -> tuple[str, str]:
 def bench_one(url: str, posts: int) -> None:
     """Time one forget of an author with ``posts`` posts on the copy at ``url``."""
     from brandpulse.services.accounts import actor_of
-    from brandpulse.services.people import PersonSelector, forget_person
+    from brandpulse.services.people import PersonSelector, export_person, forget_person
     from store import forgetting
 
     network, handle = _give_posts(url, posts)
     with session_scope(url) as session:
         admin = actor_of(session.execute(select(User).where(User.username == "people-admin")).scalar_one())
     settings = bench_settings(url)
+    started = time.perf_counter()
+    exported = export_person(settings, admin, PersonSelector(network=network, handle=handle))
+    print(f"  export of that author: {time.perf_counter() - started:.1f} s, "
+          f"{sum(exported['counts'].values()):,} rows", flush=True)
     started = time.perf_counter()
     summary = forget_person(settings, admin, PersonSelector(network=network, handle=handle))
     took = time.perf_counter() - started

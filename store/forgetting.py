@@ -95,12 +95,16 @@ def forget_posts(session: Session, person: Person, erasure_id: int, counts: Coun
             conversation_id=None),
             [{"mid": i, "new": renamed.get((n, nid), nid)} for i, n, nid in rows])
     _rewrite_references(session, renamed, set(person.mention_ids), counts)
+    pattern = names_pattern(person.names)
+    table = Analysis.__table__
     for part in chunks(person.mention_ids):
-        for analysis in session.execute(select(Analysis).where(Analysis.mention_id.in_(part))).scalars():
-            entities = scrubbed(analysis.entities, names_pattern(person.names), person.texts, set())
-            if entities != analysis.entities:
-                analysis.entities = entities
-                counts["analyses"] += 1
+        rows = session.execute(select(table.c.id, table.c.entities).where(table.c.mention_id.in_(part))).all()
+        changed = [{"aid": i, "v_entities": new} for i, old in rows
+                   if (new := scrubbed(old, pattern, person.texts, set())) != old]
+        if changed:
+            session.execute(update(table).where(table.c.id == bindparam("aid"))
+                            .values(entities=bindparam("v_entities")), changed)
+        counts["analyses"] += len(changed)
 
 
 def _rewrite_references(session: Session, renamed: dict[tuple[str, str], str], own: set[int], counts: Counter) -> None:

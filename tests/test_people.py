@@ -62,6 +62,8 @@ def _world(settings, tmp_path) -> dict:
         ids = {m.native_id: m.id for m in session.execute(select(Mention)).scalars()}
         dana = session.execute(select(Author).where(Author.handle == HANDLE)).scalar_one()
         bob = session.execute(select(Author).where(Author.handle == "bob_b")).scalar_one()
+        analysis = session.execute(select(Analysis).where(Analysis.mention_id == ids["100"])).scalar_one()
+        analysis.entities = [*analysis.entities, {"text": NAME, "label": "PERSON"}]
         customer = Customer(display_name=NAME, external_id=EXTERNAL)
         session.add(customer)
         session.flush()
