@@ -141,15 +141,16 @@ def _offset(name: str, seconds: float) -> float:
     return (zlib.crc32(name.encode()) % 1000) / 1000 * seconds
 
 
-def defer_due(settings: Settings, last: dict[str, int], now: float | None = None) -> int:
-    """Defer each periodic job whose time slot began since this scheduler last looked; another
-    scheduler deferring the same slot adds nothing. Return how many jobs this call added."""
+def defer_due(settings: Settings, last: dict[str, int], now: float | None = None, jobs=None) -> int:
+    """Defer each periodic job (of ``jobs``, default all) whose time slot began since this
+    scheduler last looked; another scheduler deferring the same slot adds nothing. Return how
+    many jobs this call added."""
     from brandpulse.services.jobs import periodic_jobs
     from store.job_queue import enqueue_periodic
 
     now = time.time() if now is None else now
     due = []
-    for job in periodic_jobs(settings):
+    for job in jobs if jobs is not None else periodic_jobs(settings):
         slot = int((now - _offset(job.name, job.seconds)) // job.seconds)
         if last.get(job.name) != slot:
             due.append((job, slot))
@@ -166,6 +167,7 @@ def schedule_until(settings: Settings, stop: threading.Event, duration: float | 
                    local_workers: int | None = None, tick_seconds: float = 0.5) -> None:
     """PostgreSQL: defer periodic jobs until ``stop`` (or ``duration``), with ``local_workers``
     `brandpulse worker` processes beside it (stopped with it, finishing their current job)."""
+    from brandpulse.services.jobs import periodic_jobs
     from brandpulse.supervise import start_children, stop_children
 
     count = settings.queue.local_workers if local_workers is None else local_workers
@@ -173,10 +175,11 @@ def schedule_until(settings: Settings, stop: threading.Event, duration: float | 
     log.info("scheduling jobs on the queue%s", f", with {count} local worker(s)" if count else " (no local worker)")
     deadline = None if duration is None else time.monotonic() + duration
     last: dict[str, int] = {}
+    jobs = periodic_jobs(settings)
     try:
         while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
             try:
-                added = defer_due(settings, last)
+                added = defer_due(settings, last, jobs=jobs)
                 if added:
                     log.debug("deferred %d periodic job(s)", added)
             except Exception:  # noqa: BLE001 - the database may be away a moment; the next tick retries
