@@ -239,3 +239,18 @@ def test_the_sources_page_shows_dead_jobs_and_an_admin_retries_them(pg):
     assert not app.exception, app.exception
     assert "1 job(s) back in the queue" in app.success[0].value
     assert scalar(settings.database.url, f"SELECT status FROM procrastinate_jobs WHERE id = {job}") == "todo"
+
+
+def test_each_periodic_slot_is_deferred_once_whichever_scheduler_asks(pg):
+    from brandpulse.scheduler import defer_due
+
+    settings = pg()
+    first, second, now = {}, {}, 1_800_000_000.0
+    added = defer_due(settings, first, now)
+    assert added >= 10 and defer_due(settings, second, now) == 0  # the same slots: nothing twice
+    assert defer_due(settings, first, now + 0.1) == 0  # still the same slots
+    # a slot later, the jobs from before still wait (nobody ran them): each waits once, no pile-up
+    assert defer_due(settings, second, now + 86_400 * 8) == 0
+    with session_scope(settings.database.url) as session:
+        names = [row[0] for row in session.execute(text("SELECT queueing_lock FROM procrastinate_jobs"))]
+    assert len(names) == len(set(names)) == added
