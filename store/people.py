@@ -185,31 +185,30 @@ def scan(session: Session, model, columns: Sequence[str], keep) -> list:
 
 def which_rows_hold_person(session: Session, person: Person) -> dict[str, list[dict[str, Any]]]:
     """Every stored row the person appears in, by table name (the subject access export)."""
-    pattern, mention_ids = names_pattern(person.names), set(person.mention_ids)
+    pattern, mention_ids, ticket_ids = names_pattern(person.names), set(person.mention_ids), set(person.ticket_ids)
 
     def named(value: Any) -> bool:
         return value is not None and cites(value, person, pattern, mention_ids)
 
     held: dict[str, list] = {
-        "customers": [session.get(Customer, i) for i in person.customer_ids],
-        "customer_identities": rows_in(session, CustomerIdentity, CustomerIdentity.customer_id, person.customer_ids),
-        "customer_events": rows_in(session, CustomerEvent, CustomerEvent.customer_id, person.customer_ids),
-        "authors": rows_in(session, Author, Author.id, person.author_ids),
-        "mentions": rows_in(session, Mention, Mention.id, person.mention_ids),
-        "analyses": rows_in(session, Analysis, Analysis.mention_id, person.mention_ids),
-        "mention_brands": rows_in(session, MentionBrand, MentionBrand.mention_id, person.mention_ids),
-        "author_influence": rows_in(session, AuthorInfluence, AuthorInfluence.author_id, person.author_ids),
-        "tickets": rows_in(session, Ticket, Ticket.id, person.ticket_ids),
-        "ticket_mentions": rows_in(session, TicketMention, TicketMention.ticket_id, person.ticket_ids),
-        "replies": rows_in(session, Reply, Reply.ticket_id, person.ticket_ids),
-        "topic_mentions": rows_in(session, TopicMention, TopicMention.mention_id, person.mention_ids),
+        "customers": dicts_in(session, Customer, "id", person.customer_ids),
+        "customer_identities": dicts_in(session, CustomerIdentity, "customer_id", person.customer_ids),
+        "customer_events": dicts_in(session, CustomerEvent, "customer_id", person.customer_ids),
+        "authors": dicts_in(session, Author, "id", person.author_ids),
+        "mentions": dicts_in(session, Mention, "id", person.mention_ids),
+        "analyses": dicts_in(session, Analysis, "mention_id", person.mention_ids),
+        "mention_brands": dicts_in(session, MentionBrand, "mention_id", person.mention_ids),
+        "author_influence": dicts_in(session, AuthorInfluence, "author_id", person.author_ids),
+        "tickets": dicts_in(session, Ticket, "id", person.ticket_ids),
+        "ticket_mentions": dicts_in(session, TicketMention, "ticket_id", person.ticket_ids),
+        "ticket_events": dicts_in(session, TicketEvent, "ticket_id", person.ticket_ids)
+        + [row_of(e) for e in _notes_naming(session, pattern) if e.ticket_id not in ticket_ids],
+        "replies": dicts_in(session, Reply, "ticket_id", person.ticket_ids)
+        + [row_of(r) for r in _replies_naming(session, pattern) if r.ticket_id not in ticket_ids],
+        "topic_mentions": dicts_in(session, TopicMention, "mention_id", person.mention_ids),
     }
-    own_events = rows_in(session, TicketEvent, TicketEvent.ticket_id, person.ticket_ids)
-    other_notes = [e for e in _notes_naming(session, pattern) if e.ticket_id not in set(person.ticket_ids)]
-    held["ticket_events"] = own_events + other_notes
-    held["replies"] += [r for r in _replies_naming(session, pattern) if r.ticket_id not in set(person.ticket_ids)]
-    topic_ids = {tm.topic_id for tm in held["topic_mentions"]}
-    held["topics"] = [t for t in scan(session, Topic, ("label", "representative"), named)
+    topic_ids = {tm["topic_id"] for tm in held["topic_mentions"]}
+    held["topics"] = [t for t in scan_where(session, Topic, Topic.id > 0)
                       if t.id in topic_ids or named(t.label) or named(t.representative)]
     held["alerts"] = scan(session, Alert, ("title", "evidence"), named)
     held["webhook_events"] = scan(session, WebhookEvent, ("payload",), named) + _events_about(session, person)
@@ -221,13 +220,23 @@ def which_rows_hold_person(session: Session, person: Person) -> dict[str, list[d
     return {table: _unique(rows) for table, rows in held.items()}
 
 
+def dicts_in(session: Session, model, column: str, values: Sequence) -> list[dict[str, Any]]:
+    """Rows of ``model`` whose ``column`` is one of ``values``, as dicts (no ORM objects: fast for 10,000s)."""
+    table, found = model.__table__, []
+    for part in chunks(sorted(set(values))):
+        found += [dict(row._mapping) for row in session.execute(select(table).where(table.c[column].in_(part)))]
+    return found
+
+
 def _unique(rows: list) -> list[dict[str, Any]]:
+    """The rows as dicts, each row with an ``id`` once (a note can be found twice: own ticket, naming them)."""
     seen, out = set(), []
     for row in rows:
-        key = tuple(getattr(row, c.name) for c in row.__table__.primary_key.columns)
-        if key not in seen:
-            seen.add(key)
-            out.append(row_of(row))
+        row = row if isinstance(row, dict) else row_of(row)
+        if "id" in row and row["id"] in seen:
+            continue
+        seen.add(row.get("id"))
+        out.append(row)
     return out
 
 

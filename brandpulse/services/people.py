@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ from brandpulse.services.access import Actor
 from brandpulse.services.accounts import authorize
 from store import forgetting, people
 from store.engine import session_scope
-from store.webhooks import jsonable
 
 EXPORT_FORMAT = "brandpulse-subject-access/1"
 
@@ -103,9 +102,15 @@ def export_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
     with session_scope(settings.database.url) as session:
         person = _find(session, selector, for_export=True)
         tables = people.which_rows_hold_person(session, person)
-    return jsonable({"format": EXPORT_FORMAT, "exported_at": datetime.now(timezone.utc), "exported_by": actor.username,
-                     "person": {"customer_ids": person.customer_ids, "author_ids": person.author_ids},
-                     "counts": {table: len(rows) for table, rows in tables.items()}, "tables": tables})
+    for rows in tables.values():  # JSON-ready: stored JSON columns already are; times become ISO text
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, (datetime, date)):
+                    row[key] = value.isoformat()
+    return {"format": EXPORT_FORMAT, "exported_at": datetime.now(timezone.utc).isoformat(),
+            "exported_by": actor.username, "person": {"customer_ids": person.customer_ids,
+                                                      "author_ids": person.author_ids},
+            "counts": {table: len(rows) for table, rows in tables.items()}, "tables": tables}
 
 
 def _scope(person: people.Person) -> str:
