@@ -204,22 +204,20 @@ def test_parallel_delivery_keeps_each_tickets_order(write_config, database_url):
     from brandpulse.services.webhook_delivery import deliver_due
     from tests.test_webhooks import CARE, _tickets
 
-    hook = SlowReceiver(delay=0.1)
+    hook = SlowReceiver(delay=0.05)
     try:
         settings = write_config(care=CARE, webhooks={"allow_private_hosts": ["127.0.0.1"], "parallel_sends": 8})
         agent = create_user(settings, None, "ana", "secret-pass-1", "care_agent", "care")
         webhooks.create_subscription(settings, None, url=hook.url, event_types=["ticket.updated"])
-        tickets = _tickets(settings, database_url, 5)
+        tickets = _tickets(settings, database_url, 4)
         for round_ in range(3):
             for tid in tickets:
                 care.add_note(settings, agent, tid, f"note {round_}")
-        began = time.monotonic()
-        assert deliver_due(settings) == {"delivered": 15}
-        took = time.monotonic() - began
+        assert deliver_due(settings) == {"delivered": 12}
     finally:
         hook.server.shutdown()
         hook.server.server_close()
     for tid in tickets:  # each ticket's versions arrive in the order they were made
         versions = [version for ticket, version in hook.arrived if ticket == tid]
         assert versions == sorted(versions) and len(versions) == 3
-    assert hook.most_at_once >= 2 and took < 15 * 0.1  # sent at once, five subjects per round
+    assert hook.most_at_once >= 2  # sent at once (speed: bench/webhooks.py)
