@@ -72,7 +72,8 @@ class ForgetSummary:
     counts: dict[str, int]
 
 
-def _find(session, selector: PersonSelector, for_export: bool) -> people.Person:
+def _find(session, selector: PersonSelector, for_export: bool, gather: bool = True) -> people.Person:
+    """The person the selector names (only their ids unless ``gather``); NotFoundError when nobody."""
     selector.check()
     customer_ids: list[int] = []
     author_ids: list[int] = []
@@ -89,7 +90,8 @@ def _find(session, selector: PersonSelector, for_export: bool) -> people.Person:
         from store.customer_records import which_authors_are_this_customer
 
         author_ids += [a.id for c in customer_ids for a in which_authors_are_this_customer(session, c)]
-    person = people.gather_person(session, customer_ids, author_ids)
+    person = people.gather_person(session, customer_ids, author_ids) if gather else \
+        people.Person(customer_ids=sorted(set(customer_ids)), author_ids=sorted(set(author_ids)))
     if not person.found:
         raise NotFoundError(f"nothing is held on {selector.describe()}: no such author or customer "
                             "(already forgotten, or never collected)")
@@ -124,7 +126,7 @@ def forget_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
     actor = authorize(settings, actor, "people.forget")
     url = settings.database.url
     with session_scope(url) as session:  # the audit row first, committed: a killed run shows as 'running'
-        person = _find(session, selector, for_export=False)
+        person = _find(session, selector, for_export=False, gather=False)
         erasure_id = forgetting.open_erasure(session, actor.username, _scope(person))
     counts: Counter = Counter()
     with session_scope(url) as session:
