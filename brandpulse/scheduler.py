@@ -11,7 +11,7 @@ import zlib
 from datetime import timedelta
 
 from brandpulse.core.settings import Settings, tracked_brands
-from brandpulse.core.settings_queue import uses_job_queue
+from brandpulse.core.settings_queue import LOCAL_CONCURRENCY, QUEUES, uses_job_queue
 from store.brands import sync_brands
 from store.engine import session_scope
 from store.models import utcnow
@@ -171,8 +171,15 @@ def schedule_until(settings: Settings, stop: threading.Event, duration: float | 
     from brandpulse.supervise import start_children, stop_children
 
     count = settings.queue.local_workers if local_workers is None else local_workers
-    children = start_children([sys.executable, "-m", "brandpulse.cli.main", "worker"], count)
-    log.info("scheduling jobs on the queue%s", f", with {count} local worker(s)" if count else " (no local worker)")
+    worker = [sys.executable, "-m", "brandpulse.cli.main", "worker", "--queues"]
+    rest = ",".join(queue for queue in QUEUES if queue != "analyze")
+    # ``count`` analysis workers (one job at a time: the model uses every core) and, with them,
+    # one worker for every other queue, several jobs at once as the SQLite scheduler's thread pool
+    children = start_children([*worker, "analyze"], count)
+    children += start_children([*worker, rest, "--concurrency", str(max(settings.queue.concurrency,
+                                                                          LOCAL_CONCURRENCY))], 1 if count else 0)
+    log.info("scheduling jobs on the queue%s", f", with {count} local analysis worker(s) and one for the other "
+             "queues" if count else " (no local worker)")
     deadline = None if duration is None else time.monotonic() + duration
     last: dict[str, int] = {}
     jobs = periodic_jobs(settings)

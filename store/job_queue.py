@@ -16,6 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from brandpulse.core.settings_queue import PRIORITY
+
 _ANALYSIS_BATCH = [256]  # nlp.batch_size of this process (use_analysis_batch_size)
 _READY: set[str] = set()  # database URLs whose queue tables were seen
 
@@ -40,12 +42,14 @@ def has_job_queue(session: Session) -> bool:
 
 
 def enqueue_job(session: Session, queue: str, task: str, args: dict | None = None, *,
-                queueing_lock: str | None = None, lock: str | None = None, priority: int = 0) -> int | None:
+                queueing_lock: str | None = None, lock: str | None = None, priority: int | None = None
+                ) -> int | None:
     """Defer one job in the session's transaction; its id, or None when a job with the same
     ``queueing_lock`` already waits (nothing is added then) or there is no queue (SQLite)."""
     if not has_job_queue(session):
         return None
-    values = {"queue": queue, "task": task, "priority": priority, "lock": lock,
+    values = {"queue": queue, "task": task, "priority": PRIORITY.get(queue, 0) if priority is None else priority,
+              "lock": lock,
               "queueing_lock": queueing_lock, "args": json.dumps(args or {})}
     if queueing_lock is None:
         return session.execute(DEFER, values).scalar()
@@ -78,8 +82,9 @@ def enqueue_periodic(session: Session, queue: str, task: str, name: str, slot: i
     savepoint = session.begin_nested()
     try:
         job_id = session.execute(text(
-            "SELECT procrastinate_defer_periodic_job_v2(:queue, NULL, :name, :task, 0, :name, :slot, "
+            "SELECT procrastinate_defer_periodic_job_v2(:queue, NULL, :name, :task, :priority, :name, :slot, "
             "CAST(:args AS jsonb))"), {"queue": queue, "task": task, "name": name, "slot": slot,
+                                       "priority": PRIORITY.get(queue, 0),
                                        "args": json.dumps({**(args or {}), "slot": slot})}).scalar()
         savepoint.commit()
         return job_id
@@ -116,13 +121,15 @@ def forget_worker(session: Session, name: str) -> None:
     session.execute(text("DELETE FROM queue_workers WHERE name = :name"), {"name": name})
 
 
-def requeue_stalled_jobs(session: Session, stalled_seconds: float) -> list[int]:
+def requeue_stalled_jobs(session: Session, stalled_seconds: float, running_here: Iterable[int] = ()) -> list[int]:
     """Put back to 'todo' every running job whose worker sent no heartbeat for ``stalled_seconds``
-    (a worker killed with SIGKILL, a machine that vanished); return their ids."""
+    (a worker killed with SIGKILL, a machine that vanished), except the jobs ``running_here``
+    (the caller's own, whatever its heartbeat says); return their ids."""
     ids = list(session.execute(text(
         "SELECT job.id FROM procrastinate_jobs job LEFT JOIN procrastinate_workers w ON w.id = job.worker_id "
         "WHERE job.status = 'doing' AND (w.id IS NULL OR w.last_heartbeat < now() - make_interval("
-        "secs => :seconds)) FOR UPDATE OF job SKIP LOCKED"), {"seconds": stalled_seconds}).scalars())
+        "secs => :seconds)) AND NOT job.id = ANY(:mine) FOR UPDATE OF job SKIP LOCKED"),
+        {"seconds": stalled_seconds, "mine": list(running_here)}).scalars())
     for job_id in ids:
         session.execute(text("SELECT procrastinate_retry_job_v2(:id, now(), NULL, NULL, NULL)"), {"id": job_id})
     session.execute(text("DELETE FROM procrastinate_workers WHERE last_heartbeat < now() - "

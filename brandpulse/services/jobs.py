@@ -122,8 +122,12 @@ def build_app(settings: Settings, pool_size: int = 4) -> procrastinate.App:
     return app
 
 
+_RUNNING: set[int] = set()  # ids of the jobs this process runs now (never re-queued by its own upkeep)
+
+
 def _logged(settings: Settings, task: str, function: Callable) -> Callable:
     def run(context, **args):
+        _RUNNING.add(context.job.id)
         try:
             result = function(context, **args)
         except Exception as exc:  # noqa: BLE001 - kept for doctor, then procrastinate retries or buries it
@@ -132,6 +136,8 @@ def _logged(settings: Settings, task: str, function: Callable) -> Callable:
             with session_scope(settings.database.url) as session:
                 record_job_error(session, job.id, job.attempts + 1, f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            _RUNNING.discard(context.job.id)
         line = job_work.describe(f"collect:{args['source']}:{args['brand']}" if task == "collect" else task, result)
         if line:
             log.info("%s", line)
@@ -150,7 +156,7 @@ async def _upkeep(settings: Settings, name: str, queues: list[str], concurrency:
         with session_scope(settings.database.url) as session:
             record_worker_seen(session, name, queues, concurrency)
         with session_scope(settings.database.url) as session:
-            for job_id in requeue_stalled_jobs(session, settings.queue.stalled_seconds):
+            for job_id in requeue_stalled_jobs(session, settings.queue.stalled_seconds, set(_RUNNING)):
                 log.warning("job %s: its worker went silent; back in the queue", job_id)
     while True:
         try:
