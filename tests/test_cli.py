@@ -103,7 +103,7 @@ def test_run_schedules_the_pipeline_and_stops_on_sigterm(write_config, database_
                                stderr=subprocess.STDOUT, text=True)
     api = f"http://127.0.0.1:{port}/v1/tickets?view=all_teams"
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + 150  # on PostgreSQL, queue workers start first (slow on a loaded machine)
         while time.time() < deadline and count(database_url, Ticket) == 0:
             time.sleep(0.5)
         assert count(database_url, Ticket) == 1
@@ -183,11 +183,16 @@ def test_two_run_processes_never_collect_the_same_source_at_once(write_config, d
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=120)[0] for p in processes]
     assert all(p.returncode == 0 for p in processes), outputs
-    # one process stores the post; the other waits while it holds the source (once the first
-    # stops and gives the lease back, the other may collect too, and finds nothing new)
     collecting = [o for o in outputs if "collect:file:Nimbus Mobile: stored 1 of 1" in o]
-    waiting = [o for o in outputs if "is being collected by" in o]
-    assert len(collecting) == 1 and len(waiting) == 1 and collecting != waiting, outputs
+    if database_url.startswith("postgresql"):
+        # each collect slot is one queued job (deferred once by either scheduler), run by one worker
+        assert sum(o.count("collect:file:Nimbus Mobile: stored 1 of 1") for o in outputs) == 1, outputs
+        assert "Traceback" not in "".join(outputs)
+    else:
+        # one process stores the post; the other waits while it holds the source (once the first
+        # stops and gives the lease back, the other may collect too, and finds nothing new)
+        waiting = [o for o in outputs if "is being collected by" in o]
+        assert len(collecting) == 1 and len(waiting) == 1 and collecting != waiting, outputs
     assert count(database_url, Mention) == 1
 
 
