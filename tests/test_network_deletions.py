@@ -175,6 +175,36 @@ def test_x_lookup_errors_mark_deleted_and_suspended_posts(write_config, database
     assert audit(database_url) == [("network_delete", "collector:x", {"reported": 2, "stored": 2, "erased": 2})]
 
 
+def test_x_recheck_counts_pages_other_workers_are_reading_against_the_cap(write_config, database_url, monkeypatch):
+    from store.spend import reserve_spend
+
+    monkeypatch.setenv("BRANDPULSE_X_BEARER_TOKEN", "test-token")
+    ids = [f"18600000000000001{n}" for n in range(3)]
+    _store(database_url, "x", [(i, 1 + n, None) for n, i in enumerate(ids)])
+    day = NOW.strftime("%Y-%m-%d")
+    with session_scope(database_url) as session:  # another worker reserved a page it is reading now
+        assert reserve_spend(session, "x", "Nimbus Mobile", 0.01, day, 0.02)[0]
+    with FakeServer() as server:
+        server.route("GET", "/2/tweets", Reply(200, json.dumps({"data": [{"id": ids[0], "text": "here"}]})))
+        settings = write_config(sources={"x": {"enabled": True, "base_url": server.url, "backoff_seconds": 0,
+                                               "price_per_post": 0.01, "daily_cap_usd": 0.02}})
+        (result,) = recheck_deletions(settings)
+        (call,) = server.calls("/2/tweets")
+        assert len(call["query"]["ids"][0].split(",")) == 1 and result.checked == 1  # what the cap left
+        (again,) = recheck_deletions(settings)
+        assert again.skipped and "daily spend cap" in again.errors[0] and len(server.calls("/2/tweets")) == 1
+        with session_scope(database_url) as session:
+            assert what_did_source_spend_today(session, "x", day) == pytest.approx(0.02)
+        # a budget read just before another worker reserved the rest: the reservation, made under the
+        # source's lock, refuses, and nothing is fetched
+        import brandpulse.services.recheck as recheck
+        monkeypatch.setattr(recheck, "_budget", lambda *args: 3)
+        (raced,) = recheck_deletions(settings)
+        assert raced.skipped and len(server.calls("/2/tweets")) == 1
+    with session_scope(database_url) as session:
+        assert what_did_source_spend_today(session, "x", day) == pytest.approx(0.02)
+
+
 def test_x_search_pages_report_referenced_tweets_that_are_gone():
     from collectors.x import parse_search_page
     from fakeserver import recorded

@@ -26,7 +26,6 @@ from store.collectors import (
     record_collector_degraded,
     record_collector_failure,
     record_collector_success,
-    record_spend,
     save_cursor,
     what_cursor_is_saved,
     what_did_source_spend_today,
@@ -34,6 +33,7 @@ from store.collectors import (
 )
 from store.deletions import erase_deleted_posts, which_posts_to_recheck
 from store.engine import session_scope
+from store.spend import reserve_spend, settle_spend
 from store.models import utcnow
 
 RECHECK = "deletions re-check"  # the (source, brand) row of the re-check in health, spend and cursors
@@ -84,6 +84,12 @@ def _recheck(settings: Settings, name: str, collector, now: datetime) -> Recheck
         limit = rules.recheck_per_run if budget is None else min(rules.recheck_per_run, budget)
         posts = which_posts_to_recheck(session, collector.network, now - timedelta(days=rules.recheck_days),
                                        after, limit) if limit else []
+        price, day = float(getattr(collector, "price_per_item", 0.0) or 0.0), now.strftime("%Y-%m-%d")
+        reserved = price * len(posts) if price and posts and not (until and until > now) else 0.0
+        if reserved and not reserve_spend(session, name, RECHECK, reserved, day,
+                                          getattr(getattr(settings.sources, name, None), "daily_cap_usd", None))[0]:
+            limit, reserved = 0, 0.0  # other workers' pages took what was left of the cap meanwhile
+    # the reservation is committed: other workers count it before they fetch
     if until and until > now:
         result.skipped = True
         result.errors.append(f"{name} is {state.replace('_', ' ')} until {until:%Y-%m-%d %H:%M} UTC; re-check skipped")
@@ -97,16 +103,16 @@ def _recheck(settings: Settings, name: str, collector, now: datetime) -> Recheck
     except CollectorError as exc:
         result.errors.append(str(exc))
         with session_scope(url) as session:
+            settle_spend(session, name, RECHECK, reserved, 0.0, day)  # nothing was read: give it back
             record_collector_failure(session, name, RECHECK, str(exc))
         return result
     next_after = posts[-1][0] if len(posts) == limit else 0  # the end of the window: start over next time
     with session_scope(url) as session:
         if page is not None:
             result.erased = erase_deleted_posts(session, page.deleted, f"collector:{name}")
-            price = getattr(collector, "price_per_item", 0.0)
             read = page.items_read if page.items_read is not None else len(posts)
-            if price and read:
-                record_spend(session, name, RECHECK, price * read, now.strftime("%Y-%m-%d"))
+            if reserved:
+                settle_spend(session, name, RECHECK, reserved, price * read, day)
             result.errors.extend(page.partial_errors)
         save_cursor(session, name, RECHECK, json.dumps({"after_id": next_after}))
         next_run = now + timedelta(hours=rules.interval_hours)
