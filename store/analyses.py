@@ -68,7 +68,11 @@ def how_many_mentions_await_analysis(session: Session) -> int:
 
 
 def save_analyses(session: Session, results: dict[int, dict[str, Any]]) -> None:
-    """Store one analysis per mention (replacing an earlier one) and mark them analysed."""
+    """Store one analysis per mention (replacing an earlier one) and mark them analysed; a mention
+    erased while it was being analysed (forgotten, deleted) keeps no analysis of its old text."""
+    erased = set(session.execute(select(Mention.id).where(Mention.id.in_(list(results)),
+                                                          Mention.erased_at.is_not(None))).scalars()) if results else set()
+    results = {mention_id: result for mention_id, result in results.items() if mention_id not in erased}
     if not results:
         return
     now = utcnow()

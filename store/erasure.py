@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Iterable, Sequence
 
-from sqlalchemy import bindparam, func, null, select, text, update
+from sqlalchemy import bindparam, case, func, null, select, text, update
 from sqlmodel import Session
 
 from store.models import Author, Mention, utcnow
@@ -51,14 +51,18 @@ def erase_mention_texts(session: Session, mention_ids: Sequence[int], reason: st
                         keep_link: bool = False) -> int:
     """Empty the text and raw payload (and the link unless ``keep_link``) of these mentions,
     scrub them from the search index and mark them erased with ``reason``; return how many
-    changed. Mentions already erased for the same reason are left as they are."""
+    changed. Mentions already erased for the same reason are left as they are; one not analysed
+    yet is marked ``analysis_status='erased'`` and never analysed."""
     if reason not in REASONS:
         raise ValueError(f"erasure reason {reason!r} is not one of {', '.join(REASONS)}")
     changed = 0
     now = utcnow()
     for ids in _chunks(sorted(set(mention_ids))):
         _scrub_search_index(session, ids)
-        values = {"text": "", "raw": null(), "erased_at": now, "erased_reason": reason}
+        # a post erased before it was analysed is never scored on empty text (an open claim's save is refused)
+        values = {"text": "", "raw": null(), "erased_at": now, "erased_reason": reason,
+                  "analysis_status": case((Mention.analysis_status.in_(("pending", "claimed")), "erased"),
+                                          else_=Mention.analysis_status)}
         if not keep_link:
             values["url"] = None
         changed += session.execute(

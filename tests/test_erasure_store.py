@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from brandpulse.core.records import AuthorRecord, MentionRecord
 from store import search
+from store.analyses import claim_mentions_for_analysis
 from store.engine import session_scope
 from store.erasure import erase_author_profiles, erase_mention_texts, suppression_digest, which_are_suppressed
 from store.mentions import save_mentions
@@ -33,6 +34,9 @@ def test_erased_text_leaves_the_row_and_the_search_index(settings, database_url)
     with session_scope(database_url) as session:
         erased = session.get(Mention, first)
         assert (erased.text, erased.raw, erased.url, erased.erased_reason) == ("", None, None, "forgotten")
+        assert erased.analysis_status == "erased"  # it was pending: it is never scored on empty text
+        claimed = [mention_id for mention_id, _, _ in claim_mentions_for_analysis(session, 10)]
+        assert len(claimed) == 2 and first not in claimed
         assert erased.erased_at is not None
         ids, watermark = search.which_mentions_contain(session, "refund")
         assert len(ids) == 1 and first not in ids and watermark == 3
@@ -62,3 +66,20 @@ def test_suppressed_ids_are_recognised_by_digest_only(settings, database_url):
         assert which_are_suppressed(session, "x", "post", ["a1"]) == set()
         stored = session.execute(select(Suppression.digest)).scalars().all()
         assert "a1" not in "".join(stored)
+
+
+def test_a_post_erased_while_it_was_analysed_keeps_no_analysis_of_its_old_text(settings, database_url):
+    from store.analyses import save_analyses
+    from store.models import Analysis
+
+    _store(database_url, ["Nimbus Mobile, says Alice Example"])
+    with session_scope(database_url) as session:
+        ((mention_id, _, _),) = claim_mentions_for_analysis(session, 10)
+    with session_scope(database_url) as session:  # forgotten while a worker scores it
+        erase_mention_texts(session, [mention_id], "forgotten")
+    with session_scope(database_url) as session:
+        save_analyses(session, {mention_id: {"sentiment": "neutral", "entities": [{"text": "Alice Example",
+                                                                                     "label": "PERSON"}]}})
+    with session_scope(database_url) as session:
+        assert session.execute(select(Analysis)).first() is None
+        assert session.get(Mention, mention_id).analysis_status == "erased"

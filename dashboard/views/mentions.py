@@ -53,6 +53,9 @@ def show_detail(detail: dict) -> None:
             st.link_button("Open the post", link)
         elif mention.url:
             st.text(f"link (not a web address): {mention.url}")
+        if analysis is None and mention.analysis_status == "erased":
+            st.info("Not analysed: the post was erased before it was scored.")
+            return
         if analysis is None:
             st.info(f"Not analysed yet (status: {md(mention.analysis_status)}). "
                     f"{md(mention.analysis_error or '')}")
