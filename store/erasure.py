@@ -108,3 +108,24 @@ def count_erasures(session: Session, kind: str | None = None) -> int:
     if kind:
         query = query.where(Erasure.kind == kind)
     return session.execute(query).scalar_one()
+
+
+def open_erasure_run(session: Session, kind: str, actor: str, scope: str, resume: bool = False) -> int:
+    """The id of a new audit row (``running`` until :func:`close_erasure_run`); with ``resume``, a
+    row of the same kind and scope left ``running`` by a stopped run is taken up again instead."""
+    if resume:
+        left = session.execute(select(Erasure.id).where(Erasure.kind == kind, Erasure.scope == scope[:300],
+                                                        Erasure.status == "running")
+                               .order_by(Erasure.id)).scalars().first()
+        if left is not None:
+            return left
+    erasure = Erasure(kind=kind, actor=actor[:100], scope=scope[:300], counts={}, status="running")
+    session.add(erasure)
+    session.flush()
+    return erasure.id
+
+
+def close_erasure_run(session: Session, erasure_id: int, counts: dict[str, int]) -> None:
+    """Mark the audit row done with its counts."""
+    session.execute(update(Erasure).where(Erasure.id == erasure_id).values(
+        counts=counts, status="done", finished_at=utcnow()))

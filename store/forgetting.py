@@ -19,11 +19,12 @@ from sqlalchemy import bindparam, delete, select, text, update
 from sqlmodel import Session
 
 from store.bulk import dialect_insert
-from store.erasure import erase_author_profiles, erase_mention_texts, suppression_digest
+from store.erasure import (close_erasure_run, erase_author_profiles, erase_mention_texts, open_erasure_run,
+                           suppression_digest)
 from store.models import (Alert, Analysis, Author, AuthorInfluence, Customer, Mention, Quarantine, Reply, ReportRun,
                           TermRollup, TicketEvent, Topic, utcnow)
 from store.models_api import CustomerEvent, CustomerIdentity, IdempotentRequest, WebhookEvent
-from store.models_rights import Erasure, Suppression
+from store.models_rights import Suppression
 from store.people import ERASED, Person, chunks, cites, cites_mention, names_pattern, quotes_post, scan, scan_where
 from store.people import rows_in, which_mentions_name_person, which_reports_may_list
 from store.search import how_far_is_search_indexed
@@ -49,20 +50,10 @@ def scrubbed(value: Any, pattern: re.Pattern | None, texts: set[str], mention_id
 
 def open_erasure(session: Session, actor: str, scope: str) -> int:
     """The audit row of this forget: a run of the same scope left 'running' is resumed, else a new one."""
-    left = session.execute(select(Erasure.id).where(Erasure.kind == "forget", Erasure.scope == scope,
-                                                    Erasure.status == "running").order_by(Erasure.id)).scalars().first()
-    if left is not None:
-        return left
-    erasure = Erasure(kind="forget", actor=actor, scope=scope, counts={}, status="running")
-    session.add(erasure)
-    session.flush()
-    return erasure.id
+    return open_erasure_run(session, "forget", actor, scope, resume=True)
 
 
-def close_erasure(session: Session, erasure_id: int, counts: dict[str, int]) -> None:
-    """Mark the audit row done with its counts per table."""
-    session.execute(update(Erasure).where(Erasure.id == erasure_id).values(
-        counts=counts, status="done", finished_at=utcnow()))
+close_erasure = close_erasure_run  # marks the audit row done with its counts per table
 
 
 def _suppress(session: Session, erasure_id: int, rows: list[tuple[str, str, str]]) -> int:

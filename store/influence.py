@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from store.buckets import time_bucket
 from store.bulk import upsert_rows
+from store.influence_pages import which_influencers_come_after
 from store.models import Analysis, Author, AuthorInfluence, Mention, MentionBrand
 
 
@@ -92,16 +93,7 @@ def save_influence(session: Session, brand_id: int, rows: list[dict[str, Any]]) 
 def who_leads_the_conversation(session: Session, brand_id: int, limit: int = 50,
                                tiers: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Stored influence for a brand, highest score first, with the author's profile."""
-    statement = (select(AuthorInfluence, Author.handle, Author.network, Author.followers, Author.name,
-                        Author.profile_url)
-                 .join(Author, Author.id == AuthorInfluence.author_id)
-                 .where(AuthorInfluence.brand_id == brand_id)
-                 .order_by(AuthorInfluence.score.desc(), Author.id).limit(limit))
-    if tiers:
-        statement = statement.where(AuthorInfluence.tier.in_(list(tiers)))
-    return [{**influence.model_dump(), "handle": handle, "network": network, "followers": followers,
-             "name": name, "profile_url": url}
-            for influence, handle, network, followers, name, url in session.execute(statement)]
+    return which_influencers_come_after(session, brand_id, tiers, None, None, None, limit)
 
 
 def which_posts_of_authors_stand_out(session: Session, brand_id: int, author_ids: Sequence[int],

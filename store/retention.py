@@ -23,7 +23,7 @@ from sqlalchemy import and_, delete, exists, func, null, or_, select, true, tupl
 from sqlmodel import Session
 
 from store.deletions import start_writing  # noqa: F401 (re-exported: each batch begins with it)
-from store.erasure import erase_author_profiles, erase_mention_texts
+from store.erasure import close_erasure_run, erase_author_profiles, erase_mention_texts, open_erasure_run
 from store.models import (
     Alert,
     Author,
@@ -33,9 +33,7 @@ from store.models import (
     TicketEvent,
     TicketMention,
     TicketViewer,
-    utcnow,
 )
-from store.models_rights import Erasure
 from store.tickets import CLOSED_STATUSES
 
 Resume = tuple[datetime, int] | None  # (created_at, id) of the last row of the previous batch
@@ -184,13 +182,7 @@ def delete_tickets(session: Session, ticket_ids: Sequence[int]) -> int:
 
 def open_retention_run(session: Session, actor: str, scope: str) -> int:
     """The audit row of a retention run, marked running until :func:`close_retention_run`."""
-    erasure = Erasure(kind="retention", actor=actor[:100], scope=scope[:300], counts={}, status="running")
-    session.add(erasure)
-    session.flush()
-    return erasure.id
+    return open_erasure_run(session, "retention", actor, scope)
 
 
-def close_retention_run(session: Session, erasure_id: int, counts: dict[str, int]) -> None:
-    """Mark the retention run done with its counts per kind."""
-    session.execute(update(Erasure).where(Erasure.id == erasure_id).values(
-        counts=counts, status="done", finished_at=utcnow()))
+close_retention_run = close_erasure_run  # marks the run done with its counts per kind

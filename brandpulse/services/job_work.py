@@ -7,10 +7,9 @@ import logging
 
 from brandpulse.core.errors import ConfigError
 from brandpulse.core.settings import Settings, tracked_brands
-from brandpulse.services.pipeline import AnalyzeResult
+from brandpulse.services.pipeline import AnalyzeResult, score_claimed
 from nlp.analyzer import Analyzer, build_analyzer
-from nlp.stage import Doc
-from store.analyses import mark_analysis_failed, release_claims, save_analyses
+from store.analyses import mark_analysis_failed, save_analyses
 from store.analysis_claims import (
     claim_these_mentions,
     which_claims_are_still_open,
@@ -44,18 +43,9 @@ def analyze_mentions(settings: Settings, mention_ids: list[int], take_over: bool
             claimed = claim_these_mentions(session, mention_ids[start:start + size], take_over)
         if not claimed:
             continue
-        docs = [Doc(key=mid, text=text or "", fields={"source_language": language})
-                for mid, text, language in claimed]
-        try:
-            analyzer.analyze(docs)
-        except BaseException:
-            with session_scope(url) as session:
-                release_claims(session, [doc.key for doc in docs])
-            raise
-        results = {doc.key: analyzer.result(doc) for doc in docs if not doc.error}
-        failures = {doc.key: doc.error for doc in docs if doc.error}
+        results, failures = score_claimed(settings, analyzer, claimed)
         with session_scope(url) as session:
-            still_ours = which_claims_are_still_open(session, [doc.key for doc in docs])
+            still_ours = which_claims_are_still_open(session, [mid for mid, _, _ in claimed])
             results = {key: value for key, value in results.items() if key in still_ours}
             failures = {key: value for key, value in failures.items() if key in still_ours}
             save_analyses(session, results)
@@ -63,9 +53,7 @@ def analyze_mentions(settings: Settings, mention_ids: list[int], take_over: bool
             if results:
                 for queue, task in AFTER_ANALYSIS:
                     enqueue_job(session, queue, task, queueing_lock=task)
-        result.failed += len(failures)
-        result.unsupported_language += sum(1 for r in results.values() if not r["language_supported"])
-        result.analysed += sum(1 for r in results.values() if r["language_supported"])
+        result.add_batch(results, failures)
     return result
 
 

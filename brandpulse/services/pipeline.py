@@ -37,6 +37,27 @@ class AnalyzeResult:
     def handled(self) -> int:
         return self.analysed + self.unsupported_language + self.failed
 
+    def add_batch(self, results: dict[int, dict], failures: dict[int, str]) -> None:
+        """Count one saved batch."""
+        self.failed += len(failures)
+        self.unsupported_language += sum(1 for r in results.values() if not r["language_supported"])
+        self.analysed += sum(1 for r in results.values() if r["language_supported"])
+
+
+def score_claimed(settings: Settings, analyzer: Analyzer, claimed: list[tuple[int, str, str | None]]
+                  ) -> tuple[dict[int, dict], dict[int, str]]:
+    """Score claimed (id, text, language) mentions: (results by id, errors by id). If the analyzer
+    fails as a whole, the claims are given back before the error goes on."""
+    docs = [Doc(key=mid, text=text or "", fields={"source_language": language}) for mid, text, language in claimed]
+    try:
+        analyzer.analyze(docs)
+    except BaseException:
+        with session_scope(settings.database.url) as session:
+            release_claims(session, [doc.key for doc in docs])
+        raise
+    return ({doc.key: analyzer.result(doc) for doc in docs if not doc.error},
+            {doc.key: doc.error for doc in docs if doc.error})
+
 
 def analyze_pending(settings: Settings, limit: int | None = None,
                     progress: Callable[[int], None] | None = None,
@@ -54,28 +75,13 @@ def analyze_pending(settings: Settings, limit: int | None = None,
             pending = claim_mentions_for_analysis(session, size)
         if not pending:
             break
-        docs = [Doc(key=mid, text=text or "", fields={"source_language": language})
-                for mid, text, language in pending]
-        try:
-            analyzer.analyze(docs)
-        except BaseException:
-            with session_scope(settings.database.url) as session:
-                release_claims(session, [doc.key for doc in docs])
-            raise
-        results, failures = {}, {}
-        for doc in docs:
-            if doc.error:
-                failures[doc.key] = doc.error
-            else:
-                results[doc.key] = analyzer.result(doc)
+        results, failures = score_claimed(settings, analyzer, pending)
         with session_scope(settings.database.url) as session:
             save_analyses(session, results)
             mark_analysis_failed(session, failures)
-        result.failed += len(failures)
-        result.unsupported_language += sum(1 for r in results.values() if not r["language_supported"])
-        result.analysed += sum(1 for r in results.values() if r["language_supported"])
+        result.add_batch(results, failures)
         if progress:
-            progress(len(docs))
+            progress(len(pending))
     if result.handled:
         refresh_overview(settings)
     return result
