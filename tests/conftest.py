@@ -88,13 +88,12 @@ def database_url(request, tmp_path) -> str:
         yield url
 
 
-@pytest.fixture
-def write_config(tmp_path, database_url, monkeypatch):
-    """Write a config.yaml (base config, deep-updated) and point BRANDPULSE_CONFIG at it."""
+def config_writer(tmp_path, database_url: str, monkeypatch):
+    """write(**overrides): a config.yaml (the base config with top-level keys replaced) on
+    ``database_url``, with BRANDPULSE_CONFIG pointing at it; returns its Settings."""
     def write(**overrides):
         config = yaml.safe_load(yaml.safe_dump(BASE_CONFIG))
-        for key, value in overrides.items():
-            config[key] = value
+        config.update(overrides)
         config["database"] = {"url": database_url}
         path = tmp_path / "config.yaml"
         path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -102,6 +101,12 @@ def write_config(tmp_path, database_url, monkeypatch):
         monkeypatch.delenv("BRANDPULSE_DATABASE_URL", raising=False)
         return load_settings(path)
     return write
+
+
+@pytest.fixture
+def write_config(tmp_path, database_url, monkeypatch):
+    """Write a config.yaml (base config, top-level keys replaced) and point BRANDPULSE_CONFIG at it."""
+    return config_writer(tmp_path, database_url, monkeypatch)
 
 
 @pytest.fixture

@@ -16,16 +16,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy import func, select, text
 
 from brandpulse.core.records import MentionRecord
-from brandpulse.core.settings import load_settings
 from brandpulse.services.importer import import_file
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.models import Analysis, Mention
-from tests.conftest import BASE_CONFIG, _truncate
+from tests.conftest import _truncate, config_writer
 
 BIN = Path(sys.executable).parent / "brandpulse"
 
@@ -34,17 +32,7 @@ BIN = Path(sys.executable).parent / "brandpulse"
 def pg(postgres_database, tmp_path, monkeypatch):
     """A config on the test PostgreSQL (emptied); call it with overrides to write it."""
     _truncate(postgres_database)
-
-    def write(**overrides):
-        config = yaml.safe_load(yaml.safe_dump(BASE_CONFIG))
-        config.update(overrides)
-        config["database"] = {"url": postgres_database}
-        path = tmp_path / "config.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        monkeypatch.setenv("BRANDPULSE_CONFIG", str(path))
-        monkeypatch.delenv("BRANDPULSE_DATABASE_URL", raising=False)
-        return load_settings(path)
-    return write
+    return config_writer(tmp_path, postgres_database, monkeypatch)
 
 
 def load(settings, tmp_path, count: int) -> None:
