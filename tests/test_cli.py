@@ -186,7 +186,8 @@ def test_two_run_processes_never_collect_the_same_source_at_once(write_config, d
     collecting = [o for o in outputs if "collect:file:Nimbus Mobile: stored 1 of 1" in o]
     if database_url.startswith("postgresql"):
         # each collect slot is one queued job (deferred once by either scheduler), run by one worker
-        assert sum(o.count("collect:file:Nimbus Mobile: stored 1 of 1") for o in outputs) == 1, outputs
+        assert sum(o.count("collect:file:Nimbus Mobile: stored 1 of 1") for o in outputs) == 1, \
+            "\n----\n".join(line for o in outputs for line in o.splitlines() if "collect" in line or "lease" in line)
         assert "Traceback" not in "".join(outputs)
     else:
         # one process stores the post; the other waits while it holds the source (once the first

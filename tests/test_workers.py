@@ -81,7 +81,8 @@ def test_two_run_processes_never_analyse_one_mention_twice(write_config, databas
         time.sleep(0.5)
     for process in processes:
         process.send_signal(signal.SIGTERM)
-    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    # a stage waiting for the other process's lease (triage, alerts: up to 120 s) finishes before it stops
+    outputs = [p.communicate(timeout=300)[0] for p in processes]
     assert all(p.returncode == 0 for p in processes), outputs
     per_process = [sum(int(n) for n in re.findall(r"analyze: analysed (\d+)", o)) for o in outputs]
     assert sum(per_process) == 1000, (per_process, outputs)

@@ -210,7 +210,8 @@ def collect_leased(settings: Settings, collector: Collector, brand: BrandSetting
 
 
 def _is_dead_local_process(holder: str) -> bool:
-    host, _, pid = holder.rpartition(":")
+    host, _, pid = holder.partition(":")  # host:pid, or host:pid:thread for a queued job
+    pid = pid.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit():
         return False
     try:

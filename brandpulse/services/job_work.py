@@ -4,6 +4,7 @@ SQLite, and every effect is idempotent, so a retried job never changes anything 
 from __future__ import annotations
 
 import logging
+import threading
 
 from brandpulse.core.errors import ConfigError
 from brandpulse.core.settings import Settings, tracked_brands
@@ -66,6 +67,23 @@ def sweep_pending(settings: Settings) -> int:
         ids = which_mentions_await_analysis(session, SWEEP_BATCHES * settings.nlp.batch_size)
         enqueue_analysis(session, ids)
     return len(ids)
+
+
+def collect_job(settings: Settings, source: str, brand: str):
+    """One queued collect of (source, brand) under the source's lease, held by this job alone and
+    given back when its pass ends: another job of the same source, in this worker's other threads
+    or in another worker, is skipped meanwhile (a killed worker's lease is taken over at once on
+    its own host, or lapses after its time to live)."""
+    from brandpulse.services.collecting import collect_leased, process_holder
+    from store.leases import give_back_lease
+
+    collector, tracked = find_source(settings, source, brand)
+    holder = f"{process_holder()}:{threading.get_ident()}"
+    try:
+        return collect_leased(settings, collector, tracked, holder)
+    finally:
+        with session_scope(settings.database.url) as session:
+            give_back_lease(session, f"collect:{collector.name}", holder)
 
 
 def find_source(settings: Settings, source: str, brand: str):

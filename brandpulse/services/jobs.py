@@ -85,8 +85,7 @@ def _work(settings: Settings) -> dict[str, tuple[str, Callable]]:
         return lambda ctx, **_: _call(path, settings)
 
     return {
-        "collect": ("collect", lambda ctx, source, brand, **_: _call(
-            "brandpulse.services.collecting:collect_leased", settings, *job_work.find_source(settings, source, brand))),
+        "collect": ("collect", lambda ctx, source, brand, **_: job_work.collect_job(settings, source, brand)),
         "analyze": ("analyze", lambda ctx, mention_ids, **_: job_work.analyze_mentions(
             settings, list(mention_ids), take_over=ctx.job.attempts > 0)),
         "analyze_sweep": ("analyze", lambda ctx, **_: job_work.sweep_pending(settings)),
