@@ -43,10 +43,21 @@ def _guarded(name, function, *args, after=None):
 
 
 def _wake(scheduler, job_id: str, did_work):
-    """After a job: when ``did_work(result)``, run ``job_id`` now instead of at its next interval."""
+    """After a job: when ``did_work(result)``, run ``job_id`` now instead of at its next interval.
+
+    The job is moved by a daemon thread, never by the finishing job itself: a stop holds the
+    scheduler's job-store lock while it waits for running jobs, so a job touching the store as it
+    finishes would wait for the stop, and the stop for it, forever."""
+    def move() -> None:
+        try:
+            if (job := scheduler.get_job(job_id)) is not None:
+                job.modify(next_run_time=utcnow())
+        except Exception:  # noqa: BLE001 - stopping: the job runs at its next start anyway
+            log.debug("could not wake %s", job_id, exc_info=True)
+
     def after(result) -> None:
-        if did_work(result) and (job := scheduler.get_job(job_id)) is not None:
-            job.modify(next_run_time=utcnow())
+        if did_work(result):
+            threading.Thread(target=move, name=f"wake {job_id}", daemon=True).start()
     return after
 
 
