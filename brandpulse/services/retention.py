@@ -75,32 +75,31 @@ def _count(url: str, cutoffs: dict[str, datetime | None]) -> dict[str, int]:
     return counts
 
 
-def _walk_mentions(url: str, find, change, cutoff: datetime, size: int, progress, kind: str) -> int:
-    done, resume = 0, None
+def _walk(url: str, find, change, cutoff: datetime, size: int, progress, kind: str, start=None,
+          ids_of=lambda rows: rows) -> int:
+    """Find and change ``size`` rows per committed batch, each batch resuming after the last row of
+    the one before (``start`` first), until ``find`` returns nothing; return how many changed."""
+    done, resume = 0, start
     while True:
         with session_scope(url) as session:
             store.start_writing(session)
             rows = find(session, cutoff, resume, size)
             if not rows:
                 return done
-            done += change(session, [mention_id for _, mention_id in rows])
+            done += change(session, ids_of(rows))
         resume = rows[-1]
         if progress:
             progress(kind, done)
 
 
+def _walk_mentions(url: str, find, change, cutoff: datetime, size: int, progress, kind: str) -> int:
+    """:func:`_walk` over (created_at, id) rows of mentions."""
+    return _walk(url, find, change, cutoff, size, progress, kind, None, lambda rows: [mid for _, mid in rows])
+
+
 def _walk_ids(url: str, find, change, cutoff: datetime, size: int, progress, kind: str) -> int:
-    done, after = 0, 0
-    while True:
-        with session_scope(url) as session:
-            store.start_writing(session)
-            ids = find(session, cutoff, after, size)
-            if not ids:
-                return done
-            done += change(session, ids)
-        after = ids[-1]
-        if progress:
-            progress(kind, done)
+    """:func:`_walk` over ids, from the first."""
+    return _walk(url, find, change, cutoff, size, progress, kind, 0)
 
 
 def apply_retention(settings: Settings, actor: Actor | None = None, dry_run: bool = False, *,
