@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from brandpulse.services.collecting import collect_once, enabled_collectors
@@ -121,6 +121,7 @@ def test_reddit_mastodon_and_rss_replies_of_any_shape_through_their_clients(writ
         @EXAMPLES
         @given(mutated(search), mutated(comments), mutated(timeline), st.text(max_size=200),
                mutated({"posts": [POST_VIEW, POST_VIEW]}))
+        @example(search, comments, timeline, "", {"posts": [POST_VIEW, POST_VIEW]})  # every parser is reached
         def check(search_body, comment_body, statuses, feed_noise, posts):
             server.route("GET", "/r/all/search/", Reply(200, json.dumps(search_body)))
             server.route("GET", "/r/bb/comments/", Reply(200, json.dumps(comment_body)))
