@@ -14,6 +14,7 @@ from brandpulse.core.settings import Settings, tracked_brands
 from brandpulse.core.settings_queue import LOCAL_CONCURRENCY, QUEUES, uses_job_queue
 from store.brands import sync_brands
 from store.engine import session_scope
+from store.leases import stop_waiting_for_leases
 from store.models import utcnow
 
 log = logging.getLogger("brandpulse.scheduler")
@@ -136,10 +137,12 @@ def run_forever(settings: Settings, duration: float | None = None, local_workers
         from brandpulse.services.collecting import release_leases
 
         scheduler = build_scheduler(settings)
+        stop_waiting_for_leases(False)
         scheduler.start()
         try:
             stop.wait(timeout=duration)
         finally:
+            stop_waiting_for_leases()  # a stage waiting for another process's lease gives up now
             scheduler.shutdown(wait=True)
             release_leases(settings)
     finally:

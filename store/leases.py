@@ -43,11 +43,23 @@ def who_holds_lease(session: Session, name: str) -> tuple[str, datetime] | None:
     return (row[0], row[1]) if row else None
 
 
+_STOPPING = threading.Event()  # set while this process shuts down
+
+
+def stop_waiting_for_leases(stopping: bool = True) -> None:
+    """While this process shuts down (``stopping``), a wait in :func:`exclusive` gives up at once,
+    so a stop is not held up by another process's lease; ``False`` when it starts again."""
+    if stopping:
+        _STOPPING.set()
+    else:
+        _STOPPING.clear()
+
+
 @contextmanager
 def exclusive(url: str, name: str, ttl_seconds: float, wait_seconds: float = 120.0) -> Iterator[bool]:
     """Hold the lease ``name`` for this thread while the block runs; yield False (and run
-    nothing exclusive) when another holder keeps it past ``wait_seconds``. A killed holder's
-    lease lapses after ``ttl_seconds``."""
+    nothing exclusive) when another holder keeps it past ``wait_seconds`` or this process is
+    stopping (:func:`stop_waiting_for_leases`). A killed holder's lease lapses after ``ttl_seconds``."""
     from store.engine import session_scope
 
     holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
@@ -55,9 +67,8 @@ def exclusive(url: str, name: str, ttl_seconds: float, wait_seconds: float = 120
     while True:
         with session_scope(url) as session:
             taken = take_lease(session, name, holder, ttl_seconds)
-        if taken or time.monotonic() >= deadline:
+        if taken or time.monotonic() >= deadline or _STOPPING.wait(0.2):
             break
-        time.sleep(0.2)
     try:
         yield taken
     finally:

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from sqlalchemy import func, select
 
 from brandpulse.services.importer import import_file
 from brandpulse.services.pipeline import analyze_pending
+from brandpulse.services.triage import TRIAGE_LEASE, triage_new
 from store.analyses import claim_mentions_for_analysis, how_many_mentions_await_analysis
 from store.engine import session_scope
+from store.leases import stop_waiting_for_leases, take_lease
 from store.models import Analysis, Mention, Ticket
 
 BIN = Path(sys.executable).parent / "brandpulse"
@@ -81,7 +84,6 @@ def test_two_run_processes_never_analyse_one_mention_twice(write_config, databas
         time.sleep(0.5)
     for process in processes:
         process.send_signal(signal.SIGTERM)
-    # a stage waiting for the other process's lease (triage, alerts: up to 120 s) finishes before it stops
     outputs = [p.communicate(timeout=300)[0] for p in processes]
     assert all(p.returncode == 0 for p in processes), outputs
     per_process = [sum(int(n) for n in re.findall(r"analyze: analysed (\d+)", o)) for o in outputs]
@@ -89,3 +91,19 @@ def test_two_run_processes_never_analyse_one_mention_twice(write_config, databas
     assert "Traceback" not in "".join(outputs) and "failed" not in "".join(
         line for o in outputs for line in o.splitlines() if "job " in line)
     assert rows(database_url, Analysis) == 1000 and rows(database_url, Ticket) > 0
+
+
+def test_a_stage_waiting_for_another_processs_lease_gives_up_when_run_stops(settings, database_url):
+    with session_scope(database_url) as session:  # another run process is triaging
+        assert take_lease(session, TRIAGE_LEASE, "otherhost:1:1", 600)
+    outcome = {}
+    waiter = threading.Thread(target=lambda: outcome.update(opened=triage_new(settings)))
+    waiter.start()
+    waiter.join(1.0)
+    assert waiter.is_alive()  # it waits (up to two minutes) for the other process's lease
+    stop_waiting_for_leases()  # what `run` does on SIGTERM, before waiting for its stages
+    try:
+        waiter.join(5.0)
+    finally:
+        stop_waiting_for_leases(False)
+    assert not waiter.is_alive() and outcome == {"opened": 0}  # before: the stop waited the full 120 s
