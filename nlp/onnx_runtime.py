@@ -8,6 +8,7 @@ quantized per channel to int8; activations are quantized on the fly (dynamic).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import warnings
@@ -44,22 +45,30 @@ def fingerprint(model_dir: Path) -> str:
 def exported_model(model_dir: Path) -> Path:
     """The int8 ONNX file for the model in ``model_dir``, exporting it if not cached yet."""
     target = cache_dir() / f"{model_dir.name}-{fingerprint(model_dir)}" / "model.int8.onnx"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fp32 = target.with_name(f"model.{os.getpid()}.fp32.onnx")
-        partial = target.with_name(f"model.{os.getpid()}.int8.onnx")
-        try:
-            export_fp32(model_dir, fp32)
-            quantize_int8(fp32, partial)
-            partial.replace(target)  # atomic: a concurrent process sees all or nothing
-        except Exception as exc:  # noqa: BLE001 - translated for the user
-            raise AnalysisError(f"could not export {model_dir} to ONNX at {target}: "
-                                f"{type(exc).__name__}: {exc}; set nlp.quantize: false to run "
-                                "the fp32 PyTorch model instead") from exc
-        finally:
-            for leftover in (fp32, partial):
-                leftover.unlink(missing_ok=True)
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name("export.lock"), "w") as lock:  # processes starting together (a run's
+        fcntl.flock(lock, fcntl.LOCK_EX)  # workers, the API) export once; the others wait for it
+        if not target.exists():
+            _export(model_dir, target)
     return target
+
+
+def _export(model_dir: Path, target: Path) -> None:
+    fp32 = target.with_name(f"model.{os.getpid()}.fp32.onnx")
+    partial = target.with_name(f"model.{os.getpid()}.int8.onnx")
+    try:
+        export_fp32(model_dir, fp32)
+        quantize_int8(fp32, partial)
+        partial.replace(target)  # atomic: a concurrent process sees all or nothing
+    except Exception as exc:  # noqa: BLE001 - translated for the user
+        raise AnalysisError(f"could not export {model_dir} to ONNX at {target}: "
+                            f"{type(exc).__name__}: {exc}; set nlp.quantize: false to run "
+                            "the fp32 PyTorch model instead") from exc
+    finally:
+        for leftover in (fp32, partial):
+            leftover.unlink(missing_ok=True)
 
 
 def export_fp32(model_dir: Path, output: Path) -> list[str]:

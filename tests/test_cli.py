@@ -102,16 +102,18 @@ def test_run_schedules_the_pipeline_and_stops_on_sigterm(write_config, database_
     process = subprocess.Popen([str(BIN), "run"], env=os.environ.copy(), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     api = f"http://127.0.0.1:{port}/v1/tickets?view=all_teams"
+    listed = None
     try:
         deadline = time.time() + 150  # on PostgreSQL, queue workers start first (slow on a loaded machine)
         while time.time() < deadline and count(database_url, Ticket) == 0:
             time.sleep(0.5)
-        assert count(database_url, Ticket) == 1
-        listed = httpx.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=30)  # the API runs beside it
-        assert listed.status_code == 200 and len(listed.json()["items"]) == 1
+        if count(database_url, Ticket) == 1:
+            listed = httpx.get(api, headers={"Authorization": f"Bearer {token}"}, timeout=30)  # the API runs beside it
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=60)
+    assert listed is not None, f"no ticket within 150 s; run printed:\n{output}"
+    assert listed.status_code == 200 and len(listed.json()["items"]) == 1
     assert process.returncode == 0, output
     assert "stopped" in output and f"API on http://127.0.0.1:{port}/v1" in output
     with pytest.raises(httpx.ConnectError):  # and stops with it

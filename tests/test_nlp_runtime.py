@@ -3,6 +3,7 @@
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -72,7 +73,7 @@ def test_int8_export_is_cached_per_model_version(tmp_path, monkeypatch):
     monkeypatch.setenv("BRANDPULSE_CACHE_DIR", str(tmp_path / "cache"))
     first = exported_model(DEFAULT_MODEL)
     assert first.is_file() and first.is_relative_to(tmp_path / "cache")
-    assert [p.name for p in first.parent.iterdir()] == ["model.int8.onnx"]  # no leftovers
+    assert sorted(p.name for p in first.parent.iterdir()) == ["export.lock", "model.int8.onnx"]  # no leftovers
     stamp = first.stat().st_mtime_ns
     time.sleep(0.01)
     assert exported_model(DEFAULT_MODEL) == first and first.stat().st_mtime_ns == stamp
@@ -88,6 +89,25 @@ def test_int8_export_is_cached_per_model_version(tmp_path, monkeypatch):
     out = session.run(np.array([[101, 7592, 102]]), np.array([[1, 1, 1]]))
     assert out["sentiment"].shape == (1, 3) and abs(float(out["sentiment"].sum()) - 1) < 1e-5
     assert out["embedding"].shape == (1, 384)
+
+
+def test_processes_starting_together_export_the_model_once(tmp_path, monkeypatch):
+    import nlp.onnx_runtime as runtime
+
+    monkeypatch.setenv("BRANDPULSE_CACHE_DIR", str(tmp_path / "cache"))
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "heads.safetensors").write_bytes(b"heads")
+    exports = []
+
+    def slow_export(model_dir, target):  # a real export takes 20-60 s of CPU
+        exports.append(target)
+        time.sleep(0.5)
+        target.write_bytes(b"onnx")
+    monkeypatch.setattr(runtime, "_export", slow_export)
+    with ThreadPoolExecutor(3) as pool:  # a run's local workers and its API, starting at once
+        paths = list(pool.map(lambda _: runtime.exported_model(model), range(3)))
+    assert len(exports) == 1 and len(set(paths)) == 1 and paths[0].read_bytes() == b"onnx"
 
 
 @needs_model
