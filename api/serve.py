@@ -22,8 +22,9 @@ def server_for(settings: Settings, host: str | None = None, port: int | None = N
 
 
 def serve_in_thread(settings: Settings, host: str | None = None, port: int | None = None,
-                    wait_s: float = 15) -> tuple[uvicorn.Server, threading.Thread]:
-    """Start the API in a daemon thread and return once it accepts connections."""
+                    wait_s: float = 90) -> tuple[uvicorn.Server, threading.Thread]:
+    """Start the API in a daemon thread and return once it accepts connections (a taken port
+    fails at once; a start slowed by a busy machine is waited for up to ``wait_s``)."""
     server = server_for(settings, host, port)
     thread = threading.Thread(target=server.run, name="brandpulse-api", daemon=True)
     thread.start()
