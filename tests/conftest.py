@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -65,26 +66,47 @@ def postgres_database():
     admin.dispose()
 
 
-def _truncate(url: str) -> None:
+def _empty(url: str) -> None:
+    """Empty every table the last test wrote to and restart every used id sequence (a TRUNCATE of
+    all tables costs 0.2 s a test; deleting the few rows a test left costs milliseconds)."""
     engine = get_engine(url)
     with engine.begin() as connection:
         tables = [row[0] for row in connection.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
             "AND tablename <> 'alembic_version'"))]
-        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        used = [row[0] for row in connection.execute(text(" UNION ALL ".join(
+            f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM \"{table}\")" for table in tables)))]
+        connection.execute(text("SET LOCAL session_replication_role = replica"))  # no FK order needed
+        for table in used:
+            connection.execute(text(f'DELETE FROM "{table}"'))
+        for sequence in connection.execute(text(
+                "SELECT schemaname || '.' || sequencename FROM pg_sequences "
+                "WHERE schemaname = 'public' AND last_value IS NOT NULL")).scalars().all():
+            connection.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated, empty SQLite file, made once per test process and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "brandpulse.db"
+    url = f"sqlite:///{path}"
+    migrate(url)
+    get_engine(url).dispose()  # checkpointed: the one file holds everything
+    return path
 
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path) -> str:
     """A migrated, empty database on each backend under test."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'brandpulse.db'}"
-        migrate(url)
+        path = tmp_path / "brandpulse.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
         yield url
         get_engine(url).dispose()
     else:
         url = request.getfixturevalue("postgres_database")
-        _truncate(url)
+        _empty(url)
         yield url
 
 
