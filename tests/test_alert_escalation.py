@@ -2,12 +2,10 @@
 analysis cadence (a big author's complaint alerts within minutes), and show their evidence as a chart."""
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import streamlit as st
-from streamlit.testing.v1 import AppTest
+from dashboard_session import signed_in
 
 from brandpulse.services.alert_rules import HourlySeries, detect
 from brandpulse.services.alerting import BrandHistory, evaluate_alerts, replay
@@ -21,7 +19,6 @@ from store.engine import session_scope
 from store.mentions import save_mentions
 
 T0 = datetime(2026, 11, 16, 9, tzinfo=timezone.utc)  # the episode starts
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
 def hourly(episode: list[tuple[int, float]], calm: tuple[int, float] = (30, 0.2), days: int = 8) -> HourlySeries:
@@ -111,13 +108,7 @@ def test_an_analysis_that_scored_something_wakes_the_alert_job(settings, databas
 
 def test_alerts_page_charts_the_evidence_and_shows_posts_as_text(demo, monkeypatch):
     monkeypatch.setenv("BRANDPULSE_CONFIG", str(demo.config_path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.text_input(key="login_user").set_value("marketing")
-    app.text_input(key="login_password").set_value({n: s for n, _, _, s in demo.users}["marketing"])
-    app.button[0].click().run()
+    app = signed_in("marketing", {n: s for n, _, _, s in demo.users}["marketing"])
     app.sidebar.radio(key="page").set_value("Alerts").run()
     app.radio(key="alerts_show").set_value("all").run()
     assert not app.exception, app.exception

@@ -7,7 +7,7 @@ import pytest
 from brandpulse.services.accounts import change_user, list_users
 from brandpulse.services.tokens import list_tokens, revoke_token
 from tests.api_client import api_server, client, token_for  # noqa: F401
-from tests.test_care import NOW, post
+from tests.test_care import post
 
 
 def test_a_token_lists_mentions_page_by_page_without_skipping_or_repeating_while_more_arrive(

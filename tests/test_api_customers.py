@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-import streamlit as st
 from sqlalchemy import select
-from streamlit.testing.v1 import AppTest
+from dashboard_session import signed_in
 
 from brandpulse.core.errors import BrandpulseError
 from brandpulse.services.access import scopes_for
@@ -20,7 +19,6 @@ from store.models_api import WebhookEvent, WebhookSubscription
 from store.replies import enqueue_reply
 from tests.api_client import api_server, client, token_for  # noqa: F401
 from tests.test_care import NOW, post
-from tests.test_dashboard_text import APP
 
 EVIDENCE = "customer confirmed handle in CRM case 881"
 IDENTITIES = [{"kind": "email", "value": " Dana@Example.COM ", "evidence": "order confirmation mail"},
@@ -215,15 +213,7 @@ def test_the_ticket_page_lists_the_customers_events_as_text(shop):
         http.post("/events", json={"events": [{"customer": "crm-1", "type": "order_placed",
                                                "time": _iso(NOW - timedelta(minutes=10)),
                                                "properties": {"order": "**A-1009**", "total": 59.9}}]})
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.query_params["page"] = "Care inbox"
-    app.query_params["ticket"] = str(shop["tickets"]["x"][0])
-    app.run()
-    app.text_input(key="login_user").set_value("lee")
-    app.text_input(key="login_password").set_value("secret-pass-1")
-    app.button[0].click().run()
+    app = signed_in("lee", "secret-pass-1", {"page": "Care inbox", "ticket": str(shop["tickets"]["x"][0])})
     assert not app.exception, app.exception
     frames = [d.value for d in app.dataframe if "what" in d.value.columns]
     assert frames, "the ticket page shows no customer timeline"

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import os
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook

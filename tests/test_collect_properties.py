@@ -7,7 +7,6 @@ import time
 from collections import Counter
 from datetime import datetime
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

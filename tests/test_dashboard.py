@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+import dashboard_session
 
 from brandpulse.services.access import PAGES, pages_for
 from nlp.model import DEFAULT_MODEL
@@ -29,10 +30,7 @@ def new_app(demo, monkeypatch):
 
 def sign_in(app: AppTest, demo, username: str, password: str | None = None) -> AppTest:
     passwords = {name: secret for name, _, _, secret in demo.users}
-    app.run()
-    app.text_input(key="login_user").set_value(username)
-    app.text_input(key="login_password").set_value(password or passwords[username])
-    app.button[0].click().run()
+    dashboard_session.sign_in(app, username, password or passwords[username])
     assert not app.exception, app.exception
     return app
 

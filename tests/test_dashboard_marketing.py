@@ -61,8 +61,8 @@ from datetime import timedelta  # noqa: E402
 
 import streamlit as st  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+import dashboard_session  # noqa: E402
 
-APP = str(ROOT / "dashboard" / "app.py")
 
 
 @pytest.fixture
@@ -74,11 +74,7 @@ def signed_in(demo, monkeypatch):
     passwords = {name: secret for name, _, _, secret in demo.users}
 
     def sign_in(username: str = "admin") -> AppTest:
-        app = AppTest.from_file(APP, default_timeout=60)
-        app.run()
-        app.text_input(key="login_user").set_value(username)
-        app.text_input(key="login_password").set_value(passwords[username])
-        app.button[0].click().run()
+        app = dashboard_session.signed_in(username, passwords[username])
         assert not app.exception, app.exception
         return app
     return sign_in

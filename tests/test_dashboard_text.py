@@ -8,7 +8,6 @@ link, image, HTML or emphasis built from them (AppTest, SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -76,9 +75,9 @@ def test_only_web_addresses_become_link_buttons():
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
 import pytest  # noqa: E402
-import streamlit as st  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
+from dashboard_session import signed_in  # noqa: E402
 
 from brandpulse.services import care, incidents  # noqa: E402
 from brandpulse.services.access import ROLES, Actor, pages_for  # noqa: E402
@@ -97,7 +96,6 @@ from store.replies import enqueue_reply  # noqa: E402
 from store.topics import save_topics  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-APP = str(DASHBOARD / "app.py")
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 PASSWORD = "secret-pass-1"
 MARKER = "evil.example"
@@ -254,15 +252,7 @@ def _visit(app: AppTest, role: str, page: str) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_no_hostile_text_renders_as_markdown_on_any_page(hostile, role):  # hostile sets BRANDPULSE_CONFIG
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.query_params["page"] = evil("page")
-    app.query_params["ticket"] = evil("ticket")
-    app.run()
-    app.text_input(key="login_user").set_value(LOGINS[role])
-    app.text_input(key="login_password").set_value(PASSWORD)
-    app.button[0].click().run()
+    app = signed_in(LOGINS[role], PASSWORD, {"page": evil("page"), "ticket": evil("ticket")})
     shown_marker: set[str] = set()
     _check(app, "after sign-in with ?page=", shown_marker)
     assert app.error and app.error[0].value.startswith("Not allowed"), [e.value for e in app.error]

@@ -13,7 +13,6 @@ import functools
 import sys
 import types
 from datetime import timedelta
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -22,13 +21,13 @@ import streamlit.testing.v1.local_script_runner as local_runner
 from argon2 import PasswordHasher
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
+from dashboard_session import signed_in
 
 from brandpulse.services.accounts import change_user, create_user
 from store.engine import session_scope
 from store.models import Ticket, TicketEvent
 from test_inbox_queries import CARE, make_incident, make_tickets
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PASSWORD = "secret-pass-1"
 # the store's questions run on both backends in test_inbox_queries; the UI once, on SQLite
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -48,12 +47,7 @@ def desk(write_config, monkeypatch):
 
 def inbox(username: str, **query) -> AppTest:
     """The dashboard's Care inbox, signed in as ``username`` (``query``: more of the address)."""
-    app = AppTest.from_file(APP, default_timeout=30)
-    app.query_params.update({"page": "Care inbox", **query})
-    app.run()
-    app.text_input(key="login_user").set_value(username)
-    app.text_input(key="login_password").set_value(PASSWORD)
-    app.button[0].click().run()
+    app = signed_in(username, PASSWORD, {"page": "Care inbox", **query}, timeout=30)
     assert not app.exception, app.exception
     return app
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy import func, select
-from streamlit.testing.v1 import AppTest
+from dashboard_session import signed_in
 from typer.testing import CliRunner
 
 from brandpulse.services import incidents
@@ -348,16 +348,9 @@ def test_an_incident_from_the_demos_outage_closes_all_its_tickets_with_one_resol
 
 
 def test_incidents_page_creates_from_a_suggestion_and_resolves_all(demo_copy):
-    import streamlit as st
 
     settings, demo = demo_copy
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py"), default_timeout=60)
-    app.run()
-    app.text_input(key="login_user").set_value("lead")
-    app.text_input(key="login_password").set_value({n: p for n, _, _, p in demo.users}["lead"])
-    app.button[0].click().run()
+    app = signed_in("lead", {n: p for n, _, _, p in demo.users}["lead"])
     app.sidebar.radio(key="page").set_value("Incidents").run()
     assert not app.exception and app.header[0].value == "Incidents"
     first = next(b for b in app.button if b.key and b.key.startswith("suggestion_create_"))

@@ -23,7 +23,7 @@ from brandpulse.services.importer import import_file
 from store.engine import session_scope
 from store.mentions import save_mentions
 from store.models import Analysis, Mention
-from tests.conftest import _truncate, config_writer
+from tests.conftest import _empty, config_writer
 
 BIN = Path(sys.executable).parent / "brandpulse"
 
@@ -31,7 +31,7 @@ BIN = Path(sys.executable).parent / "brandpulse"
 @pytest.fixture
 def pg(postgres_database, tmp_path, monkeypatch):
     """A config on the test PostgreSQL (emptied); call it with overrides to write it."""
-    _truncate(postgres_database)
+    _empty(postgres_database)
     return config_writer(tmp_path, postgres_database, monkeypatch)
 
 
@@ -200,8 +200,7 @@ def test_sqlite_keeps_run_alone_and_refuses_a_worker(write_config, database_url)
 
 
 def test_the_sources_page_shows_dead_jobs_and_an_admin_retries_them(pg):
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+    from dashboard_session import signed_in
 
     from brandpulse.services.accounts import create_user
     from store.job_queue import enqueue_job
@@ -212,14 +211,7 @@ def test_the_sources_page_shows_dead_jobs_and_an_admin_retries_them(pg):
         job = enqueue_job(session, "collect", "collect", {"source": "x", "brand": "Nimbus Mobile"})
         session.execute(text("UPDATE procrastinate_jobs SET status = 'failed', attempts = 5 WHERE id = :id"),
                         {"id": job})
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(str(Path(__file__).parents[1] / "dashboard" / "app.py"), default_timeout=60)
-    app.query_params["page"] = "Sources"
-    app.run()
-    app.text_input(key="login_user").set_value("ada")
-    app.text_input(key="login_password").set_value("secret-pass-1")
-    app.button[0].click().run()
+    app = signed_in("ada", "secret-pass-1", {"page": "Sources"})
     assert not app.exception, app.exception
     dead = [d.value for d in app.dataframe if "last error" in d.value.columns]
     assert dead and list(dead[0]["id"]) == [job] and list(dead[0]["task"]) == ["collect"]
