@@ -16,6 +16,7 @@ from store.mentions import save_mentions
 from store.models import Alert, Author, Mention, MentionRollup, Ticket, TicketEvent, TicketMention
 from store.models_rights import Erasure
 from store.rollups import rebuild_day, which_days_changed
+from test_people import _grep_targets
 
 NOW = datetime.now(timezone.utc)
 AGES = (0, 9, 11, 29, 31, 59, 61)  # days; raw_days 10, text_days 30, closed_ticket_days 60
@@ -111,6 +112,9 @@ def test_retention_removes_exactly_what_is_older_than_configured(write_config, d
         audit = session.execute(select(Erasure)).scalar_one()
         assert (audit.kind, audit.actor, audit.status, audit.counts) == ("retention", "scheduler", "done", dry.counts)
     assert _rollup_totals(database_url) == before  # dashboards keep their totals
+    held = _grep_targets(database_url)  # the database file and its WAL, or a pg_dump
+    assert all(f"after {age} days".encode() not in held for age in (31, 59, 61))
+    assert all(f"after {age} days".encode() in held for age in (0, 9, 11, 29))
 
     again = apply_retention(settings, now=NOW)
     assert again.rows == 0

@@ -8,6 +8,8 @@
 
 Counts, analyses, brand links and the dashboard rollups stay, so totals do not change. Each
 batch commits on its own: a stopped run resumes where it left off. A dry run counts only.
+Removed bytes leave no copy behind, as with a forget: SQLite zeroes them (``secure_delete``), merges
+the search index and truncates the WAL; PostgreSQL VACUUMs the tables.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from brandpulse.services.access import Actor
 from brandpulse.services.accounts import authorize
 from store import retention as store
 from store.engine import session_scope
+from store.forgetting import protect_deleted_bytes, wipe_traces
 from store.leases import exclusive
 from store.models import utcnow
 
@@ -83,10 +86,13 @@ def _walk(url: str, find, change, cutoff: datetime, size: int, progress, kind: s
     while True:
         with session_scope(url) as session:
             store.start_writing(session)
+            protect_deleted_bytes(session)  # SQLite zeroes what a batch removes
             rows = find(session, cutoff, resume, size)
-            if not rows:
-                return done
-            done += change(session, ids_of(rows))
+            if rows:
+                done += change(session, ids_of(rows))
+            protect_deleted_bytes(session, on=False)
+        if not rows:
+            return done
         resume = rows[-1]
         if progress:
             progress(kind, done)
@@ -148,3 +154,5 @@ def _remove(url: str, report: RetentionReport, by: str, size: int, progress: Pro
                                                     cutoffs["closed_tickets"], size, progress, "closed_tickets")
     with session_scope(url) as session:
         store.close_retention_run(session, report.erasure_id, report.counts)
+    if report.rows and (cutoffs["texts"] or cutoffs["raw_payloads"]):
+        wipe_traces(url)  # no old copy of removed text in the search index, the WAL or dead rows
