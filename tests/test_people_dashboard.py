@@ -8,6 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from dashboard_session import signed_in
 
+from dashboard.safe import md
+
 from test_people import HANDLE, TEXTS, _world
 
 
@@ -42,7 +44,7 @@ def test_an_admin_finds_exports_and_forgets_a_person(settings, tmp_path):
     assert "does not match" in app.error[0].value
     app.text_input(key="people_confirm").set_value(HANDLE)
     next(b for b in app.button if b.label == "Forget").click().run()
-    assert not app.exception and app.success[0].value.startswith(f"Forgotten x @{HANDLE.upper()}")
+    assert not app.exception and app.success[0].value.startswith(f"Forgotten {md('x @' + HANDLE.upper())}:")
     assert "erasure #1" in app.success[0].value
     # what was looked up before the forget (counts, the export, the form) is gone from the page
     assert not any(t.value.startswith("Held on") for t in app.text)
@@ -51,4 +53,6 @@ def test_an_admin_finds_exports_and_forgets_a_person(settings, tmp_path):
     assert not app.exception, app.exception
     texts = _texts(app)
     assert texts.count("[erased]") == 3 and not set(TEXTS) & set(texts)
+    authors = [a for frame in app.dataframe if "author" in frame.value for a in frame.value["author"].tolist()]
+    assert "bob_b" in authors and HANDLE not in authors
 

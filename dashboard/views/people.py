@@ -17,6 +17,7 @@ from dashboard.safe import md
 
 WAYS = ("Network and handle", "Customer external id", "Customer id")
 FOUND = "people_found"  # session key: (selector, export) of the person looked up
+DONE = "people_done"  # session key: the last forget's message and counts, shown once after the redraw
 
 
 def _selector() -> PersonSelector | None:
@@ -51,6 +52,10 @@ def render(settings: Settings, actor: Actor) -> None:
         except BrandpulseError as exc:
             st.session_state.pop(FOUND, None)
             st.error(md(str(exc)))
+    done = st.session_state.pop(DONE, None)
+    if done:
+        st.success(done[0])
+        st.dataframe(pd.DataFrame(done[1], columns=["table", "rows changed"]), hide_index=True, width="content")
     found = st.session_state.get(FOUND)
     if not found or found[0] != selector:
         return
@@ -60,26 +65,33 @@ def render(settings: Settings, actor: Actor) -> None:
     st.dataframe(pd.DataFrame(counts), hide_index=True, width="content")
     st.download_button("Download the export (JSON)", json.dumps(exported, indent=2, ensure_ascii=False, default=str),
                        file_name="person-export.json", mime="application/json", key="people_download")
-    _forget(settings, actor, selector)
+    _forget(settings, actor, selector, has_customer=bool(exported["person"]["customer_ids"]))
 
 
-def _forget(settings: Settings, actor: Actor, selector: PersonSelector) -> None:
+def _forget(settings: Settings, actor: Actor, selector: PersonSelector, has_customer: bool) -> None:
     with st.form("people_forget", clear_on_submit=True):
         st.markdown("**Forget this person**: cannot be undone.")
         linked = st.checkbox("Also their customer record and other linked accounts", key="people_linked",
-                             disabled=not selector.network)
+                             disabled=not (selector.network and has_customer),
+                             help=None if has_customer else "This author is not linked to a customer record.")
         typed = st.text_input(f"Type {md(confirmation_of(selector))} to confirm", key="people_confirm")
-        if st.form_submit_button("Forget"):
-            if typed.strip().lstrip("@").lower() != confirmation_of(selector).lower():
-                st.error("The confirmation does not match; nothing was changed.")
-                return
-            try:
-                chosen = PersonSelector(**{**selector.__dict__, "with_linked": bool(linked)})
-                summary = forget_person(settings, actor, chosen)
-            except BrandpulseError as exc:
-                st.error(md(str(exc)))
-                return
-            st.session_state.pop(FOUND, None)
-            st.success(f"Forgotten: erasure #{summary.erasure_id}")
-            st.dataframe(pd.DataFrame([{"table": t, "rows": n} for t, n in summary.counts.items()]),
-                         hide_index=True, width="content")
+        if not st.form_submit_button("Forget"):
+            return
+        if typed.strip().lstrip("@").lower() != confirmation_of(selector).lower():
+            st.error("The confirmation does not match; nothing was changed.")
+            return
+        try:
+            chosen = PersonSelector(**{**selector.__dict__, "with_linked": bool(linked)})
+            summary = forget_person(settings, actor, chosen)
+        except BrandpulseError as exc:
+            st.error(md(str(exc)))
+            return
+    # Redraw without what was looked up (its counts, the export to download, this form), with every
+    # cached page read again, so no page keeps showing their posts or handle from its cache.
+    st.session_state.pop(FOUND, None)
+    st.cache_data.clear()
+    st.session_state[DONE] = (
+        f"Forgotten {md(selector.describe())}: erasure #{summary.erasure_id} in the audit log. "
+        "Their posts now read \\[erased\\] wherever they are shown; counts stay.",
+        list(summary.counts.items()))
+    st.rerun()
