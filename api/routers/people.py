@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Optional
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import needs, settings_of
 from brandpulse.core.records import NETWORKS
@@ -28,6 +28,10 @@ class PersonExport(BaseModel):
 
 
 class ForgetIn(BaseModel):
+    # not reversible: a misspelt field ("with_linkd") or a coerced value (customer_id: true is customer 1,
+    # "1" a number) is refused with 422 instead of forgetting someone other than meant
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     network: Optional[str] = Field(default=None, description=NETWORK_WORDS, examples=["x"])
     handle: Optional[str] = Field(default=None, max_length=200, examples=["dana"])
     native_id: Optional[str] = Field(default=None, max_length=200, description="the network's own author id")

@@ -7,6 +7,7 @@ forget is recorded in the erasure audit log under that name.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Optional
 
@@ -34,26 +35,60 @@ def _selector(network, handle, native_id, customer, external_id, with_linked=Fal
                           external_id=external_id, with_linked=with_linked).check()
 
 
+def _check_out(out: Path) -> Path:
+    """``--out`` if a new export can be written there (checked before anything is read), else why not."""
+    out = out.expanduser()
+    if out.is_dir():
+        raise BrandpulseError(f"could not write {out}: it is a folder; name a new file in it, "
+                              f"e.g. {out / 'person.json'}")
+    if out.exists() or out.is_symlink():  # a mistyped --out (config.yaml, an older export) is never replaced
+        raise BrandpulseError(f"could not write {out}: the file already exists; delete it first or choose "
+                              "another --out")
+    if not out.parent.is_dir():
+        raise BrandpulseError(f"could not write {out}: the folder {out.parent} does not exist; create it first "
+                              "or choose another --out")
+    return out
+
+
+def _write_private(out: Path, body: str) -> None:
+    """Write the export readable by its owner only (it is personal data), all or nothing: a failed
+    write leaves no partial file behind, and a file that appeared meanwhile is not replaced."""
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise BrandpulseError(f"could not write {out}: the file already exists; delete it first or choose "
+                              "another --out") from None
+    except OSError as exc:
+        raise BrandpulseError(f"could not write {out}: {exc.strerror}; choose another --out") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(body)
+    except OSError as exc:
+        out.unlink(missing_ok=True)
+        raise BrandpulseError(f"could not write {out}: {exc.strerror}; nothing was kept, choose another "
+                              "--out") from None
+
+
 @people_app.command("export")
 @friendly
 def export_command(as_user: str = AS_USER, network: Optional[str] = NETWORK, handle: Optional[str] = HANDLE,
                    native_id: Optional[str] = NATIVE, customer: Optional[int] = CUSTOMER,
                    external_id: Optional[str] = EXTERNAL,
-                   out: Optional[Path] = typer.Option(None, "--out", help="file to write (default: stdout)")) -> None:
+                   out: Optional[Path] = typer.Option(None, "--out", help="a new file to write, readable by you "
+                                                      "only (default: stdout)")) -> None:
     """Write one JSON file with every row held on the person (a subject access request)."""
     from brandpulse.services.people import export_person
 
     settings = load_settings()
     selector = _selector(network, handle, native_id, customer, external_id)
+    if out is not None:
+        out = _check_out(out)
     exported = export_person(settings, operator(settings, as_user), selector)
     body = json.dumps(exported, indent=2, ensure_ascii=False, default=str)
     if out is None:
         typer.echo(body)
         return
-    try:
-        out.write_text(body + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise BrandpulseError(f"could not write {out}: {exc.strerror}; choose another --out") from None
+    _write_private(out, body + "\n")
     rows = sum(exported["counts"].values())
     console.print(shown(f"wrote {out}: {rows} rows held on {selector.describe()} "
                         f"({', '.join(f'{t} {n}' for t, n in exported['counts'].items() if n)})"), soft_wrap=True)

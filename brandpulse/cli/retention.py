@@ -38,8 +38,8 @@ def apply_command(dry_run: bool = typer.Option(False, "--dry-run", help="only pr
 
     report = apply_retention(settings, actor, dry_run, by="cli", progress=None if dry_run else progress)
     if not any(report.cutoffs.values()):
-        console.print("retention keeps everything: set retention.raw_days, text_days or closed_ticket_days "
-                      "in config.yaml", markup=False)
+        console.print("retention keeps everything: retention.raw_days, text_days and closed_ticket_days are unset "
+                      "or 0 (0 keeps forever); set one to a number of days in config.yaml", markup=False)
         return
     if report.busy:
         console.print("another process is applying retention right now; nothing was done (try again later)",

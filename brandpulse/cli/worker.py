@@ -12,11 +12,18 @@ from brandpulse.core.errors import ConfigError
 from brandpulse.core.settings import load_settings
 from brandpulse.core.settings_queue import QUEUES, uses_job_queue
 
+NO_QUEUE = ("no job queue on SQLite: jobs and workers need PostgreSQL (database.url postgresql+psycopg://...); "
+            "on SQLite `brandpulse run` does the work itself")
 jobs_app = typer.Typer(help="The job queue (PostgreSQL): dead jobs and retrying them.", no_args_is_help=True)
 
 
 def _queues(text: str | None) -> list[str]:
-    names = [name.strip() for name in (text or "").split(",") if name.strip()] or list(QUEUES)
+    if text is None:
+        return list(QUEUES)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:  # an empty list (a shell variable that was unset) is not "every queue"
+        raise ConfigError(f"--queues {text!r} names no queue; give some of {','.join(QUEUES)} "
+                          "(or leave --queues out to serve them all)")
     unknown = [name for name in names if name not in QUEUES]
     if unknown:
         raise ConfigError(f"unknown queue(s) {', '.join(unknown)} in --queues; the queues are {', '.join(QUEUES)}")
@@ -52,10 +59,13 @@ def list_command(dead: bool = typer.Option(True, "--dead/--queues", help="dead j
     from brandpulse.services.queue_admin import dead_jobs, queue_depths
 
     settings = load_settings()
+    if not uses_job_queue(settings):  # not "no dead jobs": there is no queue to hold any
+        console.print(NO_QUEUE, markup=False)
+        return
     if not dead:
         depths = queue_depths(settings)
         if depths is None:
-            console.print("no job queue on SQLite: `brandpulse run` does the work itself", markup=False)
+            console.print(NO_QUEUE, markup=False)
             return
         table = Table("queue", "waiting", "running", "dead", "oldest waiting since", "workers")
         for d in depths:

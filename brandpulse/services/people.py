@@ -30,6 +30,7 @@ from store import forgetting, people
 from store.engine import session_scope
 
 EXPORT_FORMAT = "brandpulse-subject-access/1"
+MAX_ID_CHARS = 200  # the longest handle, native id or external id a stored row holds
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class PersonSelector:
 
     def check(self) -> "PersonSelector":
         """The selector if it names exactly one way to find a person, else BrandpulseError saying how."""
+        for field, words in (("handle", "handle"), ("native_id", "native id"), ("external_id", "external id")):
+            _check_text(getattr(self, field), words)
         ways = [self.customer_id is not None, bool(self.external_id), bool(self.network)]
         if sum(ways) != 1:
             raise BrandpulseError("name one person: a network with a handle (or native id), a customer id, "
@@ -63,6 +66,21 @@ class PersonSelector:
         if self.external_id:
             return f"customer with external_id {self.external_id!r}"
         return f"{self.network} " + (f"@{self.handle.strip().lstrip('@')}" if self.handle else f"id {self.native_id}")
+
+
+def _check_text(value: str | None, words: str) -> None:
+    """A handle, native id or external id that no stored row can hold is refused here, in one short
+    line, instead of being echoed whole (10k characters) or failing in the database (NUL on PostgreSQL)."""
+    if value is None:
+        return
+    if len(value) > MAX_ID_CHARS:
+        raise BrandpulseError(f"the {words} is {len(value):,} characters long ({value[:20]!r}…); stored "
+                              f"{words}s have at most {MAX_ID_CHARS}: check what was pasted")
+    value = value.strip()  # a pasted trailing newline is only whitespace
+    bad = next((n for n, char in enumerate(value) if ord(char) < 32 or ord(char) == 127), None)
+    if bad is not None:
+        raise BrandpulseError(f"the {words} {value[:40]!r} holds a control character ({value[bad]!r} at position "
+                              f"{bad + 1}); no stored {words} does: check what was pasted")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,97 @@
+"""Data rights, retention and jobs tried as a careless user and as an attacker would: an export never
+replaces an existing file and is private, ids no stored row can hold are one short line (not a 10k echo,
+not a database error), a forget request with a misspelt or coerced field is refused instead of erasing
+someone else, and the job commands say plainly what SQLite lacks or what --queues is missing."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from typer.testing import CliRunner
+
+from brandpulse.cli.main import app
+from brandpulse.services.accounts import create_user
+from tests.api_client import api_server, client, token_for  # noqa: F401
+from tests.test_care import post
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    result = runner.invoke(app, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def dana(settings, database_url):
+    """Two posts of @dana on x and an admin, root."""
+    post(database_url, "d1", "Nimbus Mobile charged me twice", handle="dana", minutes_ago=100)
+    post(database_url, "d2", "Nimbus Mobile fixed it, thanks", handle="dana", minutes_ago=90)
+    create_user(settings, None, "root", "secret-pass-1", "admin", None)
+    return settings
+
+
+def test_an_export_never_replaces_a_file_and_only_its_owner_may_read_it(dana, tmp_path):
+    config = tmp_path / "config.yaml"
+    kept = config.read_text()
+    code, output = invoke("people", "export", "--as", "root", "--network", "x", "--handle", "dana", "--out", str(config))
+    assert code == 1 and f"could not write {config}: the file already exists; delete it first" in output
+    assert config.read_text() == kept  # a mistyped --out does not destroy the config
+    out = tmp_path / "dana.json"
+    code, output = invoke("people", "export", "--as", "root", "--network", "x", "--handle", "dana", "--out", str(out))
+    assert code == 0 and "wrote" in output and "charged me twice" in out.read_text()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # personal data: not readable by other local users
+    code, output = invoke("people", "export", "--as", "root", "--network", "x", "--handle", "dana",
+                          "--out", str(tmp_path / "missing" / "d.json"))
+    assert code == 1 and "the folder" in output and "does not exist; create it first" in output
+
+
+def test_ids_no_row_can_hold_are_refused_in_one_short_line(dana):
+    for args, message in [(["--handle", "a" * 10_000], "the handle is 10,000 characters long"),
+                          (["--native-id", "12\t34"], "the native id '12\\t34' holds a control character"),
+                          (["--handle", "da\x1bna"], "holds a control character")]:
+        for command in ("export", "forget"):
+            code, output = invoke("people", command, "--as", "root", "--network", "x", *args,
+                                  *(["--yes"] if command == "forget" else []))
+            assert code == 1 and message in output and len(output) < 300, (command, args, output[:300])
+    code, output = invoke("people", "export", "--as", "root", "--network", "x", "--handle", "dana\n")
+    assert code == 0 and "charged me twice" in output  # a pasted newline is only whitespace
+
+
+def test_forget_over_the_api_refuses_misspelt_and_coerced_fields(dana, api_server):
+    token = token_for(dana, "ops", "admin", ["people:export", "people:forget"])
+    with client(api_server(dana), token) as http:
+        for body in ({"network": "x", "handle": "dana", "with_linkd": True},  # misspelt: would forget less
+                     {"customer_id": True},  # would be customer #1
+                     {"customer_id": "1"},
+                     {"network": "x", "handle": "dana", "with_linked": "yes"}):
+            refused = http.post("/people/forget", json=body)
+            assert refused.status_code == 422, (body, refused.text)
+        for params in ({"network": "x", "handle": "da\x00na"}, {"external_id": "c\x00"}):
+            refused = http.get("/people/export", params=params)  # PostgreSQL cannot hold NUL: not a 503
+            assert refused.status_code == 422 and "control character" in refused.json()["detail"], refused.text
+        forgotten = http.post("/people/forget", json={"network": "x", "handle": "nobody\x00"})
+        assert forgotten.status_code == 422, forgotten.text
+        assert http.get("/people/export", params={"network": "x", "handle": "dana"}).json()["counts"]["mentions"] == 2
+
+
+def test_job_commands_say_what_is_missing(settings, database_url, monkeypatch):
+    if database_url.startswith("sqlite"):
+        for args in (["jobs", "list"], ["jobs", "list", "--queues"]):
+            code, output = invoke(*args)
+            assert code == 0 and "no job queue on SQLite" in output and "PostgreSQL" in output, output
+            assert "no dead jobs" not in output
+        return
+    started = []
+    monkeypatch.setattr("brandpulse.services.jobs.run_worker", lambda *args: started.append(args))
+    code, output = invoke("worker", "--queues", ",,")
+    assert code == 1 and "--queues ',,' names no queue" in output and not started, output
+    code, output = invoke("worker", "--queues", "triage")
+    assert code == 0 and started and started[0][1] == ["triage"], output
+
+
+def test_retention_set_to_zero_says_zero_keeps_forever(write_config):
+    write_config(retention={"raw_days": 0})
+    code, output = invoke("retention", "apply", "--dry-run")
+    assert code == 0 and "unset or 0 (0 keeps forever)" in " ".join(output.split())
