@@ -5,6 +5,7 @@ someone else, and the job commands say plainly what SQLite lacks or what --queue
 
 from __future__ import annotations
 
+import json
 import stat
 
 import pytest
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from brandpulse.cli.main import app
 from brandpulse.services.accounts import create_user
 from tests.api_client import api_server, client, token_for  # noqa: F401
-from tests.test_care import post
+from tests.test_care import NOW, post
 
 runner = CliRunner()
 
@@ -95,3 +96,28 @@ def test_retention_set_to_zero_says_zero_keeps_forever(write_config):
     write_config(retention={"raw_days": 0})
     code, output = invoke("retention", "apply", "--dry-run")
     assert code == 0 and "unset or 0 (0 keeps forever)" in " ".join(output.split())
+
+
+def test_an_export_withholds_other_peoples_posts_quoted_beside_theirs(dana, database_url, tmp_path):
+    from sqlalchemy import select
+
+    from store.engine import session_scope
+    from store.models import Alert, Mention, Topic
+
+    post(database_url, "b1", "Nimbus Mobile works fine for me today in Quillfield", handle="bob", minutes_ago=80)
+    with session_scope(database_url) as session:
+        ids = dict(session.execute(select(Mention.native_id, Mention.id)).all())
+        cited = [{"mention_id": ids["d1"], "network": "x", "text": "Nimbus Mobile charged me twice"},
+                 {"mention_id": ids["b1"], "network": "x", "text": "Nimbus Mobile works fine for me today in Quillfield"}]
+        session.add(Alert(brand_id=1, rule="volume", title="Nimbus Mobile: spike", window_start=NOW, window_end=NOW,
+                          dedupe_key="v1", evidence={"observed": 3, "top_mentions": cited}))
+        session.add(Topic(brand_id=1, label="charged twice", terms=["charged"], size=2, representative=cited))
+    out = tmp_path / "dana.json"
+    code, output = invoke("people", "export", "--as", "root", "--network", "x", "--handle", "dana", "--out", str(out))
+    assert code == 0, output
+    text = out.read_text()
+    assert "charged me twice" in text and "Quillfield" not in text  # bob's post is bob's data
+    exported = json.loads(text)
+    assert exported["withheld"] == {"posts_of_others": 2}
+    assert exported["tables"]["alerts"][0]["evidence"]["top_mentions"][1] == {
+        "mention_id": ids["b1"], "network": "x", "text": "[withheld: another person's post]"}

@@ -25,6 +25,8 @@ class PersonExport(BaseModel):
     person: dict[str, list[int]] = Field(description="the internal customer and author ids found")
     counts: dict[str, int] = Field(description="rows per table")
     tables: dict[str, list[dict[str, Any]]] = Field(description="every row the person appears in, per table")
+    withheld: dict[str, int] = Field(default_factory=dict, description="other people's post texts quoted in "
+                                     "those rows (topic representatives, alert evidence), withheld")
 
 
 class ForgetIn(BaseModel):

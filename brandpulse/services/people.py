@@ -122,6 +122,7 @@ def export_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
     with session_scope(settings.database.url) as session:
         person = _find(session, selector, for_export=True)
         tables = people.which_rows_hold_person(session, person)
+    withheld = _withhold_others(tables, person)
     for rows in tables.values():  # JSON-ready: stored JSON columns already are; times become ISO text
         for row in rows:
             for key, value in row.items():
@@ -130,7 +131,37 @@ def export_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
     return {"format": EXPORT_FORMAT, "exported_at": datetime.now(timezone.utc).isoformat(),
             "exported_by": actor.username, "person": {"customer_ids": person.customer_ids,
                                                       "author_ids": person.author_ids},
-            "counts": {table: len(rows) for table, rows in tables.items()}, "tables": tables}
+            "counts": {table: len(rows) for table, rows in tables.items()}, "tables": tables,
+            "withheld": {"posts_of_others": withheld}}
+
+
+OTHERS_POST = "[withheld: another person's post]"
+
+
+def _withhold_others(tables: dict[str, list[dict[str, Any]]], person: people.Person) -> int:
+    """Topics and alerts are exported because they cite the person, but they also quote other people's
+    posts (a topic's representatives, an alert's top mentions): those texts are someone else's data and
+    are withheld (the mention id stays). Returns how many were withheld."""
+    pattern, mine = people.names_pattern(person.names), set(person.mention_ids)
+    count = 0
+
+    def scrub(value: Any) -> Any:
+        nonlocal count
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        quoted = value.get("mention_id")
+        if isinstance(quoted, int) and isinstance(value.get("text"), str) and quoted not in mine \
+                and not people.cites(value, person, pattern, mine):
+            count += 1
+            return {**value, "text": OTHERS_POST}
+        return {k: scrub(v) for k, v in value.items()}
+
+    for table, column in (("topics", "representative"), ("alerts", "evidence")):
+        for row in tables.get(table, []):
+            row[column] = scrub(row.get(column))
+    return count
 
 
 def _scope(person: people.Person) -> str:
