@@ -34,6 +34,8 @@ def test_an_admin_finds_exports_and_forgets_a_person(settings, tmp_path):
     assert set(TEXTS) <= set(_texts(app))
     app.sidebar.radio(key="page").set_value("Users").run()
     app.selectbox(key="people_network").set_value("x")
+    app.text_input(key="people_handle").set_value(" @ ").run()  # no handle yet: nothing to look up
+    assert app.button(key="people_lookup").disabled
     app.text_input(key="people_handle").set_value("@" + HANDLE.upper()).run()
     app.button(key="people_lookup").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]

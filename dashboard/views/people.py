@@ -26,7 +26,7 @@ def _selector() -> PersonSelector | None:
         left, right = st.columns([1, 3])
         network = left.selectbox("Network", NETWORKS, key="people_network")
         handle = right.text_input("Handle", key="people_handle", max_chars=200)
-        return PersonSelector(network=network, handle=handle.strip()) if handle.strip() else None
+        return PersonSelector(network=network, handle=handle.strip()) if handle.strip().lstrip("@") else None
     if way == WAYS[1]:
         external = st.text_input("External id (your CRM's id of the customer)", key="people_external", max_chars=200)
         return PersonSelector(external_id=external.strip()) if external.strip() else None
