@@ -121,3 +121,29 @@ def test_an_export_withholds_other_peoples_posts_quoted_beside_theirs(dana, data
     assert exported["withheld"] == {"posts_of_others": 2}
     assert exported["tables"]["alerts"][0]["evidence"]["top_mentions"][1] == {
         "mention_id": ids["b1"], "network": "x", "text": "[withheld: another person's post]"}
+
+
+def test_retention_resumes_after_a_killed_run_on_this_machine_and_names_a_live_holder(write_config, database_url):
+    import os
+    import socket
+    import subprocess
+
+    from brandpulse.services.retention import LEASE
+    from store.engine import session_scope
+    from store.leases import give_back_lease, take_lease
+
+    write_config(retention={"raw_days": 1})
+    post(database_url, "old", "Nimbus Mobile was slow last month", handle="ann", minutes_ago=3 * 24 * 60)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a killed `retention apply`: its lease would block every run for an hour
+    with session_scope(database_url) as session:
+        assert take_lease(session, LEASE, f"{socket.gethostname()}:{gone.pid}:1", 3600)
+    code, output = invoke("retention", "apply")
+    assert code == 0 and "stopped before it finished; resuming" in output and "removed" in output, output
+    alive = f"{socket.gethostname()}:{os.getpid()}:1"  # this test's process: really running
+    with session_scope(database_url) as session:
+        assert take_lease(session, LEASE, alive, 3600)
+    code, output = invoke("retention", "apply")
+    assert code == 1 and f"(process {os.getpid()} on {socket.gethostname()};" in output, output
+    with session_scope(database_url) as session:
+        give_back_lease(session, LEASE, alive)

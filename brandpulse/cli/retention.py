@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+from datetime import datetime
 from typing import Optional
 
 import typer
@@ -18,6 +21,59 @@ WORDS = {"texts": "post texts erased (links, analyses and counts kept)",
          "closed_tickets": "closed tickets deleted (with their history and replies)"}
 SETTING = {"texts": "text_days", "author_profiles": "text_days", "alert_quotes": "text_days", "raw_payloads": "raw_days",
            "closed_tickets": "closed_ticket_days"}
+
+
+def _holder(url: str) -> tuple[str, int | None, datetime] | None:
+    """(host, pid, lease expiry) of whoever holds the retention lease, or None."""
+    from brandpulse.services.retention import LEASE
+    from store.engine import session_scope
+    from store.leases import who_holds_lease
+
+    with session_scope(url) as session:
+        held = who_holds_lease(session, LEASE)
+    if held is None:
+        return None
+    holder, expires = held
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    return host, int(pid) if pid.isdigit() else None, expires
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _free_a_dead_holders_lease(url: str) -> bool:
+    """A run on this machine that was killed keeps the lease for an hour; its process is gone, so
+    nobody else holds it: give it back (the batches it committed stay done) and say so."""
+    from brandpulse.services.retention import LEASE
+    from store.engine import session_scope
+    from store.leases import give_back_lease, who_holds_lease
+
+    held = _holder(url)
+    if held is None or held[0] != socket.gethostname() or held[1] is None or _alive(held[1]):
+        return False
+    with session_scope(url) as session:
+        current = who_holds_lease(session, LEASE)
+        if current is None:
+            return True
+        give_back_lease(session, LEASE, current[0])
+    return True
+
+
+def _holder_words(url: str) -> str:
+    held = _holder(url)
+    if held is None:
+        return "another process was applying retention"
+    host, pid, expires = held
+    return (f"another process is applying retention right now (process {pid} on {host}; its lease lapses at "
+            f"{expires:%Y-%m-%d %H:%M} UTC if it was killed)")
 
 
 @retention_app.command("apply")
@@ -37,13 +93,16 @@ def apply_command(dry_run: bool = typer.Option(False, "--dry-run", help="only pr
         console.print(shown(f"  {kind}: {done:,} so far"), highlight=False)
 
     report = apply_retention(settings, actor, dry_run, by="cli", progress=None if dry_run else progress)
+    if report.busy and _free_a_dead_holders_lease(settings.database.url):  # a killed run on this machine
+        console.print("the last run here was stopped before it finished; resuming where it left off", markup=False)
+        report = apply_retention(settings, actor, dry_run, by="cli", progress=progress)
     if not any(report.cutoffs.values()):
         console.print("retention keeps everything: retention.raw_days, text_days and closed_ticket_days are unset "
                       "or 0 (0 keeps forever); set one to a number of days in config.yaml", markup=False)
         return
     if report.busy:
-        console.print("another process is applying retention right now; nothing was done (try again later)",
-                      markup=False)
+        console.print(shown(f"{_holder_words(settings.database.url)}; nothing was done (try again when it ends)"),
+                      highlight=False)
         raise typer.Exit(1)
     verb = "would remove" if dry_run else "removed"
     console.print(f"retention {verb}:", markup=False)
