@@ -58,3 +58,31 @@ def test_an_admin_finds_exports_and_forgets_a_person(settings, tmp_path):
     authors = [a for frame in app.dataframe if "author" in frame.value for a in frame.value["author"].tolist()]
     assert "bob_b" in authors and HANDLE not in authors
 
+
+
+def test_the_sources_page_leads_with_a_dead_jobs_error_and_warns_when_no_worker_runs_the_queue(settings):
+    if settings.database.url.startswith("sqlite"):
+        pytest.skip("only PostgreSQL has a job queue")
+    from sqlalchemy import text
+
+    from brandpulse.services.accounts import create_user
+    from store.engine import session_scope
+    from store.job_queue import enqueue_job
+
+    create_user(settings, None, "ada", "secret-pass-1", "admin")
+    with session_scope(settings.database.url) as session:
+        job = enqueue_job(session, "collect", "collect", {"source": "x", "brand": "Nimbus Mobile " * 20})
+        session.execute(text("UPDATE procrastinate_jobs SET status = 'failed', attempts = 5 WHERE id = :id"),
+                        {"id": job})
+        session.execute(text("INSERT INTO queue_job_errors (job_id, attempt, error, failed_at) "
+                             "VALUES (:id, 5, 'x answered 401: renew the token', now())"), {"id": job})
+    app = signed_in("ada", "secret-pass-1", {"page": "Sources"})
+    assert not app.exception, app.exception
+    dead = next(d.value for d in app.dataframe if "last error" in d.value.columns)
+    columns = list(dead.columns)
+    assert columns.index("last error") < columns.index("arguments")  # not pushed off the right edge
+    assert list(dead["last error"]) == ["x answered 401: renew the token"]
+    assert not any("no live worker" in w.value for w in app.warning)  # a dead job waits for nobody
+    app.button(key="retry_dead_jobs").click().run()
+    assert not app.exception, app.exception
+    assert any("1 job(s) wait in collect with no live worker" in w.value for w in app.warning)

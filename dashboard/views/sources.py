@@ -42,16 +42,23 @@ def _jobs(actor: Actor) -> None:
     st.subheader("Job queues")
     _table([{"queue": d.queue, "waiting": d.waiting, "running": d.running, "dead": d.dead,
              "oldest waiting since": d.oldest_waiting_since, "workers": d.workers} for d in depths], "")
+    idle = [d for d in depths if d.waiting and not d.workers]
+    if idle:
+        st.warning(f"{sum(d.waiting for d in idle)} job(s) wait in {', '.join(d.queue for d in idle)} with no "
+                   "live worker to run them: start `brandpulse run` (or `brandpulse worker`) on a machine "
+                   "with this database's config.")
     flash.show(JOBS)
     dead = dead_jobs(data.settings(), actor)
     st.subheader("Dead jobs")
     if not dead:
         st.caption("No job failed every attempt.")
         return
-    _table([{"id": job.id, "queue": job.queue, "task": job.task,
-             "arguments": ", ".join(f"{k}={v}" for k, v in job.args.items() if k != "slot")[:200],
-             "attempts": job.attempts, "failed at": job.failed_at, "last error": job.error or ""}
-            for job in dead], "")
+    # the error first and wide: it says what to fix; the arguments (often long) come last
+    st.dataframe(pd.DataFrame([{
+        "id": job.id, "queue": job.queue, "task": job.task, "failed at": job.failed_at, "attempts": job.attempts,
+        "last error": job.error or "(no error recorded)",
+        "arguments": ", ".join(f"{k}={v}" for k, v in job.args.items() if k != "slot")[:200]} for job in dead]),
+        hide_index=True, width="stretch", column_config={"last error": st.column_config.TextColumn(width="large")})
     st.caption("Retry from a shell: `brandpulse jobs retry ID` or `brandpulse jobs retry --all-dead`.")
     if actor.role == "admin" and st.button(f"Retry all {len(dead)} dead job(s)", key="retry_dead_jobs"):
         flash.act(JOBS, lambda ids: f"{len(ids)} job(s) back in the queue", retry_jobs, actor, None)
