@@ -147,3 +147,36 @@ def test_retention_resumes_after_a_killed_run_on_this_machine_and_names_a_live_h
     assert code == 1 and f"(process {os.getpid()} on {socket.gethostname()};" in output, output
     with session_scope(database_url) as session:
         give_back_lease(session, LEASE, alive)
+
+
+def test_two_runs_of_one_forget_at_once_keep_the_audit_counts(dana, database_url):
+    import threading
+
+    from sqlalchemy import select
+
+    from brandpulse.core.records import AuthorRecord, MentionRecord
+    from brandpulse.services.people import PersonSelector, forget_person
+    from store.engine import session_scope
+    from store.mentions import save_mentions
+    from store.models_rights import Erasure
+
+    records = [MentionRecord(network="x", native_id=f"m{n}", text=f"Nimbus Mobile post {n} by mo",
+                             brands=["Nimbus Mobile"], created_at=NOW, author=AuthorRecord("x", "x-mo", handle="mo"))
+               for n in range(3000)]
+    with session_scope(database_url) as session:
+        save_mentions(session, records)
+    admin, results, barrier = create_user(dana, None, "ops", "secret-pass-1", "admin", None), [], threading.Barrier(2)
+
+    def forget():
+        barrier.wait()
+        results.append(forget_person(dana, admin, PersonSelector(network="x", handle="mo")))
+
+    runs = [threading.Thread(target=forget) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(60)
+    assert len(results) == 2 and results[0] == results[1], results  # the later one waited, then found it done
+    with session_scope(database_url) as session:
+        (row,) = session.execute(select(Erasure).where(Erasure.kind == "forget")).scalars().all()
+        assert row.status == "done" and row.counts["mentions"] == 3000, row.counts
