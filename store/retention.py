@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from store.deletions import start_writing  # noqa: F401 (re-exported: each batch begins with it)
 from store.erasure import close_erasure_run, erase_author_profiles, erase_mention_texts, open_erasure_run
+from store.models_rights import Erasure
 from store.models import (
     Alert,
     Author,
@@ -181,8 +182,29 @@ def delete_tickets(session: Session, ticket_ids: Sequence[int]) -> int:
 
 
 def open_retention_run(session: Session, actor: str, scope: str) -> int:
-    """The audit row of a retention run, marked running until :func:`close_retention_run`."""
-    return open_erasure_run(session, "retention", actor, scope)
+    """The audit row of a retention run, ``running`` until :func:`close_retention_run`; a row left
+    running by a stopped run is taken up (its counts go on), so none stays running forever."""
+    left = session.execute(select(Erasure.id).where(Erasure.kind == "retention", Erasure.status == "running")
+                           .order_by(Erasure.id)).scalars().first()
+    if left is None:
+        return open_erasure_run(session, "retention", actor, scope)
+    session.execute(update(Erasure).where(Erasure.id == left).values(scope=scope[:300]))
+    return left
 
 
-close_retention_run = close_erasure_run  # marks the run done with its counts per kind
+def count_retention_batch(session: Session, erasure_id: int, kind: str, rows: int) -> None:
+    """Add a batch's rows to its run's audit row, in the batch's own transaction: a run stopped
+    after any batch has counted exactly what it removed."""
+    counts = dict(session.execute(select(Erasure.counts).where(Erasure.id == erasure_id)).scalar_one() or {})
+    counts[kind] = counts.get(kind, 0) + rows
+    session.execute(update(Erasure).where(Erasure.id == erasure_id).values(counts=counts))
+
+
+def close_retention_run(session: Session, erasure_id: int) -> dict[str, int]:
+    """Mark the run done and return its counts; a run that removed nothing leaves no row."""
+    counts = session.execute(select(Erasure.counts).where(Erasure.id == erasure_id)).scalar_one() or {}
+    if not any(counts.values()):
+        session.execute(delete(Erasure).where(Erasure.id == erasure_id))
+    else:
+        close_erasure_run(session, erasure_id, counts)
+    return counts

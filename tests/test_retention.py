@@ -117,7 +117,32 @@ def test_retention_removes_exactly_what_is_older_than_configured(write_config, d
     assert all(f"after {age} days".encode() in held for age in (0, 9, 11, 29))
 
     again = apply_retention(settings, now=NOW)
-    assert again.rows == 0
+    assert again.rows == 0 and again.erasure_id is None
+    with session_scope(database_url) as session:  # a run that removed nothing leaves no audit row
+        assert session.execute(select(func.count()).select_from(Erasure)).scalar() == 1
+
+
+def test_a_stopped_run_has_counted_what_it_removed_and_the_next_run_completes_its_audit_row(
+        write_config, database_url):
+    settings = write_config(retention=RETENTION)
+    _fill(database_url)
+    expected = apply_retention(settings, dry_run=True, now=NOW).counts
+
+    def stop_during_profiles(kind, done):
+        if kind == "author_profiles":
+            raise KeyboardInterrupt  # Ctrl-C, or a kill between two batches
+    try:
+        apply_retention(settings, now=NOW, progress=stop_during_profiles)
+    except KeyboardInterrupt:
+        pass
+    with session_scope(database_url) as session:
+        stopped = session.execute(select(Erasure)).scalar_one()
+        assert stopped.status == "running" and stopped.counts == {"texts": 3, "author_profiles": 3}
+    finished = apply_retention(settings, now=NOW)
+    assert finished.erasure_id == stopped.id and finished.counts["texts"] == 0  # nothing done twice
+    with session_scope(database_url) as session:
+        audit = session.execute(select(Erasure)).scalar_one()
+        assert (audit.status, audit.counts) == ("done", expected)  # one row, the whole of what was removed
 
 
 def test_the_command_prints_what_it_would_remove_and_then_removes_it(write_config, database_url):

@@ -111,5 +111,6 @@ def apply_command(dry_run: bool = typer.Option(False, "--dry-run", help="only pr
         when = f"older than {cutoff:%Y-%m-%d %H:%M} UTC" if cutoff else f"kept forever ({SETTING[kind]} unset)"
         console.print(shown(f"  {count:>10,}  {WORDS[kind]}, {when}"), highlight=False)
     if not dry_run:
+        audit = f"audit log entry #{report.erasure_id}" if report.erasure_id else "nothing to remove, no audit entry"
         console.print(shown(f"{report.rows:,} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s); "
-                            f"audit log entry #{report.erasure_id}"), highlight=False)
+                            f"{audit}"), highlight=False)

@@ -78,10 +78,11 @@ def _count(url: str, cutoffs: dict[str, datetime | None]) -> dict[str, int]:
     return counts
 
 
-def _walk(url: str, find, change, cutoff: datetime, size: int, progress, kind: str, start=None,
+def _walk(url: str, find, change, cutoff: datetime, size: int, progress, kind: str, audit: int, start=None,
           ids_of=lambda rows: rows) -> int:
     """Find and change ``size`` rows per committed batch, each batch resuming after the last row of
-    the one before (``start`` first), until ``find`` returns nothing; return how many changed."""
+    the one before (``start`` first) and counted in the ``audit`` row with it, until ``find`` returns
+    nothing; return how many changed."""
     done, resume = 0, start
     while True:
         with session_scope(url) as session:
@@ -89,7 +90,9 @@ def _walk(url: str, find, change, cutoff: datetime, size: int, progress, kind: s
             protect_deleted_bytes(session)  # SQLite zeroes what a batch removes
             rows = find(session, cutoff, resume, size)
             if rows:
-                done += change(session, ids_of(rows))
+                changed = change(session, ids_of(rows))
+                store.count_retention_batch(session, audit, kind, changed)
+                done += changed
             protect_deleted_bytes(session, on=False)
         if not rows:
             return done
@@ -98,14 +101,14 @@ def _walk(url: str, find, change, cutoff: datetime, size: int, progress, kind: s
             progress(kind, done)
 
 
-def _walk_mentions(url: str, find, change, cutoff: datetime, size: int, progress, kind: str) -> int:
+def _walk_mentions(url: str, find, change, cutoff: datetime, size: int, progress, kind: str, audit: int) -> int:
     """:func:`_walk` over (created_at, id) rows of mentions."""
-    return _walk(url, find, change, cutoff, size, progress, kind, None, lambda rows: [mid for _, mid in rows])
+    return _walk(url, find, change, cutoff, size, progress, kind, audit, None, lambda rows: [mid for _, mid in rows])
 
 
-def _walk_ids(url: str, find, change, cutoff: datetime, size: int, progress, kind: str) -> int:
+def _walk_ids(url: str, find, change, cutoff: datetime, size: int, progress, kind: str, audit: int) -> int:
     """:func:`_walk` over ids, from the first."""
-    return _walk(url, find, change, cutoff, size, progress, kind, 0)
+    return _walk(url, find, change, cutoff, size, progress, kind, audit, 0)
 
 
 def apply_retention(settings: Settings, actor: Actor | None = None, dry_run: bool = False, *,
@@ -137,22 +140,20 @@ def _remove(url: str, report: RetentionReport, by: str, size: int, progress: Pro
     cutoffs = report.cutoffs
     scope = " ".join(f"{kind}<{cutoff:%Y-%m-%d}" for kind, cutoff in cutoffs.items() if cutoff)
     with session_scope(url) as session:  # committed first: a run that was stopped shows as running
-        report.erasure_id = store.open_retention_run(session, by, scope)
+        audit = report.erasure_id = store.open_retention_run(session, by, scope)
+    walks = []
     if cutoffs["texts"]:
-        report.counts["texts"] = _walk_mentions(url, store.which_mentions_hold_text_before,
-                                                store.erase_old_texts, cutoffs["texts"], size, progress, "texts")
-        report.counts["author_profiles"] = _walk_ids(url, store.which_authors_are_silent_since,
-                                                     store.erase_old_profiles, cutoffs["author_profiles"], size,
-                                                     progress, "author_profiles")
-        report.counts["alert_quotes"] = _walk_ids(url, store.which_alerts_fired_before, store.erase_alert_quotes,
-                                                  cutoffs["alert_quotes"], size, progress, "alert_quotes")
+        walks += [("texts", _walk_mentions, store.which_mentions_hold_text_before, store.erase_old_texts),
+                  ("author_profiles", _walk_ids, store.which_authors_are_silent_since, store.erase_old_profiles),
+                  ("alert_quotes", _walk_ids, store.which_alerts_fired_before, store.erase_alert_quotes)]
     if cutoffs["raw_payloads"]:
-        report.counts["raw_payloads"] = _walk_mentions(url, store.which_mentions_hold_raw_before, store.empty_raw,
-                                                       cutoffs["raw_payloads"], size, progress, "raw_payloads")
+        walks.append(("raw_payloads", _walk_mentions, store.which_mentions_hold_raw_before, store.empty_raw))
     if cutoffs["closed_tickets"]:
-        report.counts["closed_tickets"] = _walk_ids(url, store.which_tickets_closed_before, store.delete_tickets,
-                                                    cutoffs["closed_tickets"], size, progress, "closed_tickets")
+        walks.append(("closed_tickets", _walk_ids, store.which_tickets_closed_before, store.delete_tickets))
+    for kind, walk, find, change in walks:
+        report.counts[kind] = walk(url, find, change, cutoffs[kind], size, progress, kind, audit)
     with session_scope(url) as session:
-        store.close_retention_run(session, report.erasure_id, report.counts)
+        if not any(store.close_retention_run(session, audit).values()):
+            report.erasure_id = None  # nothing removed: no audit row
     if report.rows and (cutoffs["texts"] or cutoffs["raw_payloads"]):
         wipe_traces(url)  # no old copy of removed text in the search index, the WAL or dead rows
