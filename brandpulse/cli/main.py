@@ -176,6 +176,7 @@ def import_command(
         step.close()
     console.print(f"{result.rows} rows: {result.inserted} new, {result.existing} already stored, "
                   f"{result.repeated} repeated in the file, {result.quarantined} quarantined, "
+                  f"{result.suppressed} suppressed (forgotten people), "
                   f"{result.unmatched} matching no brand query ({result.rows_per_second:,.0f} rows/s)",
                   soft_wrap=True, markup=False)
     for warning in result.warnings:

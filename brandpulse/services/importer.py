@@ -35,13 +35,15 @@ SOURCE_LENGTH = Mention.__table__.c.source.type.length
 
 @dataclass
 class ImportResult:
-    """What an import did; ``quarantined`` rows are kept in the store with their reason."""
+    """What an import did; ``quarantined`` rows are kept in the store with their reason,
+    ``suppressed`` rows (of people who were forgotten) are dropped and only counted."""
     path: str
     rows: int = 0
     inserted: int = 0
     existing: int = 0
     repeated: int = 0
     quarantined: int = 0
+    suppressed: int = 0  # rows of forgotten people (erased posts or authors): dropped, never stored
     unmatched: int = 0
     seconds: float = 0.0
     first_quarantined: list[tuple[str, str]] = field(default_factory=list)  # (location, reason)
@@ -154,6 +156,7 @@ def import_file(settings: Settings, path: Path | str, fmt: str | None = None, *,
         result.inserted += saved.inserted
         result.existing += saved.existing
         result.repeated += saved.repeated
+        result.suppressed += saved.suppressed
         batch.clear()
         bad.clear()
         where.clear()
