@@ -17,9 +17,29 @@ from store.bulk import dialect_insert
 from store.models import Lease, utcnow
 
 
+def _holder_is_dead(holder: str) -> bool:
+    """Whether ``holder`` (host:pid:thread) is a process of this machine that no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: alive
+        return False
+    return False
+
+
 def take_lease(session: Session, name: str, holder: str, ttl_seconds: float) -> bool:
-    """Take or renew the lease ``name`` for ``holder``; False while someone else holds it."""
+    """Take or renew the lease ``name`` for ``holder``; False while someone else holds it. A lease
+    whose holder was a process of this machine that is gone (killed) is free at once, not when it
+    lapses."""
     now = utcnow()
+    current = session.execute(select(Lease.holder).where(Lease.name == name, Lease.expires_at >= now)).scalar()
+    if current is not None and current != holder and _holder_is_dead(current):
+        session.execute(delete(Lease).where(Lease.name == name, Lease.holder == current))
     statement = dialect_insert(session, Lease).values(name=name, holder=holder,
                                                       expires_at=now + timedelta(seconds=ttl_seconds))
     statement = statement.on_conflict_do_update(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from datetime import datetime
 from typing import Optional
 
@@ -39,34 +37,6 @@ def _holder(url: str) -> tuple[str, int | None, datetime] | None:
     return host, int(pid) if pid.isdigit() else None, expires
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process: alive
-        return True
-    return True
-
-
-def _free_a_dead_holders_lease(url: str) -> bool:
-    """A run on this machine that was killed keeps the lease for an hour; its process is gone, so
-    nobody else holds it: give it back (the batches it committed stay done) and say so."""
-    from brandpulse.services.retention import LEASE
-    from store.engine import session_scope
-    from store.leases import give_back_lease, who_holds_lease
-
-    held = _holder(url)
-    if held is None or held[0] != socket.gethostname() or held[1] is None or _alive(held[1]):
-        return False
-    with session_scope(url) as session:
-        current = who_holds_lease(session, LEASE)
-        if current is None:
-            return True
-        give_back_lease(session, LEASE, current[0])
-    return True
-
-
 def _holder_words(url: str) -> str:
     held = _holder(url)
     if held is None:
@@ -93,9 +63,6 @@ def apply_command(dry_run: bool = typer.Option(False, "--dry-run", help="only pr
         console.print(shown(f"  {kind}: {done:,} so far"), highlight=False)
 
     report = apply_retention(settings, actor, dry_run, by="cli", progress=None if dry_run else progress)
-    if report.busy and _free_a_dead_holders_lease(settings.database.url):  # a killed run on this machine
-        console.print("the last run here was stopped before it finished; resuming where it left off", markup=False)
-        report = apply_retention(settings, actor, dry_run, by="cli", progress=progress)
     if not any(report.cutoffs.values()):
         console.print("retention keeps everything: retention.raw_days, text_days and closed_ticket_days are unset "
                       "or 0 (0 keeps forever); set one to a number of days in config.yaml", markup=False)
