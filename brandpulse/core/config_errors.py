@@ -65,7 +65,8 @@ def _shown(value: Any) -> str:
 def describe_validation_error(exc: ValidationError, raw: dict, path: Path, root: type[BaseModel],
                               lines: dict[tuple[Any, ...], int] | None = None,
                               origins: dict[tuple[Any, ...], str] | None = None) -> str:
-    """One line per problem: ``key (line N): value — problem; fix`` (one line in all for one).
+    """One line per problem: ``key (line N): value — problem; fix`` (one line in all for one); a
+    check across sections (the top level) gives its own message, which names the keys and the fix.
 
     ``origins`` names the environment variable a value came from instead of the file.
     """
@@ -82,8 +83,12 @@ def describe_validation_error(exc: ValidationError, raw: dict, path: Path, root:
             problems.append(f"{_shown_key(key)}{where}: unknown key; {hint}"
                              f"allowed keys here: {', '.join(allowed)}")
             continue
-        value = _value_at(raw, loc)
         message = redact_secrets(error["msg"].removeprefix("Value error, "))[:300]
+        if not loc and error["type"] == "value_error":  # a check across sections: its message names
+            # the keys and the fix; the whole file is not quoted back
+            problems.append(message)
+            continue
+        value = _value_at(raw, loc)
         shown = "(missing)" if error["type"] == "missing" else _shown(value)
         source = next((env for prefix, env in (origins or {}).items() if loc[:len(prefix)] == prefix), None)
         fix = ("add it" if error["type"] == "missing" else "change the value") + (
