@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, delete, select, text, update
 from sqlmodel import Session
 
 from store.bulk import dialect_insert
+from store.deletions import start_writing
 from store.erasure import (close_erasure_run, erase_author_profiles, erase_mention_texts, open_erasure_run,
                            suppression_digest)
 from store.models import (Alert, Analysis, Author, AuthorInfluence, Customer, Mention, Quarantine, Reply, ReportRun,
@@ -46,6 +47,17 @@ def scrubbed(value: Any, pattern: re.Pattern | None, texts: set[str], mention_id
             return ERASED
         return pattern.sub(ERASED, value) if pattern else value
     return value
+
+
+def start_opening_a_forget(session: Session) -> None:
+    """Before a forget looks its person up and opens its audit row: one process at a time, so a
+    second forget of the same person, started at the same moment, sees the first one's row and
+    waits on it instead of opening a row of its own (SQLite: the write lock; PostgreSQL: a
+    transaction advisory lock)."""
+    if session.get_bind().dialect.name == "sqlite":
+        start_writing(session)
+    else:
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('brandpulse:open-forget'))"))
 
 
 def open_erasure(session: Session, actor: str, scope: str) -> int:

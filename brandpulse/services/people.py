@@ -175,6 +175,7 @@ def forget_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
     actor = authorize(settings, actor, "people.forget")
     url = settings.database.url
     with session_scope(url) as session:  # the audit row first, committed: a killed run shows as 'running'
+        forgetting.start_opening_a_forget(session)
         person = _find(session, selector, for_export=False, gather=False)
         erasure_id = forgetting.open_erasure(session, actor.username, _scope(person))
     counts: Counter = Counter()
