@@ -219,6 +219,7 @@ def collect(source: Optional[str] = typer.Option(None, help="one source (default
             word, colour = mark.get(result.outcome, ("done", ""))
             console.print(Text.assemble((f"{word:>6} ", colour), shown(
                 f"{pair}: {result.stored} new of {result.fetched} fetched in {result.pages} page(s)"
+                + (f", {result.suppressed} of forgotten people dropped" if result.suppressed else "")
                 + (f", {len(result.errors)} problem(s)" if result.errors else ""))))
 
         results = collect_all(_settings(), source=source, brand=brand, progress=progress)

@@ -27,6 +27,7 @@ class CollectResult:
     quarantined: int = 0
     rejected_by_query: int = 0
     erased: int = 0  # stored mentions whose post the network reported deleted: text erased
+    suppressed: int = 0  # posts of forgotten people (erased posts or authors): dropped, never stored
     skipped: bool = False
     gap_backfilled: bool = False
     errors: list[str] = field(default_factory=list)

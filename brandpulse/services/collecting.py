@@ -142,6 +142,7 @@ def collect_once(settings: Settings, collector: Collector, brand: BrandSettings,
             result.fetched += len(page.mentions)
             result.stored += saved.inserted
             result.erased += saved.erased
+            result.suppressed += saved.suppressed
             result.quarantined += len(page.quarantined)
             result.errors.extend(redact_secrets(error) for error in page.partial_errors)
             if progress:
