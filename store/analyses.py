@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlmodel import Session
 
 from store.bulk import upsert_rows
+from store.claiming import update_chosen
 from store.models import Analysis, Mention, utcnow
 from store.webhooks import enqueue_mentions_analysed
 
@@ -35,13 +36,9 @@ def claim_mentions_for_analysis(session: Session, limit: int, ttl_seconds: float
     """
     now = utcnow()
     chosen = select(Mention.id).where(_claimable(now)).order_by(Mention.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        chosen = chosen.with_for_update(skip_locked=True)
-    rows = session.execute(update(Mention).where(Mention.id.in_(chosen.scalar_subquery()))
-                           .values(analysis_status="claimed",
-                                   analysis_claimed_until=now + timedelta(seconds=ttl_seconds))
-                           .returning(Mention.id, Mention.text, Mention.language)
-                           .execution_options(synchronize_session=False))
+    rows = update_chosen(session, Mention, chosen, {
+        "analysis_status": "claimed", "analysis_claimed_until": now + timedelta(seconds=ttl_seconds)},
+        (Mention.id, Mention.text, Mention.language))
     return sorted(tuple(row) for row in rows)
 
 

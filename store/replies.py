@@ -12,10 +12,11 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from brandpulse.core.errors import NotFoundError
+from store.claiming import update_chosen
 from store.models import Author, Mention, Reply, User, utcnow
 
 OPEN_REPLY_STATES = ("awaiting_approval", "queued", "sending")
@@ -62,12 +63,9 @@ def claim_replies_to_publish(session: Session, limit: int, reply_id: int | None 
     chosen = select(Reply.id).where(_claimable(now)).order_by(Reply.id).limit(limit)
     if reply_id is not None:
         chosen = chosen.where(Reply.id == reply_id)
-    if session.get_bind().dialect.name == "postgresql":
-        chosen = chosen.with_for_update(skip_locked=True)
-    rows = session.execute(update(Reply).where(Reply.id.in_(chosen.scalar_subquery()))
-                           .values(status="sending", claimed_until=now + timedelta(seconds=ttl_seconds),
-                                   attempts=Reply.attempts + 1, updated_at=now)
-                           .returning(Reply.id).execution_options(synchronize_session=False))
+    rows = update_chosen(session, Reply, chosen, {
+        "status": "sending", "claimed_until": now + timedelta(seconds=ttl_seconds),
+        "attempts": Reply.attempts + 1, "updated_at": now}, (Reply.id,))
     return sorted(row[0] for row in rows)
 
 

@@ -16,7 +16,13 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from store.models_api import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSubscription
+from store.claiming import update_chosen
+from store.models_api import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 
 @dataclass(frozen=True)
@@ -50,13 +56,9 @@ def claim_due_deliveries(session: Session, now: datetime, until: datetime, limit
                      or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
                      WebhookSubscription.active, ~waits)
               .order_by(WebhookDelivery.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        chosen = chosen.with_for_update(of=WebhookDelivery, skip_locked=True)
-    claimed = dict(session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id.in_(chosen.scalar_subquery()))
-        .values(claimed_until=until, attempts=WebhookDelivery.attempts + 1)
-        .returning(WebhookDelivery.id, WebhookDelivery.attempts)
-        .execution_options(synchronize_session=False)).all())
+    claimed = dict(update_chosen(session, WebhookDelivery, chosen, {
+        "claimed_until": until, "attempts": WebhookDelivery.attempts + 1},
+        (WebhookDelivery.id, WebhookDelivery.attempts)).all())
     if not claimed:
         return []
     rows = session.execute(
