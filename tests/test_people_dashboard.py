@@ -57,6 +57,21 @@ def test_an_admin_finds_exports_and_forgets_a_person(settings, tmp_path):
     assert texts.count("[erased]") == 3 and not set(TEXTS) & set(texts)
     authors = [a for frame in app.dataframe if "author" in frame.value for a in frame.value["author"].tolist()]
     assert "bob_b" in authors and HANDLE not in authors
+    frame = next(f.value for f in app.dataframe if "text" in f.value)
+    app.selectbox(key="mention_detail").set_value(int(frame[frame["text"] == "[erased]"]["id"].iloc[0])).run()
+    assert any(t.value == "by @[erased] · followers not known" for t in app.text), [t.value for t in app.text]
+
+
+def test_the_export_download_is_named_per_person_and_day():
+    from datetime import date
+
+    from brandpulse.services.people import PersonSelector
+    from dashboard.views.people import export_file_name
+
+    today = f"{date.today():%Y-%m-%d}"
+    assert export_file_name(PersonSelector(network="x", handle="@Dana_K")) == f"person-export-x-Dana_K-{today}.json"
+    assert export_file_name(PersonSelector(external_id="../../etc/passwd")) == \
+        f"person-export-customer-with-external_id-..-..-etc-passwd-{today}.json"
 
 
 

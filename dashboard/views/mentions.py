@@ -47,7 +47,8 @@ def show_detail(detail: dict) -> None:
         st.caption(f"{md(mention.network)} · {mention.created_at:%Y-%m-%d %H:%M} UTC · "
                    f"brands: {md(', '.join(detail['brands']) or '-')}")
         if author:
-            st.text(f"by @{author.handle} · {author.followers or 0:,} followers")
+            followers = "followers not known" if author.followers is None else f"{author.followers:,} followers"
+            st.text(f"by @{author.handle} · {followers}")  # an erased profile's count is not known, not 0
         link = web_url(mention.url)
         if link:
             st.link_button("Open the post", link)

@@ -4,6 +4,8 @@ forget them after typing a confirmation. Admins only (the services check it agai
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -32,6 +34,13 @@ def _selector() -> PersonSelector | None:
         return PersonSelector(external_id=external.strip()) if external.strip() else None
     number = st.number_input("Customer id", min_value=1, step=1, value=None, key="people_customer")
     return PersonSelector(customer_id=int(number)) if number else None
+
+
+def export_file_name(selector: PersonSelector) -> str:
+    """A download name per person and day (``person-export-x-dana_k-2026-11-30.json``), so several
+    requests do not overwrite each other in one downloads folder."""
+    who = selector.describe().replace("@", "")
+    return f"person-export-{re.sub(r'[^A-Za-z0-9_.]+', '-', who).strip('-')[:80]}-{date.today():%Y-%m-%d}.json"
 
 
 def confirmation_of(selector: PersonSelector) -> str:
@@ -64,7 +73,7 @@ def render(settings: Settings, actor: Actor) -> None:
     st.text(f"Held on {selector.describe()}: {sum(c['rows'] for c in counts)} rows")
     st.dataframe(pd.DataFrame(counts), hide_index=True, width="content")
     st.download_button("Download the export (JSON)", json.dumps(exported, indent=2, ensure_ascii=False, default=str),
-                       file_name="person-export.json", mime="application/json", key="people_download")
+                       file_name=export_file_name(selector), mime="application/json", key="people_download")
     _forget(settings, actor, selector, has_customer=bool(exported["person"]["customer_ids"]))
 
 
