@@ -148,3 +148,26 @@ def test_a_gap_longer_than_the_cadence_is_recorded_with_its_backfill(write_confi
     with session_scope(database_url) as session:
         (gap,) = which_gaps_did_sources_have(session, "file")
     assert gap.backfilled_items == 1 and gap.started_at.year == 2026 and gap.started_at.month == 1
+
+
+def test_a_queued_collect_waits_for_another_brands_pass_of_its_source(write_config, database_url, tmp_path):
+    """Two brands of one source are two queued jobs sharing the source's lease: the later one
+    waits for the first one's pass instead of being skipped until the next period (seen: a post
+    waited 5 minutes, a whole cadence, for its ticket)."""
+    from brandpulse.services.job_work import collect_job
+    from store.leases import give_back_lease, take_lease
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.jsonl").write_text(json.dumps(
+        {"id": "1", "text": "Nimbus Mobile", "created_at": "2026-11-20T10:00:00Z"}) + "\n")
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    with session_scope(database_url) as session:  # another worker thread collects the source for a rival
+        assert take_lease(session, "collect:file", "otherhost:7:1", 600)
+
+    def first_pass_ends():
+        with session_scope(database_url) as session:
+            give_back_lease(session, "collect:file", "otherhost:7:1")
+    threading.Timer(1.5, first_pass_ends).start()
+    result = collect_job(settings, "file", "Nimbus Mobile")
+    assert not result.skipped and result.stored == 1 and count(database_url) == 1, result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from datetime import datetime, timedelta
 
 from brandpulse.core.errors import (
@@ -191,17 +192,24 @@ def process_holder() -> str:
 
 
 def collect_leased(settings: Settings, collector: Collector, brand: BrandSettings,
-                   holder: str | None = None, progress: Progress | None = None) -> CollectResult:
-    """``collect_once`` under the source's lease: skipped while another process holds it."""
+                   holder: str | None = None, progress: Progress | None = None,
+                   wait_seconds: float = 0) -> CollectResult:
+    """``collect_once`` under the source's lease: skipped while another process holds it (after
+    waiting up to ``wait_seconds`` for it: a pass of the source for another brand is short)."""
     holder = holder or process_holder()
     cadence = getattr(getattr(settings.sources, collector.name, None), "cadence_minutes", 5)
     name, ttl = f"collect:{collector.name}", max(120.0, 2 * 60 * cadence)
-    with session_scope(settings.database.url) as session:
-        taken = take_lease(session, name, holder, ttl)
-        owner = None if taken else who_holds_lease(session, name)
-        if owner and _is_dead_local_process(owner[0]):  # crashed here: no need to wait for expiry
-            give_back_lease(session, name, owner[0])
-            taken, owner = take_lease(session, name, holder, ttl), None
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with session_scope(settings.database.url) as session:
+            taken = take_lease(session, name, holder, ttl)
+            owner = None if taken else who_holds_lease(session, name)
+            if owner and _is_dead_local_process(owner[0]):  # crashed here: no need to wait for expiry
+                give_back_lease(session, name, owner[0])
+                taken, owner = take_lease(session, name, holder, ttl), None
+        if taken or time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
     if not taken:
         result = CollectResult(source=collector.name, brand=brand.name, skipped=True, outcome="waiting")
         result.errors.append(f"{collector.name} is being collected by {owner[0] if owner else 'another process'}"

@@ -69,18 +69,22 @@ def sweep_pending(settings: Settings) -> int:
     return len(ids)
 
 
+COLLECT_LEASE_WAIT_SECONDS = 60  # brands of one source are collected one after the other, not skipped
+
+
 def collect_job(settings: Settings, source: str, brand: str):
     """One queued collect of (source, brand) under the source's lease, held by this job alone and
-    given back when its pass ends: another job of the same source, in this worker's other threads
-    or in another worker, is skipped meanwhile (a killed worker's lease is taken over at once on
-    its own host, or lapses after its time to live)."""
+    given back when its pass ends: another job of the same source (another brand's, in this
+    worker's other threads or in another worker) waits for it up to a minute, then is skipped
+    until its next period (a killed worker's lease is taken over at once on its own host, or
+    lapses after its time to live)."""
     from brandpulse.services.collecting import collect_leased, process_holder
     from store.leases import give_back_lease
 
     collector, tracked = find_source(settings, source, brand)
     holder = f"{process_holder()}:{threading.get_ident()}"
     try:
-        return collect_leased(settings, collector, tracked, holder)
+        return collect_leased(settings, collector, tracked, holder, wait_seconds=COLLECT_LEASE_WAIT_SECONDS)
     finally:
         with session_scope(settings.database.url) as session:
             give_back_lease(session, f"collect:{collector.name}", holder)
