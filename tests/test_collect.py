@@ -171,3 +171,22 @@ def test_a_queued_collect_waits_for_another_brands_pass_of_its_source(write_conf
     threading.Timer(1.5, first_pass_ends).start()
     result = collect_job(settings, "file", "Nimbus Mobile")
     assert not result.skipped and result.stored == 1 and count(database_url) == 1, result
+
+
+def test_a_source_leased_by_a_killed_process_of_this_machine_is_collected_at_once(write_config, database_url,
+                                                                                   tmp_path):
+    import socket
+    import subprocess
+
+    from store.leases import take_lease
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.jsonl").write_text(json.dumps(
+        {"id": "1", "text": "Nimbus Mobile", "created_at": "2026-11-20T10:00:00Z"}) + "\n")
+    settings = write_config(sources={"file": {"enabled": True, "inbox": str(inbox)}})
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a `brandpulse run` killed with -9 while collecting: its lease would hold for minutes
+    with session_scope(database_url) as session:
+        assert take_lease(session, "collect:file", f"{socket.gethostname()}:{gone.pid}", 600)
+    assert sum(r.stored for r in collect_all(settings)) == 1

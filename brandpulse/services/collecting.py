@@ -201,12 +201,9 @@ def collect_leased(settings: Settings, collector: Collector, brand: BrandSetting
     name, ttl = f"collect:{collector.name}", max(120.0, 2 * 60 * cadence)
     deadline = time.monotonic() + wait_seconds
     while True:
-        with session_scope(settings.database.url) as session:
+        with session_scope(settings.database.url) as session:  # a crashed holder here frees it at once
             taken = take_lease(session, name, holder, ttl)
             owner = None if taken else who_holds_lease(session, name)
-            if owner and _is_dead_local_process(owner[0]):  # crashed here: no need to wait for expiry
-                give_back_lease(session, name, owner[0])
-                taken, owner = take_lease(session, name, holder, ttl), None
         if taken or time.monotonic() >= deadline:
             break
         time.sleep(0.5)
@@ -216,20 +213,6 @@ def collect_leased(settings: Settings, collector: Collector, brand: BrandSetting
                              "; skipped")
         return result
     return collect_once(settings, collector, brand, progress)
-
-
-def _is_dead_local_process(holder: str) -> bool:
-    host, _, pid = holder.partition(":")  # host:pid, or host:pid:thread for a queued job
-    pid = pid.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def release_leases(settings: Settings, holder: str | None = None) -> None:
