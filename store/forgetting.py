@@ -25,7 +25,7 @@ from store.erasure import (close_erasure_run, erase_author_profiles, erase_menti
 from store.models import (Alert, Analysis, Author, AuthorInfluence, Customer, Mention, Quarantine, Reply, ReportRun,
                           TermRollup, TicketEvent, Topic, utcnow)
 from store.models_api import CustomerEvent, CustomerIdentity, IdempotentRequest, WebhookEvent
-from store.models_rights import Suppression
+from store.models_rights import Erasure, Suppression
 from store.people import ERASED, Person, chunks, cites, cites_mention, names_pattern, quotes_post, scan, scan_where
 from store.people import rows_in, which_mentions_name_person, which_reports_may_list
 from store.search import how_far_is_search_indexed
@@ -66,6 +66,17 @@ def open_erasure(session: Session, actor: str, scope: str) -> int:
 
 
 close_erasure = close_erasure_run  # marks the audit row done with its counts per table
+
+
+def claim_erasure(session: Session, erasure_id: int) -> dict[str, int] | None:
+    """Lock the audit row before reading anything, so two runs of one forget (two admins, a retried
+    request) take turns: the later one waits, then finds the row done and gets its counts instead
+    of overwriting them with its own near-empty ones. None: the row is still running, go on."""
+    claimed = session.execute(update(Erasure).where(Erasure.id == erasure_id, Erasure.status == "running")
+                              .values(status="running").execution_options(synchronize_session=False))
+    if claimed.rowcount:
+        return None
+    return dict(session.execute(select(Erasure.counts).where(Erasure.id == erasure_id)).scalar() or {})
 
 
 def _suppress(session: Session, erasure_id: int, rows: list[tuple[str, str, str]]) -> int:

@@ -17,14 +17,20 @@ from store.bulk import dialect_insert
 from store.models import Lease, utcnow
 
 
-def _holder_is_dead(holder: str) -> bool:
-    """Whether ``holder`` (host:pid:thread) is a process of this machine that no longer exists."""
+def holder_process(holder: str) -> tuple[str, int | None]:
+    """(host, pid) of a lease holder named ``host:pid`` or ``host:pid:thread`` (pid None if unreadable)."""
     host, _, rest = holder.partition(":")
     pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+    return host, int(pid) if pid.isdigit() else None
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """Whether ``holder`` is a process of this machine that no longer exists."""
+    host, pid = holder_process(holder)
+    if host != socket.gethostname() or pid is None or pid == os.getpid():
         return False
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except OSError:  # another user's process: alive
@@ -75,6 +81,19 @@ def stop_waiting_for_leases(stopping: bool = True) -> None:
         _STOPPING.clear()
 
 
+def take_lease_waiting(url: str, name: str, holder: str, ttl_seconds: float, wait_seconds: float) -> bool:
+    """:func:`take_lease` in its own transaction, tried again until taken or ``wait_seconds`` have
+    passed or this process is stopping (:func:`stop_waiting_for_leases`)."""
+    from store.engine import session_scope
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with session_scope(url) as session:
+            taken = take_lease(session, name, holder, ttl_seconds)
+        if taken or time.monotonic() >= deadline or _STOPPING.wait(0.2):
+            return taken
+
+
 @contextmanager
 def exclusive(url: str, name: str, ttl_seconds: float, wait_seconds: float = 120.0) -> Iterator[bool]:
     """Hold the lease ``name`` for this thread while the block runs; yield False (and run
@@ -83,12 +102,7 @@ def exclusive(url: str, name: str, ttl_seconds: float, wait_seconds: float = 120
     from store.engine import session_scope
 
     holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        with session_scope(url) as session:
-            taken = take_lease(session, name, holder, ttl_seconds)
-        if taken or time.monotonic() >= deadline or _STOPPING.wait(0.2):
-            break
+    taken = take_lease_waiting(url, name, holder, ttl_seconds, wait_seconds)
     try:
         yield taken
     finally:

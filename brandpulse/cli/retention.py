@@ -25,16 +25,14 @@ def _holder(url: str) -> tuple[str, int | None, datetime] | None:
     """(host, pid, lease expiry) of whoever holds the retention lease, or None."""
     from brandpulse.services.retention import LEASE
     from store.engine import session_scope
-    from store.leases import who_holds_lease
+    from store.leases import holder_process, who_holds_lease
 
     with session_scope(url) as session:
         held = who_holds_lease(session, LEASE)
     if held is None:
         return None
     holder, expires = held
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    return host, int(pid) if pid.isdigit() else None, expires
+    return (*holder_process(holder), expires)
 
 
 def _holder_words(url: str) -> str:

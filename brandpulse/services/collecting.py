@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 from datetime import datetime, timedelta
 
 from brandpulse.core.errors import (
@@ -35,7 +34,7 @@ from store.collectors import (
     when_may_source_run,
 )
 from store.engine import session_scope
-from store.leases import give_back_lease, take_lease, who_holds_lease
+from store.leases import give_back_lease, take_lease_waiting, who_holds_lease
 from store.deletions import erase_deleted_posts
 from store.mentions import quarantine, save_mentions
 from store.models import utcnow
@@ -199,15 +198,11 @@ def collect_leased(settings: Settings, collector: Collector, brand: BrandSetting
     holder = holder or process_holder()
     cadence = getattr(getattr(settings.sources, collector.name, None), "cadence_minutes", 5)
     name, ttl = f"collect:{collector.name}", max(120.0, 2 * 60 * cadence)
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        with session_scope(settings.database.url) as session:  # a crashed holder here frees it at once
-            taken = take_lease(session, name, holder, ttl)
-            owner = None if taken else who_holds_lease(session, name)
-        if taken or time.monotonic() >= deadline:
-            break
-        time.sleep(0.5)
+    # a holder of this machine that crashed frees it at once
+    taken = take_lease_waiting(settings.database.url, name, holder, ttl, wait_seconds)
     if not taken:
+        with session_scope(settings.database.url) as session:
+            owner = who_holds_lease(session, name)
         result = CollectResult(source=collector.name, brand=brand.name, skipped=True, outcome="waiting")
         result.errors.append(f"{collector.name} is being collected by {owner[0] if owner else 'another process'}"
                              "; skipped")

@@ -181,7 +181,7 @@ def forget_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
     counts: Counter = Counter()
     with session_scope(url) as session:
         forgetting.protect_deleted_bytes(session)
-        finished = _claim(session, erasure_id)
+        finished = forgetting.claim_erasure(session, erasure_id)
         if finished is not None:  # the same forget, started at the same time elsewhere, did it all
             forgetting.protect_deleted_bytes(session, on=False)
             return ForgetSummary(erasure_id, finished)
@@ -201,21 +201,6 @@ def forget_person(settings: Settings, actor: Actor, selector: PersonSelector) ->
         forgetting.protect_deleted_bytes(session, on=False)
     forgetting.wipe_traces(url)
     return ForgetSummary(erasure_id, result)
-
-
-def _claim(session, erasure_id: int) -> dict[str, int] | None:
-    """Lock the audit row before reading anything, so two runs of one forget (two admins, a retried
-    request) take turns: the later one waits, then finds the row done and returns its counts instead
-    of overwriting them with its own near-empty ones. None: the row is still running, go on."""
-    from sqlalchemy import select, update
-
-    from store.models_rights import Erasure
-
-    claimed = session.execute(update(Erasure).where(Erasure.id == erasure_id, Erasure.status == "running")
-                              .values(status="running").execution_options(synchronize_session=False))
-    if claimed.rowcount:
-        return None
-    return dict(session.execute(select(Erasure.counts).where(Erasure.id == erasure_id)).scalar() or {})
 
 
 def _remove(path: Path, counts: Counter) -> None:
